@@ -1,0 +1,185 @@
+#include "socketio/packet.hpp"
+
+#include <charconv>
+#include <vector>
+
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+
+namespace bandsync::socketio {
+namespace {
+
+class codec_category_impl : public boost::system::error_category {
+ public:
+  const char* name() const noexcept override { return "socketio.codec"; }
+  std::string message(int ev) const override {
+    switch (static_cast<codec_errc>(ev)) {
+      case codec_errc::empty_packet:
+        return "empty packet";
+      case codec_errc::unknown_packet_type:
+        return "unknown packet type";
+      case codec_errc::invalid_attachments:
+        return "invalid attachment count";
+      case codec_errc::invalid_namespace:
+        return "invalid namespace";
+      case codec_errc::invalid_ack_id:
+        return "invalid ack id";
+      case codec_errc::invalid_json:
+        return "invalid JSON payload";
+      case codec_errc::invalid_payload:
+        return "payload has the wrong shape for the packet type";
+    }
+    return "unknown socketio codec error";
+  }
+};
+
+bool is_digit(char c) { return c >= '0' && c <= '9'; }
+
+bool payload_valid(packet_type type, const boost::json::value& v) {
+  switch (type) {
+    case packet_type::connect:
+      return v.is_null() || v.is_object();
+    case packet_type::disconnect:
+      return v.is_null();
+    case packet_type::connect_error:
+      return v.is_object() || v.is_string();
+    case packet_type::event:
+    case packet_type::binary_event: {
+      if (!v.is_array()) return false;
+      const auto& a = v.get_array();
+      return !a.empty() && (a[0].is_string() || a[0].is_number());
+    }
+    case packet_type::ack:
+    case packet_type::binary_ack:
+      return v.is_array();
+  }
+  return false;
+}
+
+int count_placeholders_into(const boost::json::value& v, size_t attachments,
+                            std::vector<bool>& seen) {
+  if (v.is_array()) {
+    int n = 0;
+    for (const auto& e : v.get_array()) {
+      int c = count_placeholders_into(e, attachments, seen);
+      if (c < 0) return -1;
+      n += c;
+    }
+    return n;
+  }
+  if (!v.is_object()) return 0;
+  const auto& o = v.get_object();
+  auto ph = o.if_contains("_placeholder");
+  if (ph && ph->is_bool() && ph->get_bool()) {
+    auto num = o.if_contains("num");
+    if (!num || !num->is_int64()) return -1;
+    auto i = num->get_int64();
+    if (i < 0 || static_cast<size_t>(i) >= attachments || seen[static_cast<size_t>(i)]) return -1;
+    seen[static_cast<size_t>(i)] = true;
+    return 1;
+  }
+  int n = 0;
+  for (const auto& kv : o) {
+    int c = count_placeholders_into(kv.value(), attachments, seen);
+    if (c < 0) return -1;
+    n += c;
+  }
+  return n;
+}
+
+}  // namespace
+
+const boost::system::error_category& codec_category() noexcept {
+  static const codec_category_impl instance;
+  return instance;
+}
+
+boost::system::error_code make_error_code(codec_errc e) noexcept {
+  return {static_cast<int>(e), codec_category()};
+}
+
+boost::system::result<packet> decode(std::string_view text, const decode_limits& limits) {
+  if (text.empty()) return make_error_code(codec_errc::empty_packet);
+  packet p;
+  char t = text[0];
+  if (t < '0' || t > '6') return make_error_code(codec_errc::unknown_packet_type);
+  p.type = static_cast<packet_type>(t - '0');
+  size_t i = 1;
+
+  if (p.type == packet_type::binary_event || p.type == packet_type::binary_ack) {
+    size_t dash = text.find('-', i);
+    if (dash == std::string_view::npos || dash == i || dash - i > 6)
+      return make_error_code(codec_errc::invalid_attachments);
+    size_t n = 0;
+    auto [ptr, ec] = std::from_chars(text.data() + i, text.data() + dash, n);
+    if (ec != std::errc{} || ptr != text.data() + dash || n > limits.max_attachments)
+      return make_error_code(codec_errc::invalid_attachments);
+    p.attachments = n;
+    i = dash + 1;
+  }
+
+  if (i < text.size() && text[i] == '/') {
+    // The namespace runs to the first ','; a CONNECT may omit the comma when
+    // nothing follows ("40/custom").
+    size_t comma = text.find(',', i);
+    size_t end = comma == std::string_view::npos ? text.size() : comma;
+    if (comma == std::string_view::npos && p.type != packet_type::connect &&
+        p.type != packet_type::disconnect)
+      return make_error_code(codec_errc::invalid_namespace);
+    if (end - i > limits.max_namespace_length)
+      return make_error_code(codec_errc::invalid_namespace);
+    p.nsp.assign(text.substr(i, end - i));
+    i = comma == std::string_view::npos ? end : comma + 1;
+  }
+
+  if (i < text.size() && is_digit(text[i])) {
+    size_t j = i;
+    while (j < text.size() && is_digit(text[j])) ++j;
+    uint64_t id = 0;
+    auto [ptr, ec] = std::from_chars(text.data() + i, text.data() + j, id);
+    if (ec != std::errc{} || ptr != text.data() + j || j - i > 15)  // 2^53: a JS-safe integer
+      return make_error_code(codec_errc::invalid_ack_id);
+    p.id = id;
+    i = j;
+  }
+
+  if (i < text.size()) {
+    boost::system::error_code ec;
+    p.data = boost::json::parse(text.substr(i), ec);
+    if (ec) return make_error_code(codec_errc::invalid_json);
+  }
+
+  if (!payload_valid(p.type, p.data)) return make_error_code(codec_errc::invalid_payload);
+  if (p.id && (p.type == packet_type::connect || p.type == packet_type::disconnect ||
+               p.type == packet_type::connect_error))
+    return make_error_code(codec_errc::invalid_payload);
+  if ((p.type == packet_type::ack || p.type == packet_type::binary_ack) && !p.id)
+    return make_error_code(codec_errc::invalid_ack_id);
+  if (p.attachments > 0 && count_placeholders(p.data, p.attachments) !=
+                               static_cast<int>(p.attachments))
+    return make_error_code(codec_errc::invalid_attachments);
+  return p;
+}
+
+std::string encode(const packet& p) {
+  std::string out;
+  out += static_cast<char>('0' + static_cast<int>(p.type));
+  if (p.type == packet_type::binary_event || p.type == packet_type::binary_ack) {
+    out += std::to_string(p.attachments);
+    out += '-';
+  }
+  if (p.nsp != "/") {
+    out += p.nsp;
+    out += ',';
+  }
+  if (p.id) out += std::to_string(*p.id);
+  if (!p.data.is_null()) out += boost::json::serialize(p.data);
+  return out;
+}
+
+int count_placeholders(const boost::json::value& v, size_t attachments) {
+  std::vector<bool> seen(attachments, false);
+  return count_placeholders_into(v, attachments, seen);
+}
+
+}  // namespace bandsync::socketio
