@@ -1,0 +1,74 @@
+# BandSync: `make run` builds and serves on the embedded store; `make test`
+# installs what is missing, builds everything and runs every test.
+SHELL := /bin/bash
+.DELETE_ON_ERROR:
+
+JOBS      ?= $(shell nproc)
+BUILD     ?= build
+ASAN      ?= build-asan
+FUZZ      ?= build-fuzz
+FUZZ_SECONDS ?= 30
+PORT      ?= 3001
+
+DEBIAN_PACKAGES := build-essential cmake ninja-build pkg-config \
+  libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev libboost-system1.81-dev \
+  libhiredis-dev libspdlog-dev libfmt-dev libcli11-dev libgtest-dev \
+  clang-14 libclang-rt-14-dev redis-server nodejs npm
+
+BIN := $(BUILD)/app/bandsync
+
+.PHONY: all deps build run test unit asan fuzz integration clean format
+
+all: build
+
+# apt-get only when a package is missing, so a second `make test` is offline.
+deps:
+	@missing=""; for p in $(DEBIAN_PACKAGES); do \
+	  if [ "$$p" = nodejs ] || [ "$$p" = npm ]; then command -v $${p/nodejs/node} >/dev/null && continue; fi; \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
+	fi
+
+$(BUILD)/build.ninja:
+	cmake -S . -B $(BUILD) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo
+
+build: deps $(BUILD)/build.ninja
+	cmake --build $(BUILD) -j $(JOBS)
+
+run: build
+	$(BIN) serve --port $(PORT)
+
+tests/node_modules/.package-lock.json: tests/package.json tests/package-lock.json
+	cd tests && npm ci --no-audit --no-fund --loglevel=error
+
+$(ASAN)/build.ninja:
+	cmake -S . -B $(ASAN) -G Ninja -DCMAKE_BUILD_TYPE=Debug -DBANDSYNC_SANITIZE=ON
+
+$(FUZZ)/build.ninja:
+	CXX=clang++-14 cmake -S . -B $(FUZZ) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DBANDSYNC_FUZZ=ON
+
+# Unit tests under AddressSanitizer + UndefinedBehaviorSanitizer.
+asan: deps $(ASAN)/build.ninja
+	cmake --build $(ASAN) -j $(JOBS) --target unit_tests
+	cd $(ASAN) && ctest -L unit --output-on-failure -j $(JOBS)
+
+# Each fuzzer runs for FUZZ_SECONDS from the checked-in seed corpus.
+fuzz: deps $(FUZZ)/build.ninja
+	cmake --build $(FUZZ) -j $(JOBS)
+	@set -e; for f in $(FUZZ)/tests/fuzz/fuzz_*; do \
+	  name=$$(basename $$f); work=$(FUZZ)/corpus-$$name; mkdir -p $$work; \
+	  echo "fuzzing $$name for $(FUZZ_SECONDS) s"; \
+	  $$f -max_total_time=$(FUZZ_SECONDS) -max_len=4096 -print_final_stats=1 $$work tests/fuzz/corpus/$$name 2>&1 | tail -n 12; \
+	done
+
+test: build tests/node_modules/.package-lock.json asan fuzz
+	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
+
+format:
+	find src app tests bench -name '*.cpp' -o -name '*.hpp' | grep -v node_modules | xargs clang-format -i
+
+clean:
+	rm -rf $(BUILD) $(ASAN) $(FUZZ)
