@@ -75,8 +75,8 @@ std::string encode_packet(packet_type type, std::string_view data) {
 }
 
 void append_to_payload(std::string& out, const frame& f) {
+  if (!f.data) return;  // nothing to send: a separator alone would make an empty packet
   if (!out.empty()) out += record_separator;
-  if (!f.data) return;
   if (f.binary) {
     out += 'b';
     out += util::base64_encode(*f.data);

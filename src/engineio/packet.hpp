@@ -49,7 +49,8 @@ boost::system::error_code make_error_code(codec_errc e) noexcept;
 // Decodes a text packet: a WebSocket text frame, or one segment of a polling
 // payload. With `allow_base64_binary` (polling only) a leading 'b' marks a
 // base64 binary message, as the spec prescribes for HTTP long-polling.
-boost::system::result<packet> decode_packet(std::string_view text, bool allow_base64_binary = false);
+boost::system::result<packet> decode_packet(std::string_view text,
+                                            bool allow_base64_binary = false);
 
 // Decodes an HTTP long-polling body: packets separated by the record separator
 // 0x1e. Fails as a whole when any packet is malformed or when there are more

@@ -1,6 +1,7 @@
 #include "socketio/packet.hpp"
 
 #include <charconv>
+#include <cmath>
 #include <vector>
 
 #include <boost/json/parse.hpp>
@@ -33,7 +34,24 @@ class codec_category_impl : public boost::system::error_category {
   }
 };
 
-bool is_digit(char c) { return c >= '0' && c <= '9'; }
+bool is_digit(char c) {
+  return c >= '0' && c <= '9';
+}
+
+// Boost.JSON parses an out-of-range number such as 1e999 to an infinite double
+// and serializes it as "Infinity", which is not JSON: such a payload would be
+// relayed to clients as a packet they cannot parse.
+bool all_numbers_finite(const boost::json::value& v) {
+  if (v.is_double()) return std::isfinite(v.get_double());
+  if (v.is_array()) {
+    for (const auto& e : v.get_array())
+      if (!all_numbers_finite(e)) return false;
+  } else if (v.is_object()) {
+    for (const auto& kv : v.get_object())
+      if (!all_numbers_finite(kv.value())) return false;
+  }
+  return true;
+}
 
 bool payload_valid(packet_type type, const boost::json::value& v) {
   switch (type) {
@@ -146,7 +164,9 @@ boost::system::result<packet> decode(std::string_view text, const decode_limits&
   if (i < text.size()) {
     boost::system::error_code ec;
     p.data = boost::json::parse(text.substr(i), ec);
-    if (ec) return make_error_code(codec_errc::invalid_json);
+    if (ec || !all_numbers_finite(p.data)) return make_error_code(codec_errc::invalid_json);
+    // A literal "null" is a payload that no packet type accepts ("0null" is not "0").
+    if (p.data.is_null()) return make_error_code(codec_errc::invalid_payload);
   }
 
   if (!payload_valid(p.type, p.data)) return make_error_code(codec_errc::invalid_payload);
@@ -155,8 +175,8 @@ boost::system::result<packet> decode(std::string_view text, const decode_limits&
     return make_error_code(codec_errc::invalid_payload);
   if ((p.type == packet_type::ack || p.type == packet_type::binary_ack) && !p.id)
     return make_error_code(codec_errc::invalid_ack_id);
-  if (p.attachments > 0 && count_placeholders(p.data, p.attachments) !=
-                               static_cast<int>(p.attachments))
+  if (p.attachments > 0 &&
+      count_placeholders(p.data, p.attachments) != static_cast<int>(p.attachments))
     return make_error_code(codec_errc::invalid_attachments);
   return p;
 }

@@ -11,7 +11,8 @@ constexpr char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxy
 constexpr std::array<int8_t, 256> make_reverse() {
   std::array<int8_t, 256> table{};
   for (auto& v : table) v = -1;
-  for (int i = 0; i < 64; ++i) table[static_cast<unsigned char>(alphabet[i])] = static_cast<int8_t>(i);
+  for (int i = 0; i < 64; ++i)
+    table[static_cast<unsigned char>(alphabet[i])] = static_cast<int8_t>(i);
   return table;
 }
 constexpr auto reverse = make_reverse();
@@ -68,6 +69,9 @@ std::optional<std::string> base64_decode(std::string_view text) {
       }
       n = (n << 6) | uint32_t(v);
     }
+    // Canonical form (RFC 4648 section 3.5): the bits that padding discards are zero,
+    // so each byte string has exactly one encoding ("QR==" is not "QQ==").
+    if ((pad == 1 && (n & 0xff) != 0) || (pad == 2 && (n & 0xffff) != 0)) return std::nullopt;
     out += char((n >> 16) & 0xff);
     if (pad < 2) out += char((n >> 8) & 0xff);
     if (pad < 1) out += char(n & 0xff);

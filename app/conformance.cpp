@@ -1,0 +1,83 @@
+#include "app/conformance.hpp"
+
+#include <spdlog/spdlog.h>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+
+#include "engineio/listener.hpp"
+#include "engineio/server.hpp"
+#include "engineio/session.hpp"
+#include "socketio/server.hpp"
+
+namespace bandsync::app {
+namespace {
+
+// Engine.IO-only mode: every message goes back as it came.
+class echo_handler : public engineio::handler {
+ public:
+  void on_open(const engineio::session_ptr&) override {}
+  void on_message(const engineio::session_ptr& s, std::string_view text) override {
+    s->send(engineio::make_text_frame(engineio::packet_type::message, text));
+  }
+  void on_binary(const engineio::session_ptr& s, std::string_view bytes) override {
+    s->send(engineio::make_binary_frame(std::string(bytes)));
+  }
+  void on_close(const engineio::session_ptr&, std::string_view) override {}
+};
+
+void reference_namespace(socketio::socket_namespace& ns) {
+  ns.on_connection([](const socketio::socket_ptr& s) {
+    s->emit("auth", boost::json::array{s->auth()});
+    s->on("message", [](const socketio::socket_ptr& s, socketio::message& m, socketio::ack_fn) {
+      s->emit("message-back", m);
+    });
+    s->on("message-with-ack",
+          [](const socketio::socket_ptr&, socketio::message& m, socketio::ack_fn ack) {
+            if (ack) ack(m);
+          });
+  });
+}
+
+}  // namespace
+
+int run_conformance(const conformance_options& o) {
+  boost::asio::io_context ioc(1);
+
+  engineio::options eo;
+  eo.ping_interval = std::chrono::milliseconds(300);
+  eo.ping_timeout = std::chrono::milliseconds(200);
+  eo.max_payload = 1000000;
+  eo.cors_origins = {"*"};
+  eo.path = o.engineio_only ? "/engine.io/" : "/socket.io/";
+
+  echo_handler echo;
+  socketio::options so;
+  so.connect_timeout = std::chrono::milliseconds(1000);
+  socketio::server io(ioc.get_executor(), so);
+  reference_namespace(io.of("/"));
+  reference_namespace(io.of("/custom"));
+
+  engineio::handler& h = o.engineio_only ? static_cast<engineio::handler&>(echo) : io;
+  engineio::server eio(ioc.get_executor(), eo, h);
+  engineio::listener_options lo;
+  lo.host = o.host;
+  lo.port = o.port;
+  engineio::listener listener(ioc, eio, lo);
+  if (auto ec = listener.start()) {
+    spdlog::critical("cannot listen on [{}]:{}: {}", o.host, o.port, ec.message());
+    return 1;
+  }
+  spdlog::info("conformance server ({}) listening on port {}",
+               o.engineio_only ? "Engine.IO echo" : "Socket.IO", listener.port());
+
+  boost::asio::signal_set signals(ioc, SIGINT, SIGTERM);
+  signals.async_wait([&](boost::system::error_code, int) {
+    listener.stop();
+    eio.close_all("server shutting down");
+    ioc.stop();
+  });
+  ioc.run();
+  return 0;
+}
+
+}  // namespace bandsync::app

@@ -1,0 +1,19 @@
+#pragma once
+// `bandsync conformance`: the reference server of the Socket.IO and Engine.IO
+// protocol test suites (pingInterval 300, pingTimeout 200, maxPayload 1e6,
+// connectTimeout 1000, CORS *).
+
+#include <cstdint>
+#include <string>
+
+namespace bandsync::app {
+
+struct conformance_options {
+  std::string host = "::";
+  uint16_t port = 3000;
+  bool engineio_only = false;  // Engine.IO echo server on /engine.io/
+};
+
+int run_conformance(const conformance_options& o);
+
+}  // namespace bandsync::app

@@ -1,0 +1,62 @@
+#pragma once
+// The TCP listener and HTTP/WebSocket connections (Beast), behind a header
+// without Beast: requests on the Engine.IO path go to the Engine.IO server
+// (long-polling and WebSocket transports, spec "Transports" and "Upgrade");
+// every other request goes to the plain HTTP handler set by the layer above.
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <boost/system/error_code.hpp>
+
+#include "engineio/http_types.hpp"
+
+namespace boost::asio {
+class io_context;
+}
+
+namespace bandsync::engineio {
+
+class server;
+
+struct listener_options {
+  // "::" listens on every interface, IPv6 and IPv4 (dual stack), as Node does;
+  // it falls back to 0.0.0.0 where IPv6 is unavailable.
+  std::string host = "::";
+  uint16_t port = 3001;
+  size_t max_connections = 100000;
+  size_t max_header_bytes = 16 * 1024;
+};
+
+class listener {
+ public:
+  using http_handler = std::function<http_response(const http_request&)>;
+  // Called for each new Engine.IO handshake; a response rejects it (e.g. 429).
+  using admission = std::function<std::optional<http_response>(const http_request&)>;
+
+  listener(boost::asio::io_context& ioc, server& eio, listener_options opts);
+  ~listener();
+
+  void set_http_handler(http_handler h);
+  void set_admission(admission a);
+  // Headers added to every HTTP answer (security headers), Engine.IO's included.
+  void set_common_headers(std::vector<std::pair<std::string, std::string>> headers);
+
+  // Binds and starts accepting. Returns the bind/listen error, if any.
+  boost::system::error_code start();
+  uint16_t port() const;
+  // Stops accepting new connections; open ones are left to the servers above.
+  void stop();
+  size_t open_connections() const;
+
+ private:
+  struct impl;
+  std::shared_ptr<impl> impl_;
+};
+
+}  // namespace bandsync::engineio

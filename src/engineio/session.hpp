@@ -1,0 +1,116 @@
+#pragma once
+// One Engine.IO session (spec: "Session"): its id, its outbound queue, the
+// server-initiated heartbeat and the transport it is currently bound to
+// (HTTP long-polling or WebSocket, with the upgrade between them).
+//
+// Threading: every member is touched only from the server's io_context
+// thread; the server runs one event-loop thread (see docs/DESIGN.md).
+
+#include <chrono>
+#include <deque>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include "engineio/handler.hpp"
+#include "engineio/packet.hpp"
+
+namespace bandsync::engineio {
+
+class server;
+
+// What a session needs from the WebSocket connection it is bound to.
+class ws_link {
+ public:
+  virtual ~ws_link() = default;
+  virtual void wake() = 0;      // frames are queued: write them
+  virtual void shutdown() = 0;  // write what is queued, then close the WebSocket
+};
+
+enum class transport_kind { polling, websocket };
+
+enum class send_status { ok, buffer_full, closed };
+
+class session : public std::enable_shared_from_this<session> {
+ public:
+  session(server& srv, boost::asio::any_io_executor ex, std::string id, transport_kind t,
+          std::string remote_address);
+  session(const session&) = delete;
+  session& operator=(const session&) = delete;
+
+  const std::string& id() const { return id_; }
+  transport_kind transport() const { return transport_; }
+  const std::string& remote_address() const { return remote_address_; }
+  bool is_open() const { return open_; }
+
+  // Queues `f` for the client. A session whose queue would exceed the
+  // server's max_buffered_bytes / max_buffered_frames is closed and
+  // buffer_full returned; after close, closed.
+  send_status send(const frame& f);
+
+  // Server-initiated close: a close packet is sent when the transport allows.
+  void close(std::string_view reason);
+
+  // ---- transport side (listener) ----
+
+  // Starts the heartbeat; called once the open packet is on its way.
+  void start();
+  // A packet from the client, on the current transport.
+  void on_packet(packet&& p);
+  // The transport failed (socket error, bad frame): closes without a close packet.
+  void on_transport_error(std::string_view reason);
+
+  // Long-polling: at most one GET waits at a time.
+  bool poll_active() const { return poll_active_; }
+  void set_poll_active(bool active) { poll_active_ = active; }
+  // True while a waiting GET has nothing to return yet.
+  bool poll_should_wait() const;
+  // Drains the queue into one polling payload (with a noop when an upgrade
+  // or a client close released the poll).
+  std::string take_poll_payload();
+  boost::asio::steady_timer& poll_timer() { return poll_timer_; }
+
+  // WebSocket: frames are written from the head of the queue.
+  bool has_frames() const { return !queue_.empty(); }
+  const frame& front_frame() const { return queue_.front(); }
+  void pop_frame();
+
+  // Upgrade (spec "Upgrade"): probe received on a new WebSocket, then "5".
+  bool upgrading() const { return upgrading_; }
+  void begin_upgrade();
+  void complete_upgrade(const std::shared_ptr<ws_link>& link);
+  void abort_upgrade();
+  void bind_websocket(const std::shared_ptr<ws_link>& link);
+
+ private:
+  void schedule_ping();
+  void on_ping_timer();
+  void wake_poll();
+  // The one close path. `notify_client` queues a close packet.
+  void do_close(std::string_view reason, bool notify_client);
+
+  server& server_;
+  std::string id_;
+  transport_kind transport_;
+  std::string remote_address_;
+  bool open_ = true;
+  bool started_ = false;
+
+  std::deque<frame> queue_;
+  size_t queued_bytes_ = 0;
+
+  bool poll_active_ = false;
+  bool poll_noop_ = false;  // release the waiting GET with a noop
+  boost::asio::steady_timer poll_timer_;
+
+  bool upgrading_ = false;
+  std::weak_ptr<ws_link> ws_;
+
+  boost::asio::steady_timer ping_timer_;
+  bool awaiting_pong_ = false;
+};
+
+}  // namespace bandsync::engineio

@@ -1,0 +1,130 @@
+#include "socketio/client.hpp"
+
+#include <spdlog/spdlog.h>
+#include <boost/json.hpp>
+
+#include "socketio/server.hpp"
+
+namespace bandsync::socketio {
+
+client::client(server& srv, engineio::session_ptr session)
+    : server_(srv), session_(std::move(session)), connect_timer_(srv.executor()) {}
+
+void client::start() {
+  arm_connect_timer();
+}
+
+void client::arm_connect_timer() {
+  connect_timer_.expires_after(server_.opts().connect_timeout);
+  connect_timer_.async_wait([weak = weak_from_this()](boost::system::error_code ec) {
+    if (ec) return;
+    auto self = weak.lock();
+    if (!self || !self->sockets_.empty()) return;
+    spdlog::debug("socketio: {} joined no namespace in time", self->session_->id());
+    self->session_->close("connect timeout");
+  });
+}
+
+void client::fail(std::string_view why) {
+  spdlog::info("socketio: connection {} from {} closed: {}", session_->id(),
+               session_->remote_address(), why);
+  session_->close("parse error");
+}
+
+void client::on_text(std::string_view text) {
+  if (partial_) return fail("text packet while binary attachments were expected");
+  auto p = decode(text, server_.opts().limits);
+  if (!p) return fail(p.error().message());
+  if (p->attachments > 0) {
+    partial_ = std::move(*p);
+    attachments_.clear();
+    attachment_bytes_ = 0;
+    return;
+  }
+  handle(std::move(*p), {});
+}
+
+void client::on_binary(std::string_view bytes) {
+  if (!partial_) return fail("unexpected binary attachment");
+  attachments_.push_back(std::make_shared<const std::string>(bytes));
+  if (attachments_.size() < partial_->attachments) return;
+  auto p = std::move(*partial_);
+  partial_.reset();
+  handle(std::move(p), std::move(attachments_));
+  attachments_ = {};
+}
+
+void client::handle(packet&& p, std::vector<std::shared_ptr<const std::string>>&& attachments) {
+  auto self = shared_from_this();  // a handler may close the connection
+  if (p.type == packet_type::connect) return connect(std::move(p));
+  if (p.type == packet_type::connect_error) return fail("CONNECT_ERROR from a client");
+
+  auto it = sockets_.find(p.nsp);
+  if (it == sockets_.end()) {
+    spdlog::debug("socketio: packet for unconnected namespace {} ignored", p.nsp);
+    return;
+  }
+  auto sock = it->second;
+  switch (p.type) {
+    case packet_type::disconnect:
+      sockets_.erase(it);
+      sock->on_closed("client namespace disconnect");
+      if (sockets_.empty()) arm_connect_timer();
+      break;
+    case packet_type::event:
+    case packet_type::binary_event: {
+      auto& arr = p.data.as_array();  // decode() guarantees a non-empty array
+      std::string event =
+          arr[0].is_string() ? std::string(arr[0].get_string()) : boost::json::serialize(arr[0]);
+      message m;
+      m.args.reserve(arr.size() - 1);
+      for (size_t i = 1; i < arr.size(); ++i) m.args.push_back(std::move(arr[i]));
+      m.attachments = std::move(attachments);
+      sock->dispatch_event(event, m, p.id);
+      break;
+    }
+    case packet_type::ack:
+    case packet_type::binary_ack: {
+      message m{std::move(p.data.as_array()), std::move(attachments)};
+      sock->dispatch_ack(*p.id, m);
+      break;
+    }
+    default:
+      break;
+  }
+}
+
+void client::connect(packet&& p) {
+  auto* ns = server_.find_namespace(p.nsp);
+  if (!ns) {
+    packet err;
+    err.type = packet_type::connect_error;
+    err.nsp = p.nsp;
+    err.data = boost::json::object{{"message", "Invalid namespace"}};
+    for (const auto& f : encode_plain(err).frames) session_->send(f);
+    return;
+  }
+  if (sockets_.count(p.nsp)) {
+    spdlog::debug("socketio: {} already connected to {}", session_->id(), p.nsp);
+    return;
+  }
+  connect_timer_.cancel();
+  auto auth = p.data.is_object() ? std::move(p.data) : boost::json::value(boost::json::object{});
+  auto sock = ns->add(session_, std::move(auth));
+  sockets_.emplace(p.nsp, sock);
+  packet ok;
+  ok.type = packet_type::connect;
+  ok.nsp = p.nsp;
+  ok.data = boost::json::object{{"sid", sock->id()}};
+  for (const auto& f : encode_plain(ok).frames) session_->send(f);
+  ns->connected(sock);
+}
+
+void client::on_close(std::string_view reason) {
+  connect_timer_.cancel();
+  auto sockets = std::move(sockets_);
+  sockets_.clear();
+  for (auto& [name, sock] : sockets) sock->on_closed(reason);
+}
+
+}  // namespace bandsync::socketio

@@ -1,0 +1,48 @@
+#pragma once
+// One Engine.IO connection as Socket.IO sees it: the sockets it opened (one
+// per namespace), the binary packet being reassembled, the connect timeout.
+
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <boost/asio/steady_timer.hpp>
+
+#include "engineio/session.hpp"
+#include "socketio/packet.hpp"
+#include "socketio/socket.hpp"
+
+namespace bandsync::socketio {
+
+class server;
+
+class client : public std::enable_shared_from_this<client> {
+ public:
+  client(server& srv, engineio::session_ptr session);
+
+  void start();  // arms the connect timeout
+  void on_text(std::string_view text);
+  void on_binary(std::string_view bytes);
+  // The Engine.IO session closed: every socket disconnects with `reason`.
+  void on_close(std::string_view reason);
+
+ private:
+  void handle(packet&& p, std::vector<std::shared_ptr<const std::string>>&& attachments);
+  void connect(packet&& p);
+  void arm_connect_timer();
+  // Protocol violation: the spec prescribes closing the connection.
+  void fail(std::string_view why);
+
+  server& server_;
+  engineio::session_ptr session_;
+  std::map<std::string, socket_ptr, std::less<>> sockets_;
+  std::optional<packet> partial_;  // a binary packet waiting for attachments
+  std::vector<std::shared_ptr<const std::string>> attachments_;
+  size_t attachment_bytes_ = 0;
+  boost::asio::steady_timer connect_timer_;
+};
+
+}  // namespace bandsync::socketio

@@ -1,0 +1,41 @@
+#pragma once
+// What an event or an ack carries: its JSON arguments and, for binary
+// packets, the attachments that the {"_placeholder":true,"num":N} objects in
+// the arguments refer to (spec: "Packet encoding", binary events).
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <boost/json/array.hpp>
+
+#include "engineio/packet.hpp"
+#include "socketio/packet.hpp"
+
+namespace bandsync::socketio {
+
+struct message {
+  boost::json::array args;
+  std::vector<std::shared_ptr<const std::string>> attachments;
+};
+
+// Replies to an event that asked for an ack; empty when none was asked.
+// Calling it more than once sends one ack only.
+using ack_fn = std::function<void(message)>;
+
+// The Engine.IO frames of one packet: the text frame ("4" + packet), then one
+// binary frame per attachment. Encoded once, shared by every recipient.
+struct encoded_packet {
+  std::vector<engineio::frame> frames;
+};
+
+// An EVENT (or BINARY_EVENT when `m` has attachments) for `event` on `nsp`.
+encoded_packet encode_event(std::string_view nsp, std::string_view event, const message& m,
+                            std::optional<uint64_t> ack_id = std::nullopt);
+// An ACK (or BINARY_ACK).
+encoded_packet encode_ack(std::string_view nsp, uint64_t id, const message& m);
+// Any packet without attachments.
+encoded_packet encode_plain(const packet& p);
+
+}  // namespace bandsync::socketio
