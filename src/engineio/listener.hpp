@@ -14,13 +14,16 @@
 
 #include <boost/system/error_code.hpp>
 
-#include "engineio/http_types.hpp"
+#include "util/http_types.hpp"
 
 namespace boost::asio {
 class io_context;
 }
 
 namespace bandsync::engineio {
+
+using util::http_request;
+using util::http_response;
 
 class server;
 

@@ -1,4 +1,5 @@
 #include "socketio/packet.hpp"
+#include "util/json_text.hpp"
 
 #include <charconv>
 #include <cmath>
@@ -65,7 +66,17 @@ bool payload_valid(packet_type type, const boost::json::value& v) {
     case packet_type::binary_event: {
       if (!v.is_array()) return false;
       const auto& a = v.get_array();
-      return !a.empty() && (a[0].is_string() || a[0].is_number());
+      if (a.empty()) return false;
+      if (a[0].is_number()) return true;
+      // Names the client library reserves for itself (socket.io-parser's
+      // RESERVED_EVENTS) are refused, as the reference decoder does.
+      if (!a[0].is_string()) return false;
+      static constexpr std::string_view reserved[] = {"connect",     "connect_error",
+                                                      "disconnect",  "disconnecting",
+                                                      "newListener", "removeListener"};
+      for (auto r : reserved)
+        if (a[0].get_string() == r) return false;
+      return true;
     }
     case packet_type::ack:
     case packet_type::binary_ack:
@@ -193,7 +204,7 @@ std::string encode(const packet& p) {
     out += ',';
   }
   if (p.id) out += std::to_string(*p.id);
-  if (!p.data.is_null()) out += boost::json::serialize(p.data);
+  if (!p.data.is_null()) out += util::to_json_text(p.data);
   return out;
 }
 

@@ -1,13 +1,14 @@
 #pragma once
 // Plain HTTP request/response values that cross the boundary between the
-// listener (Beast) and the layers above it, so that routing, CORS and rate
-// limiting are written and tested without Beast.
+// listener (Beast, in engineio) and the HTTP routes (src/http), so that
+// routing, CORS and rate limiting are written and tested without Beast.
 
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
-namespace bandsync::engineio {
+namespace bandsync::util {
 
 struct http_request {
   std::string method;                                        // "GET", "POST", ...
@@ -33,4 +34,4 @@ struct http_response {
   std::vector<std::pair<std::string, std::string>> headers;
 };
 
-}  // namespace bandsync::engineio
+}  // namespace bandsync::util

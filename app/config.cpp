@@ -1,0 +1,150 @@
+#include "app/config.hpp"
+
+#include <charconv>
+#include <fstream>
+
+namespace bandsync::app {
+
+const std::vector<variable>& variables() {
+  static const std::vector<variable> vars = {
+      {"PORT", "3001", "listening port"},
+      {"HOST", "::", "listening address (:: = every interface, IPv6 and IPv4)"},
+      {"CORS_ORIGIN", "*", "allowed origin(s), comma-separated, or *"},
+      {"REDIS_HOST", "", "Redis host; unset = embedded in-memory store"},
+      {"REDIS_PORT", "6379", "Redis port"},
+      {"REDIS_PASSWORD", "", "Redis password (AUTH)"},
+      {"REDIS_DB", "0", "Redis database (SELECT)"},
+      {"SOCKET_PING_INTERVAL", "10000", "Engine.IO ping interval (ms)"},
+      {"SOCKET_PING_TIMEOUT", "5000", "Engine.IO ping timeout (ms)"},
+      {"SOCKET_MAX_BUFFER_SIZE", "1000000", "largest accepted message (bytes)"},
+      {"RATE_LIMIT_WINDOW", "900000", "per-IP HTTP rate limit window (ms)"},
+      {"RATE_LIMIT_MAX", "1000", "requests per IP per window"},
+      {"LOG_LEVEL", "info", "trace, debug, info, warn, error, critical or off"},
+      {"LOG_FORMAT", "text", "text or json (JSON lines)"},
+      {"METRICS_INTERVAL", "30000", "period of the metrics log line (ms)"},
+      {"SESSION_IDLE_TIMEOUT", "1800000", "empty sessions idle this long are removed (ms)"},
+      {"SWEEP_INTERVAL", "300000", "period of the idle-session sweep (ms)"},
+      {"CONNECT_TIMEOUT", "45000", "a connection must join a namespace within this (ms)"},
+  };
+  return vars;
+}
+
+std::map<std::string, std::string> read_env_file(const std::string& path) {
+  std::map<std::string, std::string> out;
+  std::ifstream in(path);
+  std::string line;
+  while (std::getline(in, line)) {
+    auto trim = [](std::string s) {
+      size_t b = s.find_first_not_of(" \t\r");
+      size_t e = s.find_last_not_of(" \t\r");
+      return b == std::string::npos ? std::string() : s.substr(b, e - b + 1);
+    };
+    line = trim(line);
+    if (line.empty() || line[0] == '#') continue;
+    if (line.rfind("export ", 0) == 0) line = trim(line.substr(7));
+    auto eq = line.find('=');
+    if (eq == std::string::npos) continue;
+    std::string key = trim(line.substr(0, eq));
+    std::string value = trim(line.substr(eq + 1));
+    if (value.size() >= 2 && (value.front() == '"' || value.front() == '\'') &&
+        value.back() == value.front()) {
+      value = value.substr(1, value.size() - 2);
+    } else if (auto hash = value.find(" #"); hash != std::string::npos) {
+      value = trim(value.substr(0, hash));
+    }
+    out[key] = value;
+  }
+  return out;
+}
+
+namespace {
+
+template <typename T>
+bool parse_int(const std::string& text, T lo, T hi, T& out) {
+  T v{};
+  auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+  if (ec != std::errc{} || p != text.data() + text.size() || v < lo || v > hi) return false;
+  out = v;
+  return true;
+}
+
+}  // namespace
+
+config_result make_config(const std::map<std::string, std::string>& values) {
+  config_result r;
+  auto& c = r.cfg;
+  auto get = [&](const char* name) -> const std::string* {
+    auto it = values.find(name);
+    return it == values.end() ? nullptr : &it->second;
+  };
+  auto integer = [&](const char* name, auto lo, auto hi, auto& out, const char* what) {
+    if (auto v = get(name)) {
+      if (!parse_int(*v, lo, hi, out))
+        r.errors.push_back(std::string(name) + "=\"" + *v + "\" is invalid: expected " + what);
+    }
+  };
+  auto millis = [&](const char* name, int64_t lo, int64_t hi, std::chrono::milliseconds& out) {
+    int64_t v = out.count();
+    integer(
+        name, lo, hi, v,
+        ("a whole number of milliseconds from " + std::to_string(lo) + " to " + std::to_string(hi))
+            .c_str());
+    out = std::chrono::milliseconds(v);
+  };
+
+  integer("PORT", uint16_t{0}, uint16_t{65535}, c.port, "a port number from 0 to 65535");
+  if (auto v = get("HOST"); v && !v->empty()) c.host = *v;
+  if (auto v = get("CORS_ORIGIN")) {
+    c.cors_origins.clear();
+    size_t start = 0;
+    while (start <= v->size()) {
+      size_t comma = v->find(',', start);
+      std::string item =
+          v->substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+      while (!item.empty() && item.front() == ' ') item.erase(item.begin());
+      while (!item.empty() && item.back() == ' ') item.pop_back();
+      if (!item.empty()) c.cors_origins.push_back(item);
+      if (comma == std::string::npos) break;
+      start = comma + 1;
+    }
+    if (c.cors_origins.empty())
+      r.errors.push_back("CORS_ORIGIN is empty: expected * or a comma-separated list of origins");
+  }
+  if (auto v = get("REDIS_HOST"); v && !v->empty()) c.redis_host = *v;
+  integer("REDIS_PORT", uint16_t{1}, uint16_t{65535}, c.redis_port,
+          "a port number from 1 to 65535");
+  if (auto v = get("REDIS_PASSWORD")) c.redis_password = *v;
+  integer("REDIS_DB", 0, 15, c.redis_db, "a database number from 0 to 15");
+  millis("SOCKET_PING_INTERVAL", 100, 3600000, c.ping_interval);
+  millis("SOCKET_PING_TIMEOUT", 100, 3600000, c.ping_timeout);
+  integer("SOCKET_MAX_BUFFER_SIZE", size_t{1024}, size_t{100000000}, c.max_buffer_size,
+          "a byte count from 1024 to 100000000");
+  integer("RATE_LIMIT_WINDOW", int64_t{1000}, int64_t{86400000}, c.rate_limit_window_ms,
+          "a whole number of milliseconds from 1000 to 86400000");
+  integer("RATE_LIMIT_MAX", uint32_t{1}, uint32_t{100000000}, c.rate_limit_max,
+          "a request count from 1 to 100000000");
+  if (auto v = get("LOG_LEVEL")) {
+    static const char* levels[] = {"trace", "debug", "info", "warn", "error", "critical", "off"};
+    bool ok = false;
+    for (auto l : levels) ok = ok || *v == l;
+    if (ok)
+      c.log_level = *v;
+    else
+      r.errors.push_back(
+          "LOG_LEVEL=\"" + *v +
+          "\" is invalid: expected trace, debug, info, warn, error, critical or off");
+  }
+  if (auto v = get("LOG_FORMAT")) {
+    if (*v == "json")
+      c.log_json = true;
+    else if (*v != "text")
+      r.errors.push_back("LOG_FORMAT=\"" + *v + "\" is invalid: expected text or json");
+  }
+  millis("METRICS_INTERVAL", 1000, 86400000, c.metrics_interval);
+  millis("SESSION_IDLE_TIMEOUT", 1000, 604800000, c.session_idle);
+  millis("SWEEP_INTERVAL", 100, 86400000, c.sweep_interval);
+  millis("CONNECT_TIMEOUT", 100, 3600000, c.connect_timeout);
+  return r;
+}
+
+}  // namespace bandsync::app

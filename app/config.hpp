@@ -1,0 +1,56 @@
+#pragma once
+// Server configuration (EVENTS.md "Configuration"): defaults, then a .env
+// file, then the environment, then command-line flags, later ones winning —
+// as dotenv (which never overrides the environment) plus flags.
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace bandsync::app {
+
+struct config {
+  std::string host = "::";
+  uint16_t port = 3001;
+  std::vector<std::string> cors_origins{"*"};
+  std::optional<std::string> redis_host;
+  uint16_t redis_port = 6379;
+  std::string redis_password;
+  int redis_db = 0;
+  std::chrono::milliseconds ping_interval{10000};
+  std::chrono::milliseconds ping_timeout{5000};
+  size_t max_buffer_size = 1000000;
+  int64_t rate_limit_window_ms = 900000;
+  uint32_t rate_limit_max = 1000;
+  std::string log_level = "info";
+  bool log_json = false;
+  std::chrono::milliseconds metrics_interval{30000};
+  std::chrono::milliseconds session_idle{1800000};
+  std::chrono::milliseconds sweep_interval{300000};
+  std::chrono::milliseconds connect_timeout{45000};
+};
+
+// One configuration variable: its name, default and meaning (for --help).
+struct variable {
+  const char* name;
+  const char* default_value;
+  const char* help;
+};
+const std::vector<variable>& variables();
+
+// Parses KEY=VALUE lines (comments, blank lines, `export `, quotes); missing
+// file → empty map.
+std::map<std::string, std::string> read_env_file(const std::string& path);
+
+// Builds the configuration from raw values (name → text, already merged in
+// precedence order). Returns the config, or one message per bad value.
+struct config_result {
+  config cfg;
+  std::vector<std::string> errors;
+};
+config_result make_config(const std::map<std::string, std::string>& values);
+
+}  // namespace bandsync::app

@@ -1,0 +1,132 @@
+#include "http/routes.hpp"
+#include "util/json_text.hpp"
+
+#include <algorithm>
+#include <ctime>
+
+#include <spdlog/spdlog.h>
+#include <boost/json/serialize.hpp>
+
+namespace bandsync::http {
+
+std::vector<std::pair<std::string, std::string>> security_headers() {
+  return {
+      {"Content-Security-Policy",
+       "default-src 'self';base-uri 'self';font-src 'self' https: data:;form-action "
+       "'self';frame-ancestors 'self';img-src 'self' data:;object-src 'none';script-src "
+       "'self';script-src-attr 'none';style-src 'self' https: 'unsafe-inline';"
+       "upgrade-insecure-requests"},
+      {"Cross-Origin-Opener-Policy", "same-origin"},
+      {"Cross-Origin-Resource-Policy", "same-origin"},
+      {"Origin-Agent-Cluster", "?1"},
+      {"Referrer-Policy", "no-referrer"},
+      {"Strict-Transport-Security", "max-age=31536000; includeSubDomains"},
+      {"X-Content-Type-Options", "nosniff"},
+      {"X-DNS-Prefetch-Control", "off"},
+      {"X-Download-Options", "noopen"},
+      {"X-Frame-Options", "SAMEORIGIN"},
+      {"X-Permitted-Cross-Domain-Policies", "none"},
+      {"X-XSS-Protection", "0"},
+  };
+}
+
+std::string iso8601(int64_t wall_ms) {
+  std::time_t secs = static_cast<std::time_t>(wall_ms / 1000);
+  std::tm tm{};
+  gmtime_r(&secs, &tm);
+  char buf[96];
+  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
+                tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+                static_cast<int>(wall_ms % 1000));
+  return buf;
+}
+
+routes::routes(status_source src, rate_limiter& limiter, std::vector<std::string> cors_origins)
+    : src_(std::move(src)), limiter_(limiter), cors_origins_(std::move(cors_origins)) {}
+
+std::optional<http_response> routes::limit(
+    const http_request& req, std::vector<std::pair<std::string, std::string>>& headers) {
+  int64_t now = src_.wall_ms();
+  auto d = limiter_.hit(req.remote_address, now);
+  headers.emplace_back("RateLimit-Limit", std::to_string(d.limit));
+  headers.emplace_back("RateLimit-Remaining", std::to_string(d.remaining));
+  int64_t reset_s = std::max<int64_t>(0, (d.reset_ms - now + 999) / 1000);
+  headers.emplace_back("RateLimit-Reset", std::to_string(reset_s));
+  if (d.allowed) return std::nullopt;
+  ++rate_limited_;
+  spdlog::warn("http: rate limit reached for {} ({} {})", req.remote_address, req.method, req.path);
+  http_response r{
+      429, "application/json",
+      R"({"error":"Too many requests, please try again later.","code":"RATE_LIMITED","retryAfter":)" +
+          std::to_string(reset_s) + "}",
+      headers};
+  r.headers.emplace_back("Retry-After", std::to_string(reset_s));
+  return r;
+}
+
+std::optional<http_response> routes::admit_handshake(const http_request& req) {
+  std::vector<std::pair<std::string, std::string>> headers;
+  auto refused = limit(req, headers);
+  if (refused) add_cors(req, *refused);
+  return refused;
+}
+
+void routes::add_cors(const http_request& req, http_response& res) const {
+  auto origin = req.header("origin");
+  bool any = std::find(cors_origins_.begin(), cors_origins_.end(), "*") != cors_origins_.end();
+  if (any) {
+    res.headers.emplace_back("Access-Control-Allow-Origin", "*");
+  } else if (!origin.empty() &&
+             std::find(cors_origins_.begin(), cors_origins_.end(), origin) != cors_origins_.end()) {
+    res.headers.emplace_back("Access-Control-Allow-Origin", std::string(origin));
+    res.headers.emplace_back("Vary", "Origin");
+  }
+}
+
+http_response routes::handle(const http_request& req) {
+  std::vector<std::pair<std::string, std::string>> headers;
+  if (auto refused = limit(req, headers)) {
+    add_cors(req, *refused);
+    return *refused;
+  }
+  http_response res;
+  res.headers = std::move(headers);
+  bool get = req.method == "GET" || req.method == "HEAD";
+  if (req.method == "OPTIONS") {
+    res.status = 204;
+    res.content_type.clear();
+    res.headers.emplace_back("Access-Control-Allow-Methods", "GET,HEAD,PUT,PATCH,POST,DELETE");
+    auto want = req.header("access-control-request-headers");
+    if (!want.empty()) res.headers.emplace_back("Access-Control-Allow-Headers", std::string(want));
+  } else if (get && req.path == "/") {
+    boost::json::object body;
+    body["ok"] = true;
+    body["timestamp"] = iso8601(src_.wall_ms());
+    body["performance"] = src_.performance();
+    res.body = util::to_json_text(body);
+  } else if (get && req.path == "/health") {
+    bool configured = src_.redis_configured();
+    bool up = configured && src_.redis_up();
+    boost::json::object body;
+    body["status"] = (configured && !up) ? "degraded" : "healthy";
+    body["redis"] = up;
+    body["performance"] = src_.performance();
+    body["sessionStats"] = src_.session_stats();
+    body["uptime"] = src_.uptime_s();
+    res.body = util::to_json_text(body);
+  } else if (get && req.path == "/metrics") {
+    res.content_type = "text/plain; version=0.0.4; charset=utf-8";
+    res.body = src_.metrics_text();
+  } else {
+    res.status = 404;
+    boost::json::object body;
+    body["error"] = "Not Found";
+    body["path"] = req.path;
+    res.body = util::to_json_text(body);
+  }
+  if (req.method == "HEAD") res.body.clear();
+  add_cors(req, res);
+  return res;
+}
+
+}  // namespace bandsync::http

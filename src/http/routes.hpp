@@ -1,0 +1,65 @@
+#pragma once
+// The plain HTTP routes that share the listener with Socket.IO (EVENTS.md
+// "HTTP"): GET /, GET /health, GET /metrics, 404 JSON for the rest; the
+// Helmet-default security headers; CORS as Express's cors(); the per-IP
+// rate limit, also applied to new Engine.IO handshakes, never to the
+// requests of an established session.
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <boost/json/object.hpp>
+
+#include "http/rate_limiter.hpp"
+#include "util/http_types.hpp"
+
+namespace bandsync::http {
+
+using util::http_request;
+using util::http_response;
+
+// What the routes report; filled in by the app from the live service.
+struct status_source {
+  std::function<boost::json::object()> performance;
+  std::function<boost::json::object()> session_stats;
+  std::function<bool()> redis_configured;
+  std::function<bool()> redis_up;
+  std::function<std::string()> metrics_text;  // Prometheus exposition format
+  std::function<int64_t()> wall_ms;
+  std::function<double()> uptime_s;
+};
+
+// The headers Helmet 7 sends by default.
+std::vector<std::pair<std::string, std::string>> security_headers();
+
+class routes {
+ public:
+  routes(status_source src, rate_limiter& limiter, std::vector<std::string> cors_origins);
+
+  // Answers a request that is not on the Engine.IO path.
+  http_response handle(const http_request& req);
+
+  // The rate limit for a new Engine.IO handshake: a 429 answer, or nullopt.
+  std::optional<http_response> admit_handshake(const http_request& req);
+
+  uint64_t rate_limited() const { return rate_limited_; }
+
+ private:
+  std::optional<http_response> limit(const http_request& req,
+                                     std::vector<std::pair<std::string, std::string>>& headers);
+  void add_cors(const http_request& req, http_response& res) const;
+
+  status_source src_;
+  rate_limiter& limiter_;
+  std::vector<std::string> cors_origins_;
+  uint64_t rate_limited_ = 0;
+};
+
+// ISO 8601 UTC with milliseconds, as JavaScript's Date.prototype.toISOString.
+std::string iso8601(int64_t wall_ms);
+
+}  // namespace bandsync::http
