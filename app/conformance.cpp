@@ -44,8 +44,8 @@ int run_conformance(const conformance_options& o) {
   boost::asio::io_context ioc(1);
 
   engineio::options eo;
-  eo.ping_interval = std::chrono::milliseconds(300);
-  eo.ping_timeout = std::chrono::milliseconds(200);
+  eo.ping_interval = std::chrono::milliseconds(o.ping_interval_ms);
+  eo.ping_timeout = std::chrono::milliseconds(o.ping_timeout_ms);
   eo.max_payload = 1000000;
   eo.cors_origins = {"*"};
   eo.path = o.engineio_only ? "/engine.io/" : "/socket.io/";

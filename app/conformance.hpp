@@ -12,6 +12,9 @@ struct conformance_options {
   std::string host = "::";
   uint16_t port = 3000;
   bool engineio_only = false;  // Engine.IO echo server on /engine.io/
+  // The suite's values; slow machines may want longer ones.
+  unsigned ping_interval_ms = 300;
+  unsigned ping_timeout_ms = 200;
 };
 
 int run_conformance(const conformance_options& o);

@@ -13,6 +13,10 @@ int main(int argc, char** argv) {
       "conformance", "Run the reference server of the Socket.IO / Engine.IO protocol test suites");
   conformance->add_option("--port", conf.port, "Listening port")->capture_default_str();
   conformance->add_option("--host", conf.host, "Listening address")->capture_default_str();
+  conformance->add_option("--ping-interval", conf.ping_interval_ms, "pingInterval (ms)")
+      ->capture_default_str();
+  conformance->add_option("--ping-timeout", conf.ping_timeout_ms, "pingTimeout (ms)")
+      ->capture_default_str();
   conformance->add_flag("--engineio", conf.engineio_only,
                         "Engine.IO echo server on /engine.io/ instead of Socket.IO");
 

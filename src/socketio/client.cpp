@@ -60,10 +60,7 @@ void client::handle(packet&& p, std::vector<std::shared_ptr<const std::string>>&
   if (p.type == packet_type::connect_error) return fail("CONNECT_ERROR from a client");
 
   auto it = sockets_.find(p.nsp);
-  if (it == sockets_.end()) {
-    spdlog::debug("socketio: packet for unconnected namespace {} ignored", p.nsp);
-    return;
-  }
+  if (it == sockets_.end()) return fail("packet for a namespace not joined");
   auto sock = it->second;
   switch (p.type) {
     case packet_type::disconnect:
@@ -104,10 +101,9 @@ void client::connect(packet&& p) {
     for (const auto& f : encode_plain(err).frames) session_->send(f);
     return;
   }
-  if (sockets_.count(p.nsp)) {
-    spdlog::debug("socketio: {} already connected to {}", session_->id(), p.nsp);
-    return;
-  }
+  // As the reference server: a second CONNECT to a joined namespace is an
+  // invalid state, and closes the connection.
+  if (sockets_.count(p.nsp)) return fail("CONNECT to a namespace already joined");
   connect_timer_.cancel();
   auto auth = p.data.is_object() ? std::move(p.data) : boost::json::value(boost::json::object{});
   auto sock = ns->add(session_, std::move(auth));

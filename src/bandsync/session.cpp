@@ -1,0 +1,199 @@
+#include "bandsync/session.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+#include "bandsync/requests.hpp"
+
+#include "store/json_number.hpp"
+
+namespace bandsync::domain {
+namespace {
+
+// EVENTS.md: the Unicode ellipsis, not three dots.
+constexpr const char* initial_message = "Waiting for members\u2026";
+
+}  // namespace
+
+session::session(std::string id, int64_t now_wall_ms, size_t max_members)
+    : id_(std::move(id)),
+      message_(initial_message),
+      created_at_(now_wall_ms),
+      last_active_at_(now_wall_ms),
+      max_members_(max_members) {}
+
+session session::restore(const store::session_record& record, size_t max_members) {
+  session s(record.id, record.created_at, max_members);
+  s.message_ = record.message;
+  // A record from elsewhere may hold anything; out-of-range values would
+  // break the tempo contract, so they fall back to the default.
+  if (std::isfinite(record.tempo) && record.tempo >= min_tempo && record.tempo <= max_tempo) {
+    s.tempo_ = record.tempo;
+  }
+  double position_ms =
+      std::isfinite(record.position_ms) ? std::clamp(record.position_ms, 0.0, max_position_ms) : 0;
+  s.clock_ = scroll_clock(std::llround(position_ms * 1000));
+  s.last_active_at_ = record.last_active_at;
+  return s;
+}
+
+store::member_record* session::find_member(const std::string& socket_id) {
+  for (auto& m : members_) {
+    if (m.socket_id == socket_id) return &m;
+  }
+  return nullptr;
+}
+
+const store::member_record* session::find_member(const std::string& socket_id) const {
+  return const_cast<session*>(this)->find_member(socket_id);
+}
+
+bool session::add_member(store::member_record member) {
+  if (full() || find_member(member.socket_id)) return false;
+  member.role = store::member_role::follower;
+  members_.push_back(std::move(member));
+  if (!leader_) take_lead(members_.back().socket_id);
+  return true;
+}
+
+void session::set_role(size_t index, store::member_role role) {
+  members_[index].role = role;
+  if (role == store::member_role::leader) leader_ = members_[index].socket_id;
+}
+
+std::optional<std::string> session::take_lead(const std::string& socket_id) {
+  if (leader_ == socket_id) return std::nullopt;
+  std::optional<std::string> previous = leader_;
+  for (size_t i = 0; i < members_.size(); ++i) {
+    if (members_[i].socket_id == socket_id) {
+      set_role(i, store::member_role::leader);
+      message_ = members_[i].display_name + " is leading";
+    } else if (previous && members_[i].socket_id == *previous) {
+      set_role(i, store::member_role::follower);
+    }
+  }
+  return previous;
+}
+
+std::ptrdiff_t session::senior_member(const std::string* except) const {
+  std::ptrdiff_t best = -1;
+  for (size_t i = 0; i < members_.size(); ++i) {
+    if (except && members_[i].socket_id == *except) continue;
+    // Strictly earlier only: on a tie the earlier index (join order) stays.
+    if (best < 0 || members_[i].joined_at < members_[best].joined_at) {
+      best = static_cast<std::ptrdiff_t>(i);
+    }
+  }
+  return best;
+}
+
+std::optional<session::departure> session::remove_member(const std::string& socket_id,
+                                                         int64_t now_us) {
+  auto it = std::find_if(members_.begin(), members_.end(),
+                         [&](const auto& m) { return m.socket_id == socket_id; });
+  if (it == members_.end()) return std::nullopt;
+  // Decided before the move: `socket_id` may refer to the member's own field.
+  bool was_leader = leader_ == socket_id;
+  departure d{std::move(*it), was_leader, std::nullopt};
+  members_.erase(it);
+  if (!d.was_leader) return d;
+  leader_.reset();
+  // The hand-over pauses: the new leader did not choose to play, and a frozen
+  // position is where everybody can see the band stopped.
+  clock_.pause(now_us);
+  auto next = senior_member(nullptr);
+  if (next >= 0) {
+    set_role(static_cast<size_t>(next), store::member_role::leader);
+    message_ = members_[static_cast<size_t>(next)].display_name + " is now leading";
+    d.new_leader = leader_;
+  }
+  return d;
+}
+
+std::optional<std::string> session::hand_over_lead() {
+  if (!leader_) return std::nullopt;
+  auto next = senior_member(&*leader_);
+  if (next < 0) return std::nullopt;
+  std::string previous = *leader_;
+  for (size_t i = 0; i < members_.size(); ++i) {
+    if (members_[i].socket_id == previous) set_role(i, store::member_role::follower);
+  }
+  set_role(static_cast<size_t>(next), store::member_role::leader);
+  message_ = members_[static_cast<size_t>(next)].display_name + " is now leading";
+  return leader_;
+}
+
+void session::set_tempo(double bpm, int64_t now_us) {
+  tempo_ = bpm;
+  clock_.reanchor(now_us);
+}
+
+void session::stop(int64_t now_us) {
+  clock_.pause(now_us);
+  clock_.seek(0, now_us);
+}
+
+boost::json::value session::position_json(int64_t position_us) {
+  if (position_us % 1000 == 0) return position_us / 1000;
+  return static_cast<double>(position_us) / 1000.0;
+}
+
+boost::json::object session::snapshot(int64_t now_us, int64_t now_wall_ms) const {
+  boost::json::object o;
+  o["sessionId"] = id_;
+  o["message"] = message_;
+  o["tempo"] = store::json_number(tempo_);
+  o["tempoBpm"] = store::json_number(tempo_);
+  o["position"] = position_json(position_us(now_us));
+  o["isPlaying"] = playing();
+  if (leader_) {
+    o["leaderSocketId"] = *leader_;
+  } else {
+    o["leaderSocketId"] = nullptr;
+  }
+  o["createdAt"] = created_at_;
+  o["lastActiveAt"] = last_active_at_;
+  o["settings"] = boost::json::object{{"maxMembers", max_members_}};
+  boost::json::array members;
+  members.reserve(members_.size());
+  for (const auto& m : members_) members.push_back(store::to_json(m));
+  o["members"] = std::move(members);
+  o["serverTimestamp"] = now_wall_ms;
+  return o;
+}
+
+boost::json::object session::room_stats(int64_t now_us, int64_t now_wall_ms) const {
+  boost::json::object o;
+  o["sessionId"] = id_;
+  o["memberCount"] = members_.size();
+  // Members are removed as their connections drop, so every member is connected.
+  o["connectedCount"] = members_.size();
+  o["isPlaying"] = playing();
+  o["tempo"] = store::json_number(tempo_);
+  o["position"] = position_json(position_us(now_us));
+  if (leader_) {
+    o["leader"] = *leader_;
+  } else {
+    o["leader"] = nullptr;
+  }
+  o["uptime"] = std::max<int64_t>(0, now_wall_ms - created_at_);
+  o["lastActiveAt"] = last_active_at_;
+  return o;
+}
+
+store::session_record session::to_record(int64_t now_us) const {
+  store::session_record r;
+  r.id = id_;
+  r.message = message_;
+  r.tempo = tempo_;
+  r.position_ms = static_cast<double>(position_us(now_us)) / 1000.0;
+  r.is_playing = playing();
+  r.leader_socket_id = leader_;
+  r.members = members_;
+  r.created_at = created_at_;
+  r.last_active_at = last_active_at_;
+  r.max_members = static_cast<int64_t>(max_members_);
+  return r;
+}
+
+}  // namespace bandsync::domain

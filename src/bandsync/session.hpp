@@ -1,0 +1,124 @@
+#pragma once
+// One band session: pure state and rules, no I/O (EVENTS.md "Session state" and
+// "Leaving, disconnects and leader election"). The service decides who may do
+// what and what to send; this class keeps the invariants:
+//   - members are kept in join order and hold at most max_members entries;
+//   - there is a leader exactly when there are members, and exactly that member
+//     has role "leader";
+//   - the position is derived from a scroll_clock, never accumulated.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <boost/json/object.hpp>
+#include <boost/json/value.hpp>
+
+#include "bandsync/scroll_clock.hpp"
+#include "store/member_record.hpp"
+#include "store/session_record.hpp"
+
+namespace bandsync::domain {
+
+class session {
+ public:
+  // A new session with the EVENTS.md defaults, created at `now_wall_ms`.
+  session(std::string id, int64_t now_wall_ms, size_t max_members);
+
+  // A session read back from the store: message, tempo, position, createdAt and
+  // lastActiveAt are kept; members and leader are cleared (their sockets died
+  // with the previous process) and it is paused at the stored position.
+  static session restore(const store::session_record& record, size_t max_members);
+
+  const std::string& id() const { return id_; }
+  const std::string& message() const { return message_; }
+  double tempo() const { return tempo_; }
+  bool playing() const { return clock_.playing(); }
+  int64_t position_us(int64_t now_us) const { return clock_.position_us(now_us); }
+  int64_t created_at() const { return created_at_; }
+  int64_t last_active_at() const { return last_active_at_; }
+  size_t max_members() const { return max_members_; }
+
+  const std::vector<store::member_record>& members() const { return members_; }
+  size_t member_count() const { return members_.size(); }
+  bool empty() const { return members_.empty(); }
+  bool full() const { return members_.size() >= max_members_; }
+  const std::optional<std::string>& leader() const { return leader_; }
+  bool is_leader(const std::string& socket_id) const { return leader_ == socket_id; }
+  store::member_record* find_member(const std::string& socket_id);
+  const store::member_record* find_member(const std::string& socket_id) const;
+
+  // Appends `member` as a follower at the end of the join order; if the session
+  // had no leader it leads (message "<displayName> is leading"). Returns false
+  // (and changes nothing) when full or already a member.
+  bool add_member(store::member_record member);
+
+  // Makes the member `socket_id` the leader, demoting the previous leader to
+  // follower; message becomes "<displayName> is leading". Returns the previous
+  // leader's socket id, or std::nullopt when there was none or it already led
+  // (then nothing changes). Precondition: `socket_id` is a member.
+  std::optional<std::string> take_lead(const std::string& socket_id);
+
+  struct departure {
+    store::member_record member;            // the member that left
+    bool was_leader = false;                // it led when it left
+    std::optional<std::string> new_leader;  // set when an election took place
+  };
+
+  // Removes the member `socket_id`. If it led and members remain, the member
+  // with the earliest joinedAt (ties broken by join order) leads, playback
+  // pauses at the exact current position and message becomes "<displayName>
+  // is now leading". If nobody remains, the leader is cleared and playback
+  // pauses. Returns std::nullopt (nothing changes) when not a member.
+  std::optional<departure> remove_member(const std::string& socket_id, int64_t now_us);
+
+  // The leader steps down: the most senior other member (same rule as the
+  // election) leads and message becomes "<displayName> is now leading";
+  // playback continues. Returns the new leader, or std::nullopt (nothing
+  // changes) when the leader is the only member or there is no leader.
+  std::optional<std::string> hand_over_lead();
+
+  void set_message(std::string message) { message_ = std::move(message); }
+  // Sets tempo/tempoBpm and re-anchors the scroll clock (position unchanged).
+  void set_tempo(double bpm, int64_t now_us);
+  void play(int64_t now_us) { clock_.play(now_us); }
+  void pause(int64_t now_us) { clock_.pause(now_us); }
+  // Pauses at position 0.
+  void stop(int64_t now_us);
+  // Jumps to `position_us`; a playing session keeps playing from there.
+  void seek(int64_t position_us, int64_t now_us) { clock_.seek(position_us, now_us); }
+  void touch(int64_t now_wall_ms) { last_active_at_ = now_wall_ms; }
+
+  // The `snapshot` payload: every session field, `sessionId`, `members` in
+  // join order, the current derived `position` and `serverTimestamp`.
+  boost::json::object snapshot(int64_t now_us, int64_t now_wall_ms) const;
+
+  // The `room_stats` payload (EVENTS.md "Session state").
+  boost::json::object room_stats(int64_t now_us, int64_t now_wall_ms) const;
+
+  // The record the store keeps, with the position at `now_us`.
+  store::session_record to_record(int64_t now_us) const;
+
+  // A position as the wire carries it: exact milliseconds (an integer when
+  // whole, otherwise a fraction with microsecond precision).
+  static boost::json::value position_json(int64_t position_us);
+
+ private:
+  // Index of the most senior member other than `except` (earliest joinedAt,
+  // ties by join order); -1 when there is none.
+  std::ptrdiff_t senior_member(const std::string* except) const;
+  void set_role(size_t index, store::member_role role);
+
+  std::string id_;
+  std::string message_;
+  double tempo_ = 120;
+  scroll_clock clock_;
+  std::optional<std::string> leader_;
+  std::vector<store::member_record> members_;
+  int64_t created_at_ = 0;
+  int64_t last_active_at_ = 0;
+  size_t max_members_ = 8;
+};
+
+}  // namespace bandsync::domain

@@ -1,0 +1,41 @@
+#pragma once
+// Where the domain persists sessions (EVENTS.md "Redis layout"). The domain
+// keeps its authoritative state in memory and writes every change through this
+// interface; a store may be remote, slow or down, so every write is
+// fire-and-forget: it must not block the caller on I/O, must not throw, and
+// handles (logs, retries or drops) its own failures.
+
+#include <string>
+#include <vector>
+
+#include "store/member_record.hpp"
+#include "store/session_record.hpp"
+
+namespace bandsync::store {
+
+class session_store {
+ public:
+  virtual ~session_store() = default;
+
+  // `session:<id>` := record (its members included), refreshing its expiry.
+  virtual void save_session(const session_record& record) = 0;
+
+  // Deletes `session:<id>` and `interval:<id>`.
+  virtual void remove_session(const std::string& session_id) = 0;
+
+  // `member:<socketId>` := { sessionId, ...member }.
+  virtual void save_member(const std::string& session_id, const member_record& member) = 0;
+
+  // Deletes `member:<socketId>`.
+  virtual void remove_member(const std::string& socket_id) = 0;
+
+  // `interval:<id>` present while the session's scroll ticker runs.
+  virtual void set_ticking(const std::string& session_id, bool ticking) = 0;
+
+  // Every stored session, in no particular order; called once at start-up,
+  // before any write. May block (start-up only). A store that cannot read
+  // returns what it could (possibly nothing).
+  virtual std::vector<session_record> load_sessions() = 0;
+};
+
+}  // namespace bandsync::store

@@ -1,0 +1,432 @@
+// Helpers for the BandSync domain tests (bandsync_*.test.mjs): a recording
+// socket.io-client "device", payload checks, /metrics parsing, and a raw
+// launcher for the configuration tests (custom environment, no --host/--port).
+//
+// Servers for ordinary tests come from ./server.mjs (startServer); this file
+// only adds what that helper does not do: start the binary with a chosen
+// environment, working directory and argument list.
+
+import { spawn } from "node:child_process";
+import net from "node:net";
+import assert from "node:assert/strict";
+import { io } from "socket.io-client";
+
+import { BANDSYNC_BIN, freePort } from "./server.mjs";
+
+export { BANDSYNC_BIN, freePort };
+
+export const WAIT_MS = 5_000;
+export const TICK_MS = 100;
+
+export const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+// Rejects after `ms` with a message naming what was awaited.
+export function withTimeout(promise, ms, what) {
+  let timer;
+  const timeout = new Promise((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms waiting for ${what}`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+let sessionCounter = 0;
+// A fresh, valid session id ("band-…"), unique per call.
+export function sessionName(prefix = "band") {
+  sessionCounter += 1;
+  return `${prefix}-${process.pid}-${Date.now().toString(36)}-${sessionCounter}`;
+}
+
+// One band member's phone: a socket.io-client socket whose every incoming event
+// is recorded (with Date.now() at dispatch) from the moment it is created, so
+// no event can be missed between an emit and the await that looks for it.
+//
+// Tests take a `mark()` before an action and then look only at what arrived
+// after it: `waitFor(name, { after, where })`, `waitCount(name, n, { after })`,
+// `events({ after, names })`.
+export class Device {
+  constructor(url, options = {}, label = "device") {
+    this.label = label;
+    this.records = [];
+    this.waiters = [];
+    this.disconnectReason = null;
+    this.socket = io(url, {
+      forceNew: true,
+      reconnection: false,
+      timeout: WAIT_MS,
+      transports: ["websocket"],
+      ...options,
+    });
+    this.socket.onAny((name, ...args) => this.#record(name, args));
+    this.connected = new Promise((resolve, reject) => {
+      this.socket.once("connect", () => {
+        this.socketId = this.socket.id; // socket.id is cleared on disconnect
+        resolve();
+      });
+      this.socket.once("connect_error", (err) =>
+        reject(new Error(`${label}: connect_error: ${err.message}`)),
+      );
+    });
+    this.connected.catch(() => {});
+    this.disconnected = new Promise((resolve) => {
+      this.socket.once("disconnect", (reason) => {
+        this.disconnectReason = reason;
+        resolve(reason);
+      });
+    });
+  }
+
+  static async connect(url, options = {}, label = "device") {
+    const d = new Device(url, options, label);
+    await withTimeout(d.connected, WAIT_MS, `${label} to connect to ${url}`);
+    return d;
+  }
+
+  // The socket id, kept after a disconnect.
+  get id() {
+    return this.socket.id ?? this.socketId;
+  }
+
+  // The default display name the contract gives a member without one.
+  get defaultName() {
+    return `User ${this.id.slice(-4)}`;
+  }
+
+  emit(name, ...args) {
+    this.socket.emit(name, ...args);
+  }
+
+  mark() {
+    return this.records.length;
+  }
+
+  #record(name, args) {
+    const rec = { name, args, payload: args[0], at: Date.now(), seq: this.records.length };
+    this.records.push(rec);
+    for (const w of [...this.waiters]) w.check();
+  }
+
+  // Records after `after` (a mark), optionally restricted to some names.
+  events({ after = 0, names, exclude } = {}) {
+    return this.records
+      .slice(after)
+      .filter((r) => (!names || names.includes(r.name)) && (!exclude || !exclude.includes(r.name)));
+  }
+
+  payloads(name, after = 0) {
+    return this.events({ after, names: [name] }).map((r) => r.payload);
+  }
+
+  // Resolves with the `count`-th record named `name` (matching `where`) at or
+  // after `after`; resolves with all `count` of them.
+  waitCount(name, count, { after = 0, where = () => true, timeout = WAIT_MS } = {}) {
+    const matching = () =>
+      this.records.slice(after).filter((r) => r.name === name && where(r.payload, r));
+    const found = matching();
+    if (found.length >= count) return Promise.resolve(found.slice(0, count));
+    let waiter;
+    const p = new Promise((resolve) => {
+      waiter = {
+        check: () => {
+          const now = matching();
+          if (now.length >= count) {
+            this.waiters = this.waiters.filter((w) => w !== waiter);
+            resolve(now.slice(0, count));
+          }
+        },
+      };
+      this.waiters.push(waiter);
+    });
+    return withTimeout(p, timeout, `${count} × "${name}" on ${this.label} (${this.#recent()})`).catch(
+      (err) => {
+        this.waiters = this.waiters.filter((w) => w !== waiter);
+        throw err;
+      },
+    );
+  }
+
+  // Resolves with the first record named `name` (matching `where`) at or after `after`.
+  async waitFor(name, options = {}) {
+    const [rec] = await this.waitCount(name, 1, options);
+    return rec;
+  }
+
+  #recent() {
+    const tail = this.records.slice(-6).map((r) => `${r.name} ${JSON.stringify(r.payload)?.slice(0, 160)}`);
+    return tail.length ? `last events: ${tail.join(" | ")}` : "no events received";
+  }
+
+  close() {
+    try {
+      this.socket.disconnect();
+    } catch {
+      // already closed
+    }
+    try {
+      this.socket.io.engine?.close();
+    } catch {
+      // already closed
+    }
+  }
+}
+
+// Devices opened by a test, closed by its hooks.
+export class DeviceJar {
+  constructor() {
+    this.items = new Set();
+  }
+  async connect(url, options = {}, label = "device") {
+    const d = new Device(url, options, label);
+    this.items.add(d);
+    await withTimeout(d.connected, WAIT_MS, `${label} to connect to ${url}`);
+    return d;
+  }
+  closeAll() {
+    for (const d of this.items) d.close();
+    this.items.clear();
+  }
+}
+
+// Joins `device` to `sessionId` and resolves with the snapshot it receives,
+// once `device` and every device in `others` (the members already there)
+// have received the user_joined for it.
+export async function join(device, sessionId, extra = {}, others = []) {
+  const marks = new Map([device, ...others].map((d) => [d, d.mark()]));
+  device.emit("join_session", { sessionId, ...extra });
+  const rec = await device.waitFor("snapshot", {
+    after: marks.get(device),
+    where: (p) => p?.sessionId === sessionId || p?.sessionId === undefined,
+  });
+  for (const d of [device, ...others]) {
+    await d.waitFor("user_joined", { after: marks.get(d), where: (p) => p?.member?.socketId === device.id });
+  }
+  return rec.payload;
+}
+
+// Asserts that `obj` has exactly the keys `keys` (order-insensitive).
+export function assertKeys(obj, keys, what) {
+  assert.ok(obj && typeof obj === "object" && !Array.isArray(obj), `${what}: not an object: ${JSON.stringify(obj)}`);
+  assert.deepEqual(Object.keys(obj).sort(), [...keys].sort(), `${what}: field names differ: ${JSON.stringify(obj)}`);
+}
+
+// Asserts that `obj` has at least the keys `keys`.
+export function assertHasKeys(obj, keys, what) {
+  assert.ok(obj && typeof obj === "object" && !Array.isArray(obj), `${what}: not an object: ${JSON.stringify(obj)}`);
+  const missing = keys.filter((k) => !(k in obj));
+  assert.deepEqual(missing, [], `${what}: missing fields ${missing.join(", ")}: ${JSON.stringify(obj)}`);
+}
+
+export function assertEpochNear(value, what, toleranceMs = 2_000) {
+  assert.equal(typeof value, "number", `${what} must be a number, got ${JSON.stringify(value)}`);
+  assert.ok(
+    Math.abs(Date.now() - value) <= toleranceMs,
+    `${what} = ${value} is not an epoch-ms time near now (${Date.now()})`,
+  );
+}
+
+export const SNAPSHOT_FIELDS = [
+  "message",
+  "tempo",
+  "tempoBpm",
+  "position",
+  "isPlaying",
+  "leaderSocketId",
+  "createdAt",
+  "lastActiveAt",
+  "settings",
+  "members",
+  "serverTimestamp",
+];
+export const MEMBER_FIELDS = ["socketId", "displayName", "role", "joinedAt", "lastPingAt"];
+export const ROOM_STATS_FIELDS = [
+  "sessionId",
+  "memberCount",
+  "connectedCount",
+  "isPlaying",
+  "tempo",
+  "position",
+  "leader",
+  "uptime",
+  "lastActiveAt",
+];
+
+// Checks the shape of a snapshot and that its members are `members`
+// ([{ device, name, role }] in join order).
+export function checkSnapshot(snap, { sessionId, members, leader, what = "snapshot" } = {}) {
+  assertHasKeys(snap, SNAPSHOT_FIELDS, what);
+  if ("sessionId" in snap && sessionId !== undefined) assert.equal(snap.sessionId, sessionId, `${what}.sessionId`);
+  assert.equal(snap.tempo, snap.tempoBpm, `${what}: tempo and tempoBpm must be kept equal`);
+  assert.deepEqual(snap.settings, { maxMembers: 8 }, `${what}.settings`);
+  assert.equal(typeof snap.position, "number", `${what}.position`);
+  assert.equal(typeof snap.isPlaying, "boolean", `${what}.isPlaying`);
+  assert.equal(typeof snap.createdAt, "number", `${what}.createdAt`);
+  assert.equal(typeof snap.lastActiveAt, "number", `${what}.lastActiveAt`);
+  assertEpochNear(snap.serverTimestamp, `${what}.serverTimestamp`);
+  assert.ok(Array.isArray(snap.members), `${what}.members must be an array`);
+  for (const m of snap.members) {
+    assertKeys(m, MEMBER_FIELDS, `${what} member`);
+    assert.equal(typeof m.joinedAt, "number", `${what} member.joinedAt`);
+    assert.equal(typeof m.lastPingAt, "number", `${what} member.lastPingAt`);
+  }
+  const leaders = snap.members.filter((m) => m.role === "leader");
+  assert.equal(leaders.length, snap.members.length ? 1 : 0, `${what}: exactly one leader expected: ${JSON.stringify(snap.members)}`);
+  if (leader !== undefined) {
+    assert.equal(snap.leaderSocketId, leader.id, `${what}.leaderSocketId`);
+    assert.equal(leaders[0]?.socketId, leader.id, `${what}: the member marked "leader"`);
+  }
+  if (members) {
+    assert.deepEqual(
+      snap.members.map((m) => m.socketId),
+      members.map((m) => m.device.id),
+      `${what}.members must be the members in join order`,
+    );
+    members.forEach((m, i) => {
+      assert.equal(snap.members[i].displayName, m.name, `${what}.members[${i}].displayName`);
+      if (m.role) assert.equal(snap.members[i].role, m.role, `${what}.members[${i}].role`);
+    });
+  }
+}
+
+// Parses a Prometheus text exposition into Map("name{labels}" → number).
+export function parseMetrics(text) {
+  const out = new Map();
+  for (const line of text.split("\n")) {
+    if (!line || line.startsWith("#")) continue;
+    const m = /^(\S+?(?:\{[^}]*\})?)\s+(\S+)/.exec(line);
+    if (m) out.set(m[1], Number(m[2]));
+  }
+  return out;
+}
+
+export async function metrics(url) {
+  const res = await fetch(`${url}/metrics`, { signal: AbortSignal.timeout(WAIT_MS) });
+  assert.equal(res.status, 200, "GET /metrics");
+  return parseMetrics(await res.text());
+}
+
+export async function errorCount(url, code) {
+  return (await metrics(url)).get(`bandsync_errors_total{code="${code}"}`) ?? 0;
+}
+
+// Configuration variables the binary reads; removed from the environment of
+// servers started by launch() so that the test runner's own environment
+// cannot change what is tested.
+const CONFIG_VARS = [
+  "PORT",
+  "HOST",
+  "CORS_ORIGIN",
+  "REDIS_HOST",
+  "REDIS_PORT",
+  "REDIS_PASSWORD",
+  "REDIS_DB",
+  "SOCKET_PING_INTERVAL",
+  "SOCKET_PING_TIMEOUT",
+  "SOCKET_MAX_BUFFER_SIZE",
+  "RATE_LIMIT_WINDOW",
+  "RATE_LIMIT_MAX",
+  "LOG_LEVEL",
+  "LOG_FORMAT",
+  "METRICS_INTERVAL",
+  "SESSION_IDLE_TIMEOUT",
+  "SWEEP_INTERVAL",
+  "CONNECT_TIMEOUT",
+];
+
+export function cleanEnv(extra = {}) {
+  const env = { ...process.env };
+  for (const k of CONFIG_VARS) delete env[k];
+  return { ...env, ...extra };
+}
+
+const launched = new Set();
+process.on("exit", () => {
+  for (const proc of launched) {
+    try {
+      process.kill(proc.pid, "SIGKILL");
+    } catch {
+      // already gone
+    }
+  }
+});
+
+// Starts `bandsync <args>` with exactly `env` (see cleanEnv) in `cwd`.
+// Resolves at once to { proc, exited, stderr(), alive(), stop(), kill() };
+// `exited` resolves to { code, signal }. stop(): SIGTERM by PID, SIGKILL
+// after `graceMs`.
+export function launch(args, { env = cleanEnv(), cwd } = {}) {
+  const proc = spawn(BANDSYNC_BIN, args, { env, cwd, stdio: ["ignore", "ignore", "pipe"] });
+  launched.add(proc);
+  let stderr = "";
+  proc.stderr.setEncoding("utf8");
+  proc.stderr.on("data", (chunk) => {
+    stderr = (stderr + chunk).slice(-64 * 1024);
+  });
+  let exitInfo = null;
+  const exited = new Promise((resolve) => {
+    proc.once("exit", (code, signal) => {
+      launched.delete(proc);
+      exitInfo = { code, signal };
+      resolve(exitInfo);
+    });
+  });
+  proc.once("error", () => {});
+  return {
+    proc,
+    exited,
+    stderr: () => stderr,
+    alive: () => exitInfo === null,
+    async stop(graceMs = 3_000) {
+      if (exitInfo) return { ...exitInfo, forced: false };
+      proc.kill("SIGTERM");
+      const info = await Promise.race([exited, sleep(graceMs).then(() => null)]);
+      if (info) return { ...info, forced: false };
+      proc.kill("SIGKILL");
+      return { ...(await exited), forced: true };
+    },
+    async kill() {
+      if (!exitInfo) proc.kill("SIGKILL");
+      return exited;
+    },
+  };
+}
+
+export function canConnect(port, host = "127.0.0.1") {
+  return new Promise((resolve) => {
+    const socket = net.connect({ port, host });
+    const done = (ok) => {
+      socket.removeAllListeners();
+      socket.destroy();
+      resolve(ok);
+    };
+    socket.setTimeout(500, () => done(false));
+    socket.once("connect", () => done(true));
+    socket.once("error", () => done(false));
+  });
+}
+
+// Resolves true once `port` on `host` accepts connections, false if the
+// server exits first or `ms` pass.
+export async function waitListening(server, port, host = "127.0.0.1", ms = 10_000) {
+  const deadline = Date.now() + ms;
+  while (server.alive() && Date.now() < deadline) {
+    if (await canConnect(port, host)) return true;
+    await sleep(50);
+  }
+  return false;
+}
+
+// Whether this machine can listen on the IPv6 loopback.
+export function hasIpv6Loopback() {
+  return new Promise((resolve) => {
+    const probe = net.createServer();
+    probe.unref();
+    probe.once("error", () => resolve(false));
+    probe.listen(0, "::1", () => probe.close(() => resolve(true)));
+  });
+}
+
+export function median(values) {
+  const s = [...values].sort((a, b) => a - b);
+  if (!s.length) return NaN;
+  const mid = Math.floor(s.length / 2);
+  return s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
+}

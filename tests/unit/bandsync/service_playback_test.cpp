@@ -1,0 +1,204 @@
+// The scroll clock through the service: play, pause, stop, seek, set_tempo,
+// scroll_tick and sync_request (EVENTS.md; ARCHITECTURE.md "Time").
+
+#include <random>
+
+#include "service_fixture.hpp"
+
+namespace bandsync::testing {
+namespace {
+
+using strings = std::vector<std::string>;
+
+class Playback : public service_test {
+ protected:
+  Playback() {
+    join("lead", "band", "Keys");
+    join("f", "band", "Bass");
+  }
+
+  int64_t tick_position() {
+    out_.clear();
+    svc().tick();
+    auto ticks = out_.named("scroll_tick");
+    EXPECT_EQ(ticks.size(), 1u);
+    return ticks.empty() ? -1 : ticks[0]->obj().at("positionMs").as_int64();
+  }
+};
+
+TEST_F(Playback, PlaySendsSnapshotThenPlay) {
+  clock_.advance_ms(7);
+  send("lead", "play", R"({"sessionId":"band"})");
+  EXPECT_EQ(out_.trace(), (strings{"session:band snapshot", "session:band play"}));
+  EXPECT_EQ(out_.last("snapshot")->obj().at("isPlaying"), true);
+  EXPECT_EQ(boost::json::value(out_.last("play")->obj()),
+            boost::json::value({{"sessionId", "band"},
+                                {"tempoBpm", 120},
+                                {"position", 0},
+                                {"serverTimestamp", clock_.wall_ms()}}));
+  EXPECT_TRUE(store_.is_ticking("band"));
+  EXPECT_TRUE(store_.find_session("band")->is_playing);
+  EXPECT_EQ(svc().session_stats().at("playingSessions"), 1);
+}
+
+TEST_F(Playback, TickReportsTheDerivedPosition) {
+  send("lead", "play", R"({"sessionId":"band"})");
+  clock_.advance_us(123'456);
+  out_.clear();
+  svc().tick();
+  ASSERT_EQ(out_.trace(), (strings{"session:band scroll_tick"}));
+  EXPECT_EQ(boost::json::value(out_.last("scroll_tick")->obj()),
+            boost::json::value({{"sessionId", "band"},
+                                {"positionMs", 123},  // floor of 123.456
+                                {"tempoBpm", 120},
+                                {"serverTimestamp", clock_.wall_ms()}}));
+}
+
+TEST_F(Playback, TenMinutesInUnevenStepsDoNotDrift) {
+  send("lead", "play", R"({"sessionId":"band"})");
+  std::mt19937 rng(1234);
+  std::uniform_int_distribution<int64_t> step(1, 250'000);  // 1 us .. 250 ms, like a late timer
+  int64_t elapsed_us = 0;
+  while (elapsed_us < 10 * 60 * 1'000'000LL) {
+    int64_t d = step(rng);
+    clock_.advance_us(d);
+    elapsed_us += d;
+    ASSERT_EQ(tick_position(), elapsed_us / 1000) << "after " << elapsed_us << " us";
+  }
+  send("f", "sync_request", R"({"sessionId":"band"})");
+  EXPECT_EQ(out_.last("sync_response")->obj().at("positionMs"), elapsed_us / 1000);
+}
+
+TEST_F(Playback, PauseFreezesAndPlayResumes) {
+  send("lead", "play", R"({"sessionId":"band"})");
+  clock_.advance_us(2'000'500);
+  out_.clear();
+  send("lead", "pause", R"({"sessionId":"band"})");
+  EXPECT_EQ(out_.trace(), (strings{"session:band snapshot", "session:band pause"}));
+  EXPECT_EQ(
+      boost::json::value(out_.last("pause")->obj()),
+      boost::json::value(
+          {{"sessionId", "band"}, {"position", 2000.5}, {"serverTimestamp", clock_.wall_ms()}}));
+  EXPECT_FALSE(store_.is_ticking("band"));
+  EXPECT_EQ(store_.find_session("band")->position_ms, 2000.5);
+
+  clock_.advance_ms(60'000);
+  out_.clear();
+  svc().tick();
+  EXPECT_TRUE(out_.log.empty());  // only playing sessions tick
+
+  send("lead", "play", R"({"sessionId":"band"})");
+  EXPECT_EQ(out_.last("play")->obj().at("position"), 2000.5);
+  clock_.advance_ms(1000);
+  EXPECT_EQ(tick_position(), 3000);
+}
+
+TEST_F(Playback, PlayWhilePlayingKeepsTheAnchor) {
+  send("lead", "play", R"({"sessionId":"band"})");
+  clock_.advance_ms(500);
+  out_.clear();
+  send("lead", "play", R"({"sessionId":"band"})");
+  EXPECT_EQ(out_.trace(), (strings{"session:band snapshot", "session:band play"}));
+  EXPECT_EQ(out_.last("play")->obj().at("position"), 500);
+  clock_.advance_ms(500);
+  EXPECT_EQ(tick_position(), 1000);
+}
+
+TEST_F(Playback, StopPausesAtZeroAndSendsPause) {
+  send("lead", "play", R"({"sessionId":"band"})");
+  clock_.advance_ms(4321);
+  out_.clear();
+  send("lead", "stop", R"({"sessionId":"band"})");
+  EXPECT_EQ(out_.trace(), (strings{"session:band snapshot", "session:band pause"}));
+  EXPECT_EQ(out_.last("pause")->obj().at("position"), 0);
+  EXPECT_EQ(out_.last("snapshot")->obj().at("position"), 0);
+  EXPECT_EQ(out_.last("snapshot")->obj().at("isPlaying"), false);
+  EXPECT_FALSE(store_.is_ticking("band"));
+  clock_.advance_ms(1000);
+  EXPECT_EQ(session("band").position_us(clock_.steady_us()), 0);
+}
+
+TEST_F(Playback, SeekWhilePlayingKeepsPlayingFromThere) {
+  send("lead", "play", R"({"sessionId":"band"})");
+  clock_.advance_ms(1000);
+  out_.clear();
+  send("lead", "seek", R"({"sessionId":"band","position":60000.25})");
+  EXPECT_EQ(out_.trace(), (strings{"session:band snapshot", "session:band seek"}));
+  EXPECT_EQ(
+      boost::json::value(out_.last("seek")->obj()),
+      boost::json::value(
+          {{"sessionId", "band"}, {"position", 60000.25}, {"serverTimestamp", clock_.wall_ms()}}));
+  EXPECT_EQ(out_.last("snapshot")->obj().at("isPlaying"), true);
+  clock_.advance_ms(250);
+  EXPECT_EQ(tick_position(), 60250);
+}
+
+TEST_F(Playback, SeekWhilePausedStaysPaused) {
+  send("lead", "seek", R"({"sessionId":"band","position":42000})");
+  clock_.advance_ms(1000);
+  EXPECT_FALSE(session("band").playing());
+  EXPECT_EQ(session("band").position_us(clock_.steady_us()), 42'000'000);
+  EXPECT_EQ(store_.find_session("band")->position_ms, 42000);
+}
+
+TEST_F(Playback, TempoChangeReanchorsWithoutMovingThePosition) {
+  send("lead", "play", R"({"sessionId":"band"})");
+  clock_.advance_us(1'234'567);
+  out_.clear();
+  send("lead", "set_tempo", R"({"sessionId":"band","tempo":96.5})");
+  EXPECT_EQ(out_.trace(), (strings{"session:band snapshot"}));
+  const auto& snap = out_.last("snapshot")->obj();
+  EXPECT_EQ(snap.at("tempo"), 96.5);
+  EXPECT_EQ(snap.at("tempoBpm"), 96.5);
+  EXPECT_EQ(snap.at("position"), 1234.567);
+  clock_.advance_us(765'433);
+  EXPECT_EQ(tick_position(), 2000);
+  EXPECT_EQ(out_.last("scroll_tick")->obj().at("tempoBpm"), 96.5);
+  send("lead", "set_tempo", R"({"sessionId":"band","tempo":140})");
+  EXPECT_EQ(store_.find_session("band")->tempo, 140);
+}
+
+TEST_F(Playback, SyncResponseToTheSenderOnly) {
+  send("lead", "play", R"({"sessionId":"band"})");
+  clock_.advance_us(999'999);
+  out_.clear();
+  send("f", "sync_request", R"({"sessionId":"band"})");
+  EXPECT_EQ(out_.trace(), (strings{"to:f sync_response"}));
+  EXPECT_EQ(boost::json::value(out_.last("sync_response")->obj()),
+            boost::json::value({{"sessionId", "band"},
+                                {"positionMs", 999},
+                                {"tempoBpm", 120},
+                                {"isPlaying", true},
+                                {"serverTime", clock_.wall_ms()}}));
+}
+
+TEST_F(Playback, TickBuildsOnePayloadPerPlayingSessionOnly) {
+  join("x", "other", "X");
+  join("y", "quiet", "Y");
+  send("lead", "play", R"({"sessionId":"band"})");
+  send("x", "play", R"({"sessionId":"other"})");
+  clock_.advance_ms(100);
+  out_.clear();
+  svc().tick();
+  EXPECT_EQ(out_.trace(), (strings{"session:band scroll_tick", "session:other scroll_tick"}));
+}
+
+TEST_F(Playback, FollowersCannotDriveTheTransport) {
+  for (const char* event : {"play", "pause", "stop"}) {
+    out_.clear();
+    send("f", event, R"({"sessionId":"band"})");
+    expect_only_error("f", "NOT_LEADER", std::string("Only the leader can ") + event);
+  }
+  out_.clear();
+  send("f", "seek", R"({"sessionId":"band","position":5})");
+  expect_only_error("f", "NOT_LEADER", "Only the leader can seek");
+  out_.clear();
+  send("f", "set_tempo", R"({"sessionId":"band","tempo":90})");
+  expect_only_error("f", "NOT_LEADER", "Only the leader can set_tempo");
+  EXPECT_FALSE(session("band").playing());
+  EXPECT_EQ(session("band").tempo(), 120);
+  EXPECT_EQ(session("band").position_us(clock_.steady_us()), 0);
+}
+
+}  // namespace
+}  // namespace bandsync::testing
