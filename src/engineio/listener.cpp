@@ -1,6 +1,7 @@
 #include "engineio/listener.hpp"
 
 #include <chrono>
+#include <optional>
 
 #include <spdlog/spdlog.h>
 #include <boost/asio/as_tuple.hpp>
@@ -238,6 +239,10 @@ struct listener::impl : std::enable_shared_from_this<listener::impl> {
     std::string remote = ec ? std::string("unknown") : address_text(remote_ep);
     beast::tcp_stream stream(std::move(sock));
     beast::flat_buffer buffer;
+    // A WebSocket upgrade leaves the HTTP loop first, so that the parser and
+    // the HTTP read buffer are freed before the long-lived WebSocket session.
+    std::optional<http::request<http::string_body>> upgrade_req;
+    http_request upgrade_plain;
     const auto& eio_path = self->eio.opts().path;
     const auto eio_path_bare = eio_path.substr(0, eio_path.size() - 1);
 
@@ -281,8 +286,9 @@ struct listener::impl : std::enable_shared_from_this<listener::impl> {
 
       if (websocket::is_upgrade(req)) {
         if (on_eio_path) {
-          co_await self->websocket_session(std::move(stream), std::move(req), plain);
-          co_return;
+          upgrade_req = std::move(req);
+          upgrade_plain = std::move(plain);
+          break;
         }
         http_response nf{404, "application/json", R"({"error":"Not Found"})", {}};
         auto res = self->make_response(nf, req.version(), false);
@@ -312,6 +318,12 @@ struct listener::impl : std::enable_shared_from_this<listener::impl> {
         break;
       }
       if (!res.keep_alive()) break;
+    }
+    if (upgrade_req) {
+      buffer = beast::flat_buffer();
+      co_await self->websocket_session(std::move(stream), std::move(*upgrade_req),
+                                       std::move(upgrade_plain));
+      co_return;
     }
     stream.socket().shutdown(tcp::socket::shutdown_send, ec);
   }
@@ -385,8 +397,7 @@ struct listener::impl : std::enable_shared_from_this<listener::impl> {
   // ---- WebSocket transport and upgrade (spec "WebSocket", "Upgrade") ----
 
   net::awaitable<void> websocket_session(beast::tcp_stream stream,
-                                         http::request<http::string_body> req,
-                                         const http_request& plain) {
+                                         http::request<http::string_body> req, http_request plain) {
     auto q = parse_eio_query(plain.query);
     std::optional<http_response> refusal;
     if (auto err = eio.verify(q, "GET", true)) {
@@ -415,11 +426,15 @@ struct listener::impl : std::enable_shared_from_this<listener::impl> {
     ws.read_message_max(eio.opts().max_payload);
     auto [aec] = co_await ws.async_accept(req, use_tuple);
     if (aec) co_return;
+    // Only the remote address outlives the handshake.
+    const std::string remote = std::move(plain.remote_address);
+    req = {};
+    plain = {};
 
     session_ptr s;
     bool probing = false;
     if (q.sid.empty()) {
-      s = eio.create_session(transport_kind::websocket, plain.remote_address);
+      s = eio.create_session(transport_kind::websocket, remote);
       if (!s) {
         co_await ws.async_close(websocket::close_code::try_again_later, use_tuple);
         co_return;
