@@ -3,6 +3,8 @@
 #include <spdlog/spdlog.h>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <functional>
 
 #include "engineio/listener.hpp"
 #include "engineio/server.hpp"
@@ -70,11 +72,23 @@ int run_conformance(const conformance_options& o) {
   spdlog::info("conformance server ({}) listening on port {}",
                o.engineio_only ? "Engine.IO echo" : "Socket.IO", listener.port());
 
+  // Stop accepting, close every session, and leave once the close packets
+  // are out (or after one second).
   boost::asio::signal_set signals(ioc, SIGINT, SIGTERM);
-  signals.async_wait([&](boost::system::error_code, int) {
+  boost::asio::steady_timer drain(ioc);
+  auto deadline = std::chrono::steady_clock::now();
+  std::function<void()> wait_drained = [&] {
+    bool drained = listener.busy_connections() == 0 && eio.lingering_count() == 0;
+    if (drained || std::chrono::steady_clock::now() >= deadline) return ioc.stop();
+    drain.expires_after(std::chrono::milliseconds(20));
+    drain.async_wait([&](boost::system::error_code) { wait_drained(); });
+  };
+  signals.async_wait([&](boost::system::error_code ec, int) {
+    if (ec) return;
     listener.stop();
     eio.close_all("server shutting down");
-    ioc.stop();
+    deadline = std::chrono::steady_clock::now() + std::chrono::seconds(1);
+    wait_drained();
   });
   ioc.run();
   return 0;

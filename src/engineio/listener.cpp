@@ -145,7 +145,17 @@ struct listener::impl : std::enable_shared_from_this<listener::impl> {
   admission admit;
   std::vector<std::pair<std::string, std::string>> common_headers;
   size_t connections = 0;
+  size_t busy = 0;  // connections inside a request or a WebSocket session
   bool stopped = false;
+
+  // Counts a connection as busy for its lifetime.
+  struct busy_guard {
+    impl* i;
+    explicit busy_guard(impl* p) : i(p) { ++i->busy; }
+    ~busy_guard() { --i->busy; }
+    busy_guard(const busy_guard&) = delete;
+    busy_guard& operator=(const busy_guard&) = delete;
+  };
 
   // ---- responses ----
 
@@ -280,6 +290,7 @@ struct listener::impl : std::enable_shared_from_this<listener::impl> {
         }
         break;
       }
+      busy_guard working(self.get());
       auto req = parser.release();
       auto plain = to_plain(req, remote);
       bool on_eio_path = plain.path == eio_path || plain.path == eio_path_bare;
@@ -359,6 +370,12 @@ struct listener::impl : std::enable_shared_from_this<listener::impl> {
       co_return http_response{200, "text/plain; charset=UTF-8", std::move(body), {}};
     }
     auto s = eio.find(q.sid);
+    if (!s) {
+      // verify() let it through: the GET that collects a close packet.
+      s = eio.find_lingering(q.sid);
+      eio.forget_lingering(q.sid);
+      co_return http_response{200, "text/plain; charset=UTF-8", s->take_poll_payload(), {}};
+    }
     if (req.method == "GET") {
       if (s->poll_active()) {
         // Spec: a second concurrent GET is a protocol error; the session closes
@@ -415,6 +432,7 @@ struct listener::impl : std::enable_shared_from_this<listener::impl> {
       co_return;
     }
 
+    busy_guard working(this);
     auto conn = std::make_shared<ws_connection>(std::move(stream));
     auto& ws = conn->ws();
     beast::get_lowest_layer(ws).expires_never();
@@ -559,6 +577,10 @@ void listener::stop() {
 
 size_t listener::open_connections() const {
   return impl_->connections;
+}
+
+size_t listener::busy_connections() const {
+  return impl_->busy;
 }
 
 }  // namespace bandsync::engineio

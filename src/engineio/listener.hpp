@@ -56,6 +56,9 @@ class listener {
   // Stops accepting new connections; open ones are left to the servers above.
   void stop();
   size_t open_connections() const;
+  // Connections handling a request or carrying a WebSocket; the others are
+  // idle keep-alive connections, safe to drop on shutdown.
+  size_t busy_connections() const;
 
  private:
   struct impl;

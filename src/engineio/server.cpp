@@ -34,7 +34,11 @@ std::optional<http_error> server::verify(const eio_query& q, std::string_view me
   if (wants_ws != websocket_upgrade) return http_error::bad_request;
   if (!q.sid.empty()) {
     auto s = find(q.sid);
-    if (!s) return http_error::unknown_sid;
+    if (!s) {
+      // A closed session only answers the GET that collects its close packet.
+      if (!websocket_upgrade && method == "GET" && find_lingering(q.sid)) return std::nullopt;
+      return http_error::unknown_sid;
+    }
     if (websocket_upgrade) {
       // Only a polling session that is not already upgrading may upgrade.
       if (s->transport() != transport_kind::polling || s->upgrading() || !opts_.allow_upgrades)
@@ -83,6 +87,19 @@ session_ptr server::find(std::string_view sid) const {
 
 void server::remove(const std::string& sid) {
   sessions_.erase(sid);
+}
+
+void server::linger(const session_ptr& s) {
+  lingering_[s->id()] = s;
+}
+
+session_ptr server::find_lingering(std::string_view sid) const {
+  auto it = lingering_.find(std::string(sid));
+  return it == lingering_.end() ? nullptr : it->second;
+}
+
+void server::forget_lingering(const std::string& sid) {
+  lingering_.erase(sid);
 }
 
 void server::close_all(std::string_view reason) {

@@ -49,6 +49,16 @@ class server {
   std::string open_packet(const session& s) const;
   session_ptr find(std::string_view sid) const;
   void remove(const std::string& sid);
+
+  // A polling session closed by the server while no GET was waiting still
+  // owes its client the close packet: it stays findable here, for GET only,
+  // until that packet is polled or its linger time passes. Without this a
+  // client between two polls would see "Session ID unknown" instead of a
+  // clean close (notably on graceful shutdown).
+  void linger(const session_ptr& s);
+  session_ptr find_lingering(std::string_view sid) const;
+  void forget_lingering(const std::string& sid);
+  size_t lingering_count() const { return lingering_.size(); }
   size_t session_count() const { return sessions_.size(); }
   uint64_t sessions_opened() const { return sessions_opened_; }
 
@@ -60,6 +70,7 @@ class server {
   options opts_;
   handler& handler_;
   std::unordered_map<std::string, session_ptr> sessions_;
+  std::unordered_map<std::string, session_ptr> lingering_;
   uint64_t sessions_opened_ = 0;
 };
 

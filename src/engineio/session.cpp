@@ -166,6 +166,15 @@ void session::do_close(std::string_view reason, bool notify_client) {
   if (notify_client) {
     // Queued past the bound on purpose: the close packet must reach the client.
     queue_.push_back(make_text_frame(packet_type::close));
+    if (transport_ == transport_kind::polling && !poll_active_) {
+      // No GET is waiting: keep the session findable until the client polls
+      // the close packet, or for one ping timeout at most.
+      server_.linger(self);
+      ping_timer_.expires_after(server_.opts().ping_timeout);
+      ping_timer_.async_wait([&srv = server_, id = id_](boost::system::error_code ec) {
+        if (!ec) srv.forget_lingering(id);
+      });
+    }
   } else if (transport_ == transport_kind::polling) {
     poll_noop_ = true;
   }

@@ -65,9 +65,11 @@ describe("authorization", () => {
 
     // A known state: paused at 5000 ms, 100 BPM.
     let m = follow.mark();
+    let lm = lead.mark();
     lead.emit("set_tempo", { sessionId, tempo: 100 });
     lead.emit("seek", { sessionId, position: 5_000 });
     await follow.waitFor("seek", { after: m });
+    await lead.waitFor("seek", { after: lm });
 
     const paused = { sessionId, positionMs: 5_000, tempoBpm: 100, isPlaying: false };
     for (const [event, payload] of [
@@ -84,14 +86,17 @@ describe("authorization", () => {
       const state = await syncState(follow, sessionId);
       const { serverTime, ...rest } = state;
       assert.deepEqual(rest, paused, `${event} from a follower changed the session`);
+      await sleep(50); // a wrongly broadcast event would be on its way to the leader
       assert.deepEqual(names(lead.events({ after: leadMark, exclude: IGNORED })), [], `${event} from a follower reached the leader`);
       assert.equal(await errorCount(server.url, "NOT_LEADER"), before + 1, `bandsync_errors_total{code="NOT_LEADER"} after ${event}`);
     }
 
     // While playing: pause, stop, seek and set_tempo from the follower change nothing.
     m = follow.mark();
+    lm = lead.mark();
     lead.emit("play", { sessionId });
     const play = (await follow.waitFor("play", { after: m })).payload;
+    await lead.waitFor("play", { after: lm });
     for (const [event, payload] of [
       ["pause", { sessionId }],
       ["stop", { sessionId }],
@@ -108,6 +113,7 @@ describe("authorization", () => {
       assert.equal(state.tempoBpm, 100, `${event} from a follower changed the tempo`);
       const expected = state.serverTime - play.serverTimestamp + play.position;
       assert.ok(Math.abs(state.positionMs - expected) <= 5, `${event} from a follower moved the position: ${state.positionMs}, expected ≈ ${expected}`);
+      await sleep(50);
       const leaked = lead.events({ after: leadMark, exclude: [...IGNORED, "scroll_tick"] });
       assert.deepEqual(names(leaked), [], `${event} from a follower reached the leader`);
       assert.equal(await errorCount(server.url, "NOT_LEADER"), before + 1, `bandsync_errors_total{code="NOT_LEADER"} after ${event}`);

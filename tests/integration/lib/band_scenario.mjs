@@ -20,6 +20,7 @@ import {
   assertEpochNear,
   assertKeys,
   checkSnapshot,
+  errorCount,
   join,
   median,
   sessionName,
@@ -345,11 +346,13 @@ export function describeBandScenario({ title, clientOptions = {}, full = true })
           band.push({ device, name: device.defaultName, role: "follower" });
         }
         const ninth = await connect("ninth");
+        const fullBefore = await errorCount(server.url, "SESSION_FULL");
         const marks = new Map([...band.map((m) => [m.device, m.device.mark()]), [ninth, ninth.mark()]]);
         ninth.emit("join_session", { sessionId, displayName: "Ninth" });
         const err = await ninth.waitFor("error", { after: marks.get(ninth) });
         assertKeys(err.payload, ["message", "code"], "error");
         assert.deepEqual(err.payload, { message: "Session at capacity (8 members)", code: "SESSION_FULL" });
+        assert.equal(await errorCount(server.url, "SESSION_FULL"), fullBefore + 1, 'bandsync_errors_total{code="SESSION_FULL"}');
         await sleep(QUIET_MS);
         assert.deepEqual(names(ninth.events({ after: marks.get(ninth), exclude: IGNORED })), ["error"], "the refused device gets only the error");
         for (const { device } of band) {

@@ -7,7 +7,10 @@
 // environment, working directory and argument list.
 
 import { spawn } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
 import net from "node:net";
+import os from "node:os";
+import path from "node:path";
 import assert from "node:assert/strict";
 import { io } from "socket.io-client";
 
@@ -67,6 +70,17 @@ export class Device {
       );
     });
     this.connected.catch(() => {});
+    // The Engine.IO-level cause of a disconnect, for failure messages.
+    this.closeDetail = null;
+    this.socket.io.on("close", (reason, description) => {
+      const d = description ?? {};
+      const status = d.context?.status ?? d.context?.statusCode;
+      const body = d.context?.responseText;
+      this.closeDetail =
+        `${reason}` +
+        (d.message ? `: ${d.message}` : d.description !== undefined ? `: ${d.description}` : "") +
+        (status !== undefined ? ` (HTTP ${status}${body ? ` ${String(body).slice(0, 120)}` : ""})` : "");
+    });
     this.disconnected = new Promise((resolve) => {
       this.socket.once("disconnect", (reason) => {
         this.disconnectReason = reason;
@@ -338,6 +352,7 @@ export function cleanEnv(extra = {}) {
 }
 
 const launched = new Set();
+let emptyDir = null;
 process.on("exit", () => {
   for (const proc of launched) {
     try {
@@ -346,13 +361,21 @@ process.on("exit", () => {
       // already gone
     }
   }
+  if (emptyDir) rmSync(emptyDir, { recursive: true, force: true });
 });
 
-// Starts `bandsync <args>` with exactly `env` (see cleanEnv) in `cwd`.
+// An empty working directory, so that no stray ./.env changes a test.
+function emptyCwd() {
+  emptyDir ??= mkdtempSync(path.join(os.tmpdir(), "bandsync-cwd-"));
+  return emptyDir;
+}
+
+// Starts `bandsync <args>` with exactly `env` (see cleanEnv) in `cwd` (by
+// default an empty directory).
 // Resolves at once to { proc, exited, stderr(), alive(), stop(), kill() };
 // `exited` resolves to { code, signal }. stop(): SIGTERM by PID, SIGKILL
 // after `graceMs`.
-export function launch(args, { env = cleanEnv(), cwd } = {}) {
+export function launch(args, { env = cleanEnv(), cwd = emptyCwd() } = {}) {
   const proc = spawn(BANDSYNC_BIN, args, { env, cwd, stdio: ["ignore", "ignore", "pipe"] });
   launched.add(proc);
   let stderr = "";
