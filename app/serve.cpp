@@ -3,6 +3,7 @@
 #include <array>
 #include <chrono>
 #include <csignal>
+#include <memory>
 
 #include <spdlog/spdlog.h>
 #include <boost/asio/io_context.hpp>
@@ -17,6 +18,7 @@
 #include "http/routes.hpp"
 #include "socketio/server.hpp"
 #include "store/memory_store.hpp"
+#include "store/redis_store.hpp"
 #include "util/json_text.hpp"
 
 namespace bandsync::app {
@@ -111,6 +113,30 @@ std::string prometheus_text(const domain::session_service& service, const engine
   return out;
 }
 
+// The Redis store's gauges and counters, appended to /metrics when Redis is
+// configured.
+std::string redis_metrics_text(const store::redis_store& redis) {
+  auto c = redis.stats();
+  std::string out;
+  auto metric = [&](const char* name, const char* type, const char* help, uint64_t value) {
+    out += std::string("# HELP ") + name + " " + help + "\n# TYPE " + name + " " + type + "\n" +
+           name + " " + std::to_string(value) + "\n";
+  };
+  metric("bandsync_redis_up", "gauge", "1 while the Redis connection is ready.",
+         redis.connected() ? 1 : 0);
+  metric("bandsync_redis_pending_keys", "gauge",
+         "Keys with a write not yet sent to Redis (the outage buffer).", c.pending_keys);
+  metric("bandsync_redis_writes_total", "counter", "Key writes acknowledged by Redis.",
+         c.ops_written);
+  metric("bandsync_redis_writes_failed_total", "counter", "Key writes refused by Redis.",
+         c.ops_failed);
+  metric("bandsync_redis_writes_dropped_total", "counter",
+         "Key writes dropped because the outage buffer was full.", c.ops_dropped);
+  metric("bandsync_redis_resyncs_total", "counter",
+         "Full rewrites of the live state after a reconnection.", c.resyncs);
+  return out;
+}
+
 // Calls `fn` every `period` on a fixed schedule (no drift: the next deadline
 // is the previous deadline plus the period); `fn` gets the lateness in ms.
 class periodic {
@@ -157,12 +183,24 @@ int run_serve(const config& cfg) {
   auto started = std::chrono::steady_clock::now();
 
   domain::system_clock_source clock;
-  store::memory_store store;
-  if (cfg.redis_host)
-    spdlog::warn(
-        "REDIS_HOST={} is set, but this build has no Redis store yet: sessions are kept in "
-        "memory and /health reports degraded",
-        *cfg.redis_host);
+  // REDIS_HOST selects Redis persistence; without it, the embedded store. The
+  // Redis store's start-up load (inside the service constructor, below) is the
+  // one blocking Redis call, made before the listener accepts.
+  std::unique_ptr<store::memory_store> memory;
+  std::unique_ptr<store::redis_store> redis;
+  store::session_store* store = nullptr;
+  if (cfg.redis_host) {
+    store::redis_store_options ro;
+    ro.connection.endpoint.host = *cfg.redis_host;
+    ro.connection.endpoint.port = cfg.redis_port;
+    ro.connection.endpoint.password = cfg.redis_password;
+    ro.connection.endpoint.db = cfg.redis_db;
+    redis = std::make_unique<store::redis_store>(ioc, ro);
+    store = redis.get();
+  } else {
+    memory = std::make_unique<store::memory_store>();
+    store = memory.get();
+  }
 
   socketio::options so;
   so.connect_timeout = cfg.connect_timeout;
@@ -172,7 +210,13 @@ int run_serve(const config& cfg) {
 
   domain::service_options svc_opts;
   svc_opts.session_idle_ms = cfg.session_idle.count();
-  domain::session_service service(clock, outbox, store, svc_opts);
+  domain::session_service service(clock, outbox, *store, svc_opts);
+  if (redis) {
+    // After an outage Redis may have lost keys (a restart without persistence,
+    // TTL expiry): on every reconnection the live state is written again.
+    redis->set_resync_handler([&service] { service.persist_all(); });
+    redis->start();
+  }
 
   main_ns.on_connection([&service](const socketio::socket_ptr& s) {
     service.on_connect(s->id());
@@ -198,9 +242,11 @@ int run_serve(const config& cfg) {
   status.performance = [&] { return service.performance(); };
   status.session_stats = [&] { return service.session_stats(); };
   status.redis_configured = [&] { return cfg.redis_host.has_value(); };
-  status.redis_up = [] { return false; };
+  status.redis_up = [&] { return redis && redis->connected(); };
   status.metrics_text = [&] {
-    return prometheus_text(service, eio, lag, routes_ptr ? routes_ptr->rate_limited() : 0);
+    auto text = prometheus_text(service, eio, lag, routes_ptr ? routes_ptr->rate_limited() : 0);
+    if (redis) text += redis_metrics_text(*redis);
+    return text;
   };
   status.wall_ms = [&] { return clock.wall_ms(); };
   status.uptime_s = [&] {
@@ -220,7 +266,9 @@ int run_serve(const config& cfg) {
     spdlog::critical("cannot listen on [{}]:{}: {}", cfg.host, cfg.port, ec.message());
     return 1;
   }
-  spdlog::info("BandSync listening on [{}]:{} (store: memory)", cfg.host, listener.port());
+  spdlog::info("BandSync listening on [{}]:{} (store: {})", cfg.host, listener.port(),
+               redis ? "redis " + *cfg.redis_host + ":" + std::to_string(cfg.redis_port)
+                     : std::string("memory"));
 
   // One scheduler for every playing session's ticks (ARCHITECTURE.md "Time").
   periodic ticker(ioc, 100ms, [&](double late_ms) {
@@ -246,13 +294,23 @@ int run_serve(const config& cfg) {
   metrics_log.start();
 
   // Graceful shutdown: stop accepting, close every session with a close
-  // packet, let the writes drain briefly, then leave the loop.
+  // packet, let the writes drain briefly, then leave the loop. The service
+  // first saves every session as the next start restores it (paused, no
+  // members); those writes get up to 1 s to reach a reachable Redis, and the
+  // whole shutdown stays under 2 s.
   net::signal_set signals(ioc, SIGINT, SIGTERM);
   net::steady_timer drain(ioc);
   std::function<void()> wait_drained;
   auto deadline = std::chrono::steady_clock::time_point::max();
+  auto store_deadline = deadline;
   wait_drained = [&] {
-    if (listener.open_connections() == 0 || std::chrono::steady_clock::now() >= deadline) {
+    auto now = std::chrono::steady_clock::now();
+    bool store_done = !redis || redis->idle() || !redis->connected() || now >= store_deadline;
+    // Drained when every close packet was delivered and only idle keep-alive
+    // connections remain (they close with the process, as Node's
+    // closeIdleConnections does).
+    bool drained = listener.busy_connections() == 0 && eio.lingering_count() == 0;
+    if ((drained && store_done) || now >= deadline) {
       ioc.stop();
       return;
     }
@@ -267,8 +325,10 @@ int run_serve(const config& cfg) {
     heartbeats.stop();
     sweeper.stop();
     metrics_log.stop();
+    service.shutdown();
     eio.close_all("server shutting down");
     deadline = std::chrono::steady_clock::now() + 1500ms;
+    store_deadline = std::chrono::steady_clock::now() + 1000ms;
     wait_drained();
   });
 

@@ -34,6 +34,7 @@ session session::restore(const store::session_record& record, size_t max_members
       std::isfinite(record.position_ms) ? std::clamp(record.position_ms, 0.0, max_position_ms) : 0;
   s.clock_ = scroll_clock(std::llround(position_ms * 1000));
   s.last_active_at_ = record.last_active_at;
+  s.keep_message_ = !s.message_.empty();
   return s;
 }
 
@@ -52,7 +53,12 @@ bool session::add_member(store::member_record member) {
   if (full() || find_member(member.socket_id)) return false;
   member.role = store::member_role::follower;
   members_.push_back(std::move(member));
-  if (!leader_) take_lead(members_.back().socket_id);
+  if (!leader_) {
+    std::string kept = keep_message_ ? message_ : std::string();
+    take_lead(members_.back().socket_id);
+    if (keep_message_) message_ = std::move(kept);
+  }
+  keep_message_ = false;
   return true;
 }
 

@@ -28,7 +28,10 @@ class session {
 
   // A session read back from the store: message, tempo, position, createdAt and
   // lastActiveAt are kept; members and leader are cleared (their sockets died
-  // with the previous process) and it is paused at the stored position.
+  // with the previous process) and it is paused at the stored position. The
+  // first member to join it leads but keeps the stored message (the band finds
+  // its session as it left it; the old server, which kept its dead leader,
+  // kept the message too).
   static session restore(const store::session_record& record, size_t max_members);
 
   const std::string& id() const { return id_; }
@@ -119,6 +122,7 @@ class session {
   int64_t created_at_ = 0;
   int64_t last_active_at_ = 0;
   size_t max_members_ = 8;
+  bool keep_message_ = false;  // restored, and nobody joined since
 };
 
 }  // namespace bandsync::domain

@@ -47,6 +47,7 @@ session_service::session_service(clock& clk, outbox& out, store::session_store& 
       sessions_(options.max_sessions),
       messages_(clk.steady_us()) {
   int64_t now_us = clock_.steady_us();
+  last_persist_us_ = now_us;
   size_t skipped = 0;
   for (const auto& record : store_.load_sessions()) {
     if (!valid_session_id(record.id) || sessions_.find(record.id) ||
@@ -82,13 +83,14 @@ void session_service::on_connect(const std::string& conn_id) {
 void session_service::on_disconnect(const std::string& conn_id) {
   auto* conn = connections_.find(conn_id);
   if (!conn) return;
-  if (conn->session_id) leave_current(conn_id, *conn, "disconnected");
+  if (conn->session_id && !stopping_) leave_current(conn_id, *conn, "disconnected");
   connections_.remove(conn_id);
   spdlog::debug("disconnect: {} ({} active)", conn_id, connections_.active());
 }
 
 void session_service::on_event(const std::string& conn_id, std::string_view event,
                                const boost::json::array& args) {
+  if (stopping_) return;
   messages_.record(clock_.steady_us());
   event_kind kind = kind_of(event);
   ++event_counts_[static_cast<size_t>(kind)];
@@ -601,6 +603,41 @@ void session_service::tick() {
     t["serverTimestamp"] = now_wall;
     outbox_.emit_to_session(id, "scroll_tick", t);
   }
+  if (now_us - last_persist_us_ >= options_.persist_playing_ms * 1000) {
+    last_persist_us_ = now_us;
+    for (const auto& id : sessions_.playing()) {
+      if (const session* s = sessions_.find(id)) save(*s, now_us);
+    }
+  }
+}
+
+void session_service::persist_all() {
+  int64_t now_us = clock_.steady_us();
+  size_t members = 0;
+  sessions_.for_each([&](const session& s) {
+    save(s, now_us);  // first: a store may keep a ticker flag only for a known session
+    store_.set_ticking(s.id(), s.playing());
+    for (const auto& m : s.members()) store_.save_member(s.id(), m);
+    members += s.member_count();
+  });
+  spdlog::info("store: rewrote {} sessions and {} members", sessions_.size(), members);
+}
+
+void session_service::shutdown() {
+  if (stopping_) return;
+  stopping_ = true;
+  int64_t now_us = clock_.steady_us();
+  sessions_.for_each([&](const session& s) {
+    store::session_record r = s.to_record(now_us);
+    for (const auto& m : r.members) store_.remove_member(m.socket_id);
+    r.members.clear();
+    r.leader_socket_id.reset();
+    r.is_playing = false;
+    store_.save_session(r);
+    store_.set_ticking(s.id(), false);
+  });
+  spdlog::info("store: saved {} sessions for the next start (paused, without members)",
+               sessions_.size());
 }
 
 void session_service::heartbeat_round() {

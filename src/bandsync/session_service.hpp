@@ -38,6 +38,7 @@ struct service_options {
   double healthy_latency_ms = 200;            // heartbeat only below this (or unmeasured)
   int64_t latency_warn_interval_ms = 10'000;  // one high-latency log per connection per interval
   double max_latency_ms = 60'000;             // recorded latencies are clamped to [0, this]
+  int64_t persist_playing_ms = 1000;          // tick() saves playing sessions this often
 };
 
 class session_service {
@@ -67,8 +68,24 @@ class session_service {
   void on_event(const std::string& conn_id, std::string_view event, const boost::json::array& args);
 
   // Every 100 ms, from one app-wide timer: `scroll_tick` to every playing
-  // session (only those are visited), one payload per session.
+  // session (only those are visited), one payload per session. Once per
+  // persist_playing_ms it also saves every playing session, so that the
+  // stored position (written by the domain only on changes) trails the clock
+  // by at most that much: write-behind for the clock, one batch for all.
   void tick();
+
+  // Saves every session, its members and its ticker flag through the store
+  // again, as they are now. For a store that lost its data while the service
+  // kept running (Redis restarted empty during an outage).
+  void persist_all();
+
+  // The process is exiting (SIGTERM): every session is saved as the next
+  // process will restore it (paused at its current position, message kept,
+  // without members or leader), member keys and ticker flags are removed, and
+  // from then on events are ignored and disconnects only forget the
+  // connection, so that closing every socket does not play out as members
+  // leaving one by one (elections would rewrite the message and the leader).
+  void shutdown();
 
   // Every 30 s: `heartbeat { timestamp }` to each healthy connection.
   void heartbeat_round();
@@ -178,6 +195,8 @@ class session_service {
   rate_meter messages_;
   size_t member_total_ = 0;
   size_t restored_sessions_ = 0;
+  int64_t last_persist_us_ = 0;  // when tick() last saved the playing sessions
+  bool stopping_ = false;        // shutdown() was called
   std::array<uint64_t, event_kinds> event_counts_{};
   std::array<uint64_t, all_reply_errors.size()> error_counts_{};
 };

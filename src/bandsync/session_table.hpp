@@ -47,6 +47,13 @@ class session_table {
   // first.
   std::vector<std::string> empty_before(int64_t cutoff_wall_ms) const;
 
+  // Calls `fn(const session&)` for every session, in no particular order;
+  // `fn` must not insert or erase.
+  template <class Fn>
+  void for_each(Fn&& fn) const {
+    for (const auto& [id, s] : sessions_) fn(s);
+  }
+
   size_t size() const { return sessions_.size(); }
   size_t empty_count() const { return empty_.size(); }
 

@@ -23,6 +23,7 @@ import {
   freePort,
   join,
   launch,
+  metrics,
   sessionName,
   sleep,
   waitListening,
@@ -261,6 +262,10 @@ describe("BandSync with Redis", { skip: missing ?? false }, () => {
     assert.equal(await redisCommand(redis.port, "EXISTS", `member:${leaver.id}`), 0, "the leaver stays deleted");
     assert.equal(await redisCommand(redis.port, "EXISTS", `interval:${sessionId}`), 1);
     assert.ok((await redisCommand(redis.port, "TTL", `session:${sessionId}`)) > 1790);
+    const m2 = await metrics(server.url);
+    assert.equal(m2.get("bandsync_redis_up"), 1);
+    assert.ok(m2.get("bandsync_redis_resyncs_total") >= 1, "the live state was rewritten");
+    assert.equal(m2.get("bandsync_redis_writes_dropped_total"), 0);
     assert.ok(server.alive());
     assert.match(server.stderr(), /redis: connection to .* lost/);
     assert.match(server.stderr(), /redis: reconnected/);

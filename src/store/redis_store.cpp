@@ -1,0 +1,312 @@
+#include "store/redis_store.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <utility>
+
+#include <spdlog/spdlog.h>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+
+#include "store/redis_connection.hpp"
+#include "store/redis_error.hpp"
+#include "store/redis_loader.hpp"
+#include "util/json_text.hpp"
+
+namespace bandsync::store {
+
+namespace net = boost::asio;
+using op_kind = write_buffer::op_kind;
+
+namespace {
+
+std::string session_key(const std::string& id) {
+  return "session:" + id;
+}
+std::string member_key(const std::string& socket_id) {
+  return "member:" + socket_id;
+}
+std::string interval_key(const std::string& id) {
+  return "interval:" + id;
+}
+
+int64_t wall_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+// The first error among the replies of a batch: an error reply to a queued
+// command, EXECABORT, a nil EXEC (a transaction aborted), or an error inside
+// the EXEC array. Empty when everything succeeded.
+std::string first_error(const std::vector<redis_reply>& replies) {
+  for (const auto& r : replies) {
+    if (r.is_error()) return r.str;
+  }
+  if (replies.size() > 1) {
+    const auto& exec = replies.back();
+    if (exec.type == redis_reply::kind::nil) return "transaction aborted";
+    for (const auto& r : exec.elements) {
+      if (r.is_error()) return r.str;
+    }
+  }
+  return {};
+}
+
+}  // namespace
+
+redis_store::redis_store(net::io_context& ioc, redis_store_options options)
+    : ioc_(ioc),
+      options_(std::move(options)),
+      conn_(redis_connection::create(ioc.get_executor(), options_.connection)),
+      pending_(options_.max_pending_keys) {
+  conn_->set_state_handler([this](bool ready) { on_connection_state(ready); });
+}
+
+redis_store::~redis_store() {
+  size_t unsent = pending_.keys();
+  for (const auto& b : inflight_) unsent += b.ops;
+  if (unsent > 0) {
+    spdlog::warn("redis: {} writes not confirmed by Redis at shutdown (kept until TTL expiry)",
+                 unsent);
+  }
+  conn_->stop();
+}
+
+void redis_store::start() {
+  conn_->start();
+}
+
+bool redis_store::connected() const {
+  return conn_->ready();
+}
+
+std::vector<session_record> redis_store::load_sessions() {
+  auto started = std::chrono::steady_clock::now();
+  auto result = load_sessions_blocking(options_);
+  double ms =
+      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
+  if (!result.error.empty()) {
+    spdlog::warn("redis: start-up load from {}:{} incomplete ({}); {} sessions read",
+                 options_.connection.endpoint.host, options_.connection.endpoint.port, result.error,
+                 result.sessions.size());
+  } else {
+    spdlog::info("redis: loaded {} sessions in {:.1f} ms ({} unreadable values skipped)",
+                 result.sessions.size(), ms, result.unreadable);
+  }
+  return std::move(result.sessions);
+}
+
+// ------------------------------------------------------------------ writes
+
+void redis_store::save_session(const session_record& record) {
+  const std::string key = session_key(record.id);
+  put(record.id, key, op_kind::set, util::to_json_text(to_json(record)));
+  auto it = sessions_.find(record.id);
+  if (it == sessions_.end()) {
+    if (sessions_.size() >= options_.max_pending_keys) return;  // only the refresh is lost
+    it = sessions_.emplace(record.id, session_meta{}).first;
+    it->second.refreshed = std::chrono::steady_clock::now();
+  }
+  auto& meta = it->second;
+  meta.members.clear();
+  for (const auto& m : record.members) meta.members.push_back(m.socket_id);
+  meta.playing = record.is_playing;
+  maybe_refresh(record.id, key);
+}
+
+void redis_store::remove_session(const std::string& session_id) {
+  put(session_id, session_key(session_id), op_kind::del);
+  put(session_id, interval_key(session_id), op_kind::del);
+  sessions_.erase(session_id);
+}
+
+void redis_store::save_member(const std::string& session_id, const member_record& member) {
+  const std::string key = member_key(member.socket_id);
+  put(session_id, key, op_kind::set, util::to_json_text(member_entry_to_json(session_id, member)));
+  auto it = member_session_.find(member.socket_id);
+  if (it != member_session_.end()) {
+    it->second = session_id;
+  } else if (member_session_.size() < options_.max_pending_keys) {
+    member_session_.emplace(member.socket_id, session_id);
+  }
+  maybe_refresh(session_id, key);
+}
+
+void redis_store::remove_member(const std::string& socket_id) {
+  std::string group;  // a member this process never wrote (a restored one) has no session group
+  if (auto it = member_session_.find(socket_id); it != member_session_.end()) {
+    group = std::move(it->second);
+    member_session_.erase(it);
+  }
+  put(group, member_key(socket_id), op_kind::del);
+}
+
+void redis_store::set_ticking(const std::string& session_id, bool ticking) {
+  if (ticking) {
+    put(session_id, interval_key(session_id), op_kind::set, std::to_string(wall_ms()));
+  } else {
+    put(session_id, interval_key(session_id), op_kind::del);
+  }
+  if (auto it = sessions_.find(session_id); it != sessions_.end()) it->second.playing = ticking;
+}
+
+void redis_store::put(const std::string& group, const std::string& key, op_kind kind,
+                      std::string value) {
+  if (!pending_.put(group, key, kind, std::move(value))) {
+    ++counters_.ops_dropped;
+    // Once per outage-sized burst, not per write: 1, 2, 4, 8 ... drops.
+    uint64_t n = counters_.ops_dropped;
+    if ((n & (n - 1)) == 0) {
+      spdlog::warn("redis: write buffer full ({} keys pending); {} writes dropped so far",
+                   pending_.keys(), n);
+    }
+    return;
+  }
+  schedule_flush();
+}
+
+void redis_store::maybe_refresh(const std::string& session_id, const std::string& except) {
+  auto it = sessions_.find(session_id);
+  if (it == sessions_.end()) return;
+  auto now = std::chrono::steady_clock::now();
+  auto& meta = it->second;
+  if (now - meta.refreshed < options_.refresh_interval) return;
+  meta.refreshed = now;
+  // An expire never overrides a pending SET (which carries its own EX) or DEL.
+  auto refresh = [&](const std::string& key) {
+    if (key != except) put(session_id, key, op_kind::expire);
+  };
+  refresh(session_key(session_id));
+  if (meta.playing) refresh(interval_key(session_id));
+  for (const auto& m : meta.members) refresh(member_key(m));
+}
+
+// ------------------------------------------------------------------ flushing
+
+void redis_store::schedule_flush() {
+  if (flush_posted_) return;
+  flush_posted_ = true;
+  // After the current handler: every write of the event being handled lands
+  // in the same MULTI/EXEC.
+  net::post(ioc_, [this, life = std::weak_ptr<int>(life_)] {
+    if (life.expired()) return;
+    flush_posted_ = false;
+    flush();
+  });
+}
+
+void redis_store::flush() {
+  if (!conn_->ready()) return;  // kept; written back on reconnection
+  const std::string ttl = std::to_string(options_.ttl_seconds);
+  while (!pending_.empty() && inflight_.size() < options_.max_inflight_batches) {
+    auto groups = pending_.take(options_.max_batch_ops);
+    size_t ops = 0;
+    for (const auto& g : groups) ops += g.ops.size();
+    std::string commands;
+    size_t count = 0;
+    auto add = [&](std::initializer_list<std::string_view> args) {
+      commands += format_command(args);
+      ++count;
+    };
+    // A single command is atomic by itself; MULTI/EXEC only when it matters.
+    bool transaction = ops > 1;
+    if (transaction) add({"MULTI"});
+    for (const auto& g : groups) {
+      for (const auto& o : g.ops) {
+        switch (o.kind) {
+          case op_kind::set:
+            add({"SET", o.key, o.value, "EX", ttl});
+            break;
+          case op_kind::del:
+            add({"DEL", o.key});
+            break;
+          case op_kind::expire:
+            add({"EXPIRE", o.key, ttl});
+            break;
+        }
+      }
+    }
+    if (transaction) add({"EXEC"});
+    uint64_t seq = ++next_seq_;
+    auto ec = conn_->send(std::move(commands), count,
+                          [this, seq, life = std::weak_ptr<int>(life_)](
+                              const boost::system::error_code& ec, std::vector<redis_reply>&& r) {
+                            if (life.expired()) return;
+                            on_batch_done(seq, ec, std::move(r));
+                          });
+    if (ec) {
+      // Not connected any more, or the connection's queue is full: keep the
+      // writes; a reply or the reconnection flushes again.
+      std::vector<write_buffer::group> back = std::move(groups);
+      pending_.restore(std::move(back));
+      return;
+    }
+    inflight_.push_back(batch{seq, ops, std::move(groups)});
+  }
+}
+
+void redis_store::on_batch_done(uint64_t seq, const boost::system::error_code& ec,
+                                std::vector<redis_reply>&& replies) {
+  auto it = std::find_if(inflight_.begin(), inflight_.end(),
+                         [seq](const batch& b) { return b.seq == seq; });
+  if (it == inflight_.end()) return;  // already requeued when the connection dropped
+  if (ec) {
+    requeue_inflight();
+    return;
+  }
+  std::string error = first_error(replies);
+  if (error.empty()) {
+    ++counters_.batches_written;
+    counters_.ops_written += it->ops;
+  } else {
+    // Redis refused (out of memory, a key of another type...): retrying would
+    // fail the same way, so the writes are dropped and counted, and the log
+    // line is rate-limited to powers of two.
+    counters_.ops_failed += it->ops;
+    uint64_t n = counters_.ops_failed;
+    if (n >= failed_logged_at_ * 2 || failed_logged_at_ == 0) {
+      failed_logged_at_ = n;
+      spdlog::error("redis: a write batch was refused ({}); {} writes failed so far", error, n);
+    }
+  }
+  inflight_.erase(it);
+  if (!pending_.empty()) flush();
+}
+
+void redis_store::requeue_inflight() {
+  while (!inflight_.empty()) {
+    std::vector<write_buffer::group> groups = std::move(inflight_.back().groups);
+    inflight_.pop_back();
+    pending_.restore(std::move(groups));
+  }
+}
+
+void redis_store::on_connection_state(bool ready) {
+  if (!ready) {
+    requeue_inflight();
+    return;
+  }
+  if (ever_connected_ && resync_) {
+    // Redis may have lost everything (restarted without persistence) or let
+    // keys expire during a long outage: rewrite the live state.
+    ++counters_.resyncs;
+    size_t before = pending_.keys();
+    resync_();
+    spdlog::info("redis: resync after reconnection: {} keys pending ({} from the outage)",
+                 pending_.keys(), before);
+  }
+  ever_connected_ = true;
+  flush();
+}
+
+redis_store::counters redis_store::stats() const {
+  counters c = counters_;
+  c.pending_keys = pending_.keys();
+  c.inflight_batches = inflight_.size();
+  c.socket_writes = conn_->stats().writes;
+  c.connect_attempts = conn_->stats().connect_attempts;
+  return c;
+}
+
+}  // namespace bandsync::store

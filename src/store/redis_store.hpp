@@ -1,0 +1,130 @@
+#pragma once
+// The session_store on Redis, in the layout of EVENTS.md ("Redis layout"), so
+// that the old Node server and BandSync read each other's data.
+//
+// Writes are fire-and-forget (session_store's contract) and asynchronous: each
+// goes into a write_buffer (newest operation per key wins), and once per
+// event-loop turn the buffer is sent on one pipelined connection as MULTI/EXEC
+// blocks that always hold every pending key of a session together. A domain
+// event's writes (member SET/DEL + session SET, with their EX) are therefore
+// applied by Redis as one atomic step, in the order the domain made them.
+//
+// While Redis is unreachable the buffer keeps accumulating (bounded; see
+// redis_store_options::max_pending_keys) and the service runs from memory.
+// On reconnection the buffer is written back, and the resync handler is asked
+// to rewrite the whole live state: a Redis that restarted empty then holds
+// exactly what clients see again.
+//
+// load_sessions() blocks (start-up only; see redis_loader.hpp). Everything
+// else runs on the io_context's thread and never blocks.
+
+#include <chrono>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "store/redis_options.hpp"
+#include "store/resp.hpp"
+#include "store/session_store.hpp"
+#include "store/write_buffer.hpp"
+
+namespace boost::asio {
+class io_context;
+}
+
+namespace bandsync::store {
+
+class redis_connection;
+
+class redis_store : public session_store {
+ public:
+  // Does not connect: call start() (writes made before are kept).
+  redis_store(boost::asio::io_context& ioc, redis_store_options options);
+  ~redis_store() override;
+  redis_store(const redis_store&) = delete;
+  redis_store& operator=(const redis_store&) = delete;
+
+  void save_session(const session_record& record) override;
+  void remove_session(const std::string& session_id) override;
+  void save_member(const std::string& session_id, const member_record& member) override;
+  void remove_member(const std::string& socket_id) override;
+  // `interval:<id>` holds the Unix ms at which the ticker started.
+  void set_ticking(const std::string& session_id, bool ticking) override;
+
+  // Blocking read of every session (start-up only). The records are returned
+  // as stored; a Redis that cannot be read yields what was read (logged).
+  std::vector<session_record> load_sessions() override;
+
+  // Starts the connection (and its reconnection loop).
+  void start();
+
+  // Connected and serving commands (GET /health `redis`).
+  bool connected() const;
+
+  // Nothing buffered and nothing awaiting Redis's answer.
+  bool idle() const { return pending_.empty() && inflight_.empty(); }
+
+  // Called on every connection after the first: the handler should save the
+  // whole live state again (session_service::persist_all).
+  void set_resync_handler(std::function<void()> handler) { resync_ = std::move(handler); }
+
+  struct counters {
+    size_t pending_keys = 0;
+    size_t inflight_batches = 0;
+    uint64_t batches_written = 0;  // MULTI/EXEC blocks (or single commands) acknowledged
+    uint64_t ops_written = 0;
+    uint64_t ops_failed = 0;   // refused by Redis (an error reply); not retried
+    uint64_t ops_dropped = 0;  // outage buffer full
+    uint64_t resyncs = 0;
+    uint64_t socket_writes = 0;  // of the connection: < batches when pipelined
+    uint64_t connect_attempts = 0;
+  };
+  counters stats() const;
+
+ private:
+  struct batch {
+    uint64_t seq;
+    size_t ops;
+    std::vector<write_buffer::group> groups;
+  };
+  // What the store remembers of a session to refresh its other keys' expiry.
+  struct session_meta {
+    std::vector<std::string> members;
+    bool playing = false;
+    std::chrono::steady_clock::time_point refreshed;
+  };
+
+  void put(const std::string& group, const std::string& key, write_buffer::op_kind kind,
+           std::string value = {});
+  // Refreshes the expiry of the session's keys not written now, at most once
+  // per refresh_interval. `except` is the key being written.
+  void maybe_refresh(const std::string& session_id, const std::string& except);
+  void schedule_flush();
+  void flush();
+  void on_batch_done(uint64_t seq, const boost::system::error_code& ec,
+                     std::vector<redis_reply>&& replies);
+  void on_connection_state(bool ready);
+  // Puts every in-flight batch back into the buffer, newest first.
+  void requeue_inflight();
+
+  boost::asio::io_context& ioc_;
+  redis_store_options options_;
+  std::shared_ptr<redis_connection> conn_;
+  write_buffer pending_;
+  std::deque<batch> inflight_;
+  std::unordered_map<std::string, session_meta> sessions_;       // bounded by max_pending_keys
+  std::unordered_map<std::string, std::string> member_session_;  // socket id -> session id
+  std::function<void()> resync_;
+  std::shared_ptr<int> life_ = std::make_shared<int>(0);  // posted handlers check it
+  bool flush_posted_ = false;
+  bool ever_connected_ = false;
+  uint64_t next_seq_ = 0;
+  uint64_t failed_logged_at_ = 0;
+  counters counters_;
+};
+
+}  // namespace bandsync::store
