@@ -5,6 +5,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include "app/bench.hpp"
 #include "app/config.hpp"
 #include "app/conformance.hpp"
 #include "app/serve.hpp"
@@ -51,7 +52,11 @@ int main(int argc, char** argv) {
   conformance->add_flag("--engineio", conf.engineio_only,
                         "Engine.IO echo server on /engine.io/ instead of Socket.IO");
 
+  bandsync::app::bench_command bench(cli);
+
   CLI11_PARSE(cli, argc, argv);
+
+  if (bench.parsed()) return bench.run();
 
   if (conformance->parsed()) {
     bandsync::util::configure_logging("info", false);

@@ -1,0 +1,101 @@
+#include "app/bench.hpp"
+
+#include <CLI/CLI.hpp>
+
+#include "bench/fanout.hpp"
+#include "bench/idle.hpp"
+#include "bench/rehearsal.hpp"
+
+namespace bandsync::app {
+namespace {
+
+// Every scenario takes the same target and reporting options.
+void add_common(CLI::App* sub, bench::common_options& c) {
+  sub->add_option("--host", c.host, "Server address (loopback only)")->capture_default_str();
+  sub->add_option("--port", c.port, "Server port")->capture_default_str();
+  sub->add_option("--server-pid", c.server_pid,
+                  "PID of the server: adds its CPU % and RSS (from /proc) to the report");
+  sub->add_option("--json", c.json_file, "Write the whole report to this file as JSON");
+  sub->add_option("--source-addresses", c.source_addresses,
+                  "Loopback source addresses to spread connections over (127.0.0.2, ...; "
+                  "0 = one per 5000 devices)")
+      ->capture_default_str();
+  sub->add_option("--max-in-flight", c.max_in_flight, "Devices connecting at once")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  sub->add_option("--connect-timeout", c.connect_timeout_s,
+                  "Seconds a device may take to connect and join")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  sub->add_option("--progress-interval", c.progress_interval_s,
+                  "Seconds between progress lines on stderr (0 = none)")
+      ->capture_default_str();
+}
+
+}  // namespace
+
+bench_command::bench_command(CLI::App& cli) {
+  bench_ = cli.add_subcommand(
+      "bench",
+      "Load and sync benchmark: simulated band devices (Socket.IO over WebSocket) against a "
+      "running server on this machine");
+  bench_->require_subcommand(1);
+
+  rehearsal_ = bench_->add_subcommand(
+      "rehearsal",
+      "A small band end to end: join, latency probes, play, 20 quick tempo changes, the "
+      "leader drops and the earliest joiner takes over. PASS/FAIL per criterion; exit 0 only "
+      "if all pass");
+  add_common(rehearsal_, common_);
+  rehearsal_->add_option("--devices", rehearsal_opts_.devices, "Devices in the session")
+      ->check(CLI::Range(2, 8))
+      ->capture_default_str();
+  rehearsal_->add_option("--play", rehearsal_opts_.play_s, "Seconds of ticks measured")
+      ->check(CLI::Range(1.0, 600.0))
+      ->capture_default_str();
+
+  fanout_ = bench_->add_subcommand(
+      "fanout",
+      "S sessions of M devices, all playing: tick latency and loss, position error "
+      "and drift, probe round trips, messages per second");
+  add_common(fanout_, common_);
+  fanout_->add_option("--sessions", fanout_opts_.sessions, "Sessions")
+      ->check(CLI::Range(1, 100000))
+      ->capture_default_str();
+  fanout_->add_option("--members", fanout_opts_.members, "Devices per session")
+      ->check(CLI::Range(1, 8))
+      ->capture_default_str();
+  fanout_->add_option("--duration", fanout_opts_.duration_s, "Seconds measured")
+      ->check(CLI::Range(1.0, 3600.0))
+      ->capture_default_str();
+  fanout_->add_option("--warmup", fanout_opts_.warmup_s, "Seconds of play before measuring")
+      ->check(CLI::Range(0.0, 600.0))
+      ->capture_default_str();
+  fanout_
+      ->add_option("--probe-interval", fanout_opts_.probe_interval_s,
+                   "Seconds between latency probes of a device (0 = none)")
+      ->check(CLI::Range(0.0, 600.0))
+      ->capture_default_str();
+
+  idle_ = bench_->add_subcommand(
+      "idle", "N joined, idle devices held for D seconds: server memory per connection");
+  add_common(idle_, common_);
+  idle_->add_option("--devices", idle_opts_.devices, "Devices (in sessions of 8)")
+      ->check(CLI::Range(1, 1000000))
+      ->capture_default_str();
+  idle_->add_option("--duration", idle_opts_.duration_s, "Seconds held")
+      ->check(CLI::Range(0.0, 3600.0))
+      ->capture_default_str();
+}
+
+bool bench_command::parsed() const {
+  return bench_->parsed();
+}
+
+int bench_command::run() const {
+  if (rehearsal_->parsed()) return bench::run_rehearsal(common_, rehearsal_opts_);
+  if (fanout_->parsed()) return bench::run_fanout(common_, fanout_opts_);
+  return bench::run_idle(common_, idle_opts_);
+}
+
+}  // namespace bandsync::app

@@ -1,0 +1,167 @@
+#!/usr/bin/env bash
+# BandSync vs the old Node.js server, same machine, same run, same load.
+#
+#   bench/compare.sh [path/to/bandsync]      (default: build/app/bandsync)
+#
+# Builds nothing. Runs `npm ci` in bench/baseline-node when its node_modules
+# is missing or stale, then for each server in turn (a fresh server process
+# per scenario, on a free loopback port) runs the same `bandsync bench`
+# scenarios, collects their JSON reports and prints one markdown table with
+# both columns and their ratio. The table, the machine and the commands are
+# written to bench/RESULTS.md (RESULTS_FILE=... elsewhere, RESULTS_FILE=- not).
+# Only the PIDs this script started are ever signalled.
+#
+# Sizes and durations (environment):
+#   FANOUT_SIZES="250x8 500x8"   sessions x members, measured FANOUT_DURATION s (30)
+#   CAPACITY_SIZES="100x8 150x8 1000x8 1500x8"  extra fanout sizes to find the largest
+#                                device count with tick p99 <= 15 ms and loss <= 0.1 %,
+#                                measured CAPACITY_DURATION s (15); "" = none
+#   IDLE_DEVICES=2000 IDLE_DURATION=35    memory per connection (35 s: every device
+#                                answers at least one BandSync heartbeat, sent every 30 s)
+#   SERVERS="bandsync node"      which servers to run (alternating per scenario, so
+#                                background load on the shared cores hits both alike)
+#   BENCH_NICE=0                 nice value for the servers and the generator (e.g. -5
+#                                to shield the measurement from other jobs on the machine)
+#   OUT=/tmp/bandsync-bench-<date>  where the JSON reports and server logs go
+# With the defaults the whole run takes about 10 minutes.
+set -euo pipefail
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+root=$(cd "$here/.." && pwd)
+BIN=$(realpath "${1:-${BANDSYNC_BIN:-$root/build/app/bandsync}}")
+FANOUT_SIZES=${FANOUT_SIZES-"250x8 500x8"}
+FANOUT_DURATION=${FANOUT_DURATION:-30}
+CAPACITY_SIZES=${CAPACITY_SIZES-"100x8 150x8 1000x8 1500x8"}
+CAPACITY_DURATION=${CAPACITY_DURATION:-15}
+IDLE_DEVICES=${IDLE_DEVICES:-2000}
+IDLE_DURATION=${IDLE_DURATION:-35}
+SERVERS=${SERVERS:-"bandsync node"}
+BENCH_NICE=${BENCH_NICE:-0}
+OUT=${OUT:-${TMPDIR:-/tmp}/bandsync-bench-$(date +%Y%m%d-%H%M%S)}
+RESULTS_FILE=${RESULTS_FILE:-$root/bench/RESULTS.md}
+
+die() { echo "compare.sh: $*" >&2; exit 1; }
+[[ -x "$BIN" ]] || die "no bandsync binary at $BIN (build it first: make build)"
+command -v node >/dev/null || die "node is required"
+mkdir -p "$OUT"
+
+baseline="$here/baseline-node"
+if [[ ! -f "$baseline/node_modules/.package-lock.json" ||
+      "$baseline/package-lock.json" -nt "$baseline/node_modules/.package-lock.json" ]]; then
+  echo "compare.sh: npm ci in bench/baseline-node" >&2
+  (cd "$baseline" && npm ci --no-audit --no-fund --loglevel=error) >&2
+fi
+
+# One descriptor per connection, in this shell and so in the servers and the
+# generator it starts.
+ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
+
+free_port() {
+  node -e 'const s=require("net").createServer();s.listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})'
+}
+
+server_pid=""
+stop_server() {
+  if [[ -n "$server_pid" ]]; then
+    kill "$server_pid" 2>/dev/null || true
+    wait "$server_pid" 2>/dev/null || true
+    server_pid=""
+  fi
+}
+trap stop_server EXIT INT TERM
+
+# start_server NAME PORT LOG: starts it in the background, sets server_pid,
+# returns once the port accepts connections.
+start_server() {
+  local name=$1 port=$2 log=$3
+  case $name in
+    bandsync)
+      RATE_LIMIT_MAX=100000000 LOG_LEVEL=warn nice -n "$BENCH_NICE" "$BIN" serve \
+        --host 127.0.0.1 --port "$port" >"$log" 2>&1 &
+      ;;
+    node)
+      (cd "$baseline" && HOST=127.0.0.1 PORT=$port LOG_LEVEL=warn exec nice -n "$BENCH_NICE" \
+        node server.js) >"$log" 2>&1 &
+      ;;
+    *) die "unknown server $name" ;;
+  esac
+  server_pid=$!
+  for _ in $(seq 100); do
+    if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then return 0; fi
+    kill -0 "$server_pid" 2>/dev/null || die "$name exited at start (see $log)"
+    sleep 0.1
+  done
+  die "$name did not listen on port $port (see $log)"
+}
+
+commands="$OUT/commands.txt"
+: >"$commands"
+
+# run NAME SCENARIO ARGS...: a fresh server, one scenario, its JSON report.
+run() {
+  local name=$1 scenario=$2 tag=$3
+  shift 3
+  local port log json
+  port=$(free_port)
+  log="$OUT/$name-$tag.server.log"
+  json="$OUT/$name-$tag.json"
+  start_server "$name" "$port" "$log"
+  sleep 1  # let the server settle before the "before" memory sample
+  echo "== $name: bench $scenario $* (port $port, pid $server_pid)" >&2
+  echo "bandsync bench $scenario $* --port <port> --server-pid <pid> --json $name-$tag.json   # $name" >>"$commands"
+  local rc=0
+  nice -n "$BENCH_NICE" "$BIN" bench "$scenario" "$@" --port "$port" --server-pid "$server_pid" --json "$json" \
+    >"$OUT/$name-$tag.txt" 2>"$OUT/$name-$tag.progress" || rc=$?
+  [[ "$scenario" == rehearsal ]] && grep -E '^(PASS|FAIL)' "$OUT/$name-$tag.txt" | sed "s/^/   $name: /" >&2
+  stop_server
+  [[ $rc -le 1 ]] || echo "compare.sh: $name $scenario exited $rc" >&2
+}
+
+started=$(date -u +%Y-%m-%dT%H:%M:%SZ)
+load_before=$(cut -d' ' -f1-3 /proc/loadavg)
+for name in $SERVERS; do run "$name" rehearsal rehearsal; done
+for size in $FANOUT_SIZES; do
+  for name in $SERVERS; do
+    run "$name" fanout "fanout-$size" --sessions "${size%x*}" --members "${size#*x}" \
+      --duration "$FANOUT_DURATION"
+  done
+done
+for size in $CAPACITY_SIZES; do
+  for name in $SERVERS; do
+    run "$name" fanout "capacity-$size" --sessions "${size%x*}" --members "${size#*x}" \
+      --duration "$CAPACITY_DURATION" --probe-interval 0
+  done
+done
+for name in $SERVERS; do
+  run "$name" idle "idle-$IDLE_DEVICES" --devices "$IDLE_DEVICES" --duration "$IDLE_DURATION"
+done
+load_after=$(cut -d' ' -f1-3 /proc/loadavg)
+
+table=$(node "$here/table.mjs" "$OUT" $SERVERS)
+echo "$table"
+
+if [[ "$RESULTS_FILE" != "-" ]]; then
+  {
+    echo "# BandSync benchmark results"
+    echo
+    echo "Generated by \`bench/compare.sh\` (do not edit by hand; the analysis is in bench/README.md)."
+    echo
+    echo "- date: $started"
+    echo "- machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(awk '/MemTotal/ {printf "%.1f GiB", $2/1048576}' /proc/meminfo) RAM, $(uname -sr)"
+    echo "- load average before / after: $load_before / $load_after (the 2 cores are shared; the generator runs on them too)"
+    echo "- servers: BandSync \`$BIN\` ($(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo unknown) + work tree); Node $(node --version) with socket.io $(node -p 'require("'"$baseline"'/node_modules/socket.io/package.json").version')"
+    echo "- open-file limit: $(ulimit -n); nice: $BENCH_NICE"
+    echo "- sizes: FANOUT_SIZES=\"$FANOUT_SIZES\" FANOUT_DURATION=$FANOUT_DURATION CAPACITY_SIZES=\"$CAPACITY_SIZES\" CAPACITY_DURATION=$CAPACITY_DURATION IDLE_DEVICES=$IDLE_DEVICES IDLE_DURATION=$IDLE_DURATION"
+    echo
+    echo "$table"
+    echo
+    echo "## Commands"
+    echo
+    echo "Each line ran against a fresh server, BandSync and Node alternating (BandSync: \`RATE_LIMIT_MAX=100000000 LOG_LEVEL=warn bandsync serve --host 127.0.0.1 --port <port>\`; Node: \`HOST=127.0.0.1 PORT=<port> LOG_LEVEL=warn node bench/baseline-node/server.js\`):"
+    echo
+    echo '```'
+    cat "$commands"
+    echo '```'
+  } >"$RESULTS_FILE"
+  echo "compare.sh: wrote $RESULTS_FILE (reports in $OUT)" >&2
+fi

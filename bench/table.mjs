@@ -1,0 +1,121 @@
+// Turns the JSON reports of one compare.sh run into one markdown table:
+//   node bench/table.mjs OUT_DIR bandsync node
+// Reports are OUT_DIR/<server>-<tag>.json, as compare.sh names them.
+import fs from "node:fs";
+import path from "node:path";
+
+const [dir, ...servers] = process.argv.slice(2);
+if (!dir || servers.length === 0) {
+  console.error("usage: node table.mjs OUT_DIR SERVER...");
+  process.exit(2);
+}
+const label = { bandsync: "BandSync", node: "Node baseline" };
+// The capacity criterion of the issue.
+const P99_LIMIT_MS = 15;
+const LOSS_LIMIT_PCT = 0.1;
+
+function load(server, tag) {
+  try {
+    return JSON.parse(fs.readFileSync(path.join(dir, `${server}-${tag}.json`), "utf8"));
+  } catch {
+    return null;
+  }
+}
+
+// Tags in run order (the first server's files, oldest first).
+const tags = fs
+  .readdirSync(dir)
+  .filter((f) => f.startsWith(`${servers[0]}-`) && f.endsWith(".json"))
+  .map((f) => ({ f, t: fs.statSync(path.join(dir, f)).mtimeMs }))
+  .sort((a, b) => a.t - b.t)
+  .map(({ f }) => f.slice(servers[0].length + 1, -5));
+
+const get = (o, p) => p.split(".").reduce((v, k) => (v == null ? undefined : v[k]), o);
+const fmt = (v, digits = 2) => {
+  if (v === undefined || v === null || Number.isNaN(v)) return "–";
+  if (typeof v !== "number") return String(v);
+  if (Math.abs(v) >= 1000) return Math.round(v).toLocaleString("en-US");
+  return String(Number(v.toFixed(digits)));
+};
+const ratio = (a, b) => {
+  if (typeof a !== "number" || typeof b !== "number" || b === 0 || a === 0) return "–";
+  const r = a / b;
+  return `${r >= 10 ? r.toFixed(0) : r >= 1 ? r.toFixed(1) : r.toFixed(2)}×`;
+};
+
+const rows = [];
+const row = (metric, values, showRatio = true) =>
+  rows.push([metric, ...values.map((v) => fmt(v)), showRatio && servers.length === 2 ? ratio(values[0], values[1]) : ""]);
+
+const capacity = Object.fromEntries(servers.map((s) => [s, { devices: 0, tag: "none" }]));
+
+for (const tag of tags) {
+  const reports = servers.map((s) => load(s, tag));
+  const any = reports.find(Boolean);
+  if (!any) continue;
+  const scenario = any.scenario;
+  if (scenario === "rehearsal") {
+    row(
+      "rehearsal: criteria passed",
+      reports.map((r) => {
+        const c = (r && r.criteria) || [];
+        return `${c.filter((x) => x.pass).length}/${c.length}`;
+      }),
+      false,
+    );
+    row("rehearsal: tick latency p99 (ms)", reports.map((r) => get(r, "ticks.latency_ms.p99")));
+    row("rehearsal: max position error (ms)", reports.map((r) => get(r, "position.abs_error_ms.max")));
+    continue;
+  }
+  if (scenario === "fanout") {
+    const devices = get(any, "config.devices");
+    const name = `${tag.replace(/^(fanout|capacity)-/, "")} (${devices} devices, ${get(any, "config.duration_s")} s)`;
+    row(`${name}: joined`, reports.map((r) => get(r, "connect.joined")));
+    row(`${name}: join time p99 (ms)`, reports.map((r) => get(r, "connect.join_ms.p99")));
+    for (const q of ["p50", "p99", "p99_9", "max"])
+      row(`${name}: tick latency ${q.replace("_", ".")} (ms)`, reports.map((r) => get(r, `ticks.latency_ms.${q}`)));
+    row(`${name}: ticks missing (%)`, reports.map((r) => get(r, "ticks.loss_pct")));
+    row(`${name}: position error max (ms)`, reports.map((r) => get(r, "position.abs_error_ms.max")));
+    row(`${name}: position drift (ms/min)`, reports.map((r) => get(r, "position.drift_ms_per_min")));
+    if (get(any, "probes.sent") > 0)
+      row(`${name}: probe RTT p99 (ms)`, reports.map((r) => get(r, "probes.rtt_ms.p99")));
+    row(`${name}: messages received /s`, reports.map((r) => get(r, "messages.per_second")));
+    row(`${name}: server CPU (% of a core)`, reports.map((r) => get(r, "server.cpu_pct")));
+    row(`${name}: server RSS (MiB)`, reports.map((r) => (get(r, "server.rss_end_kib") ?? NaN) / 1024));
+    row(`${name}: generator CPU (%)`, reports.map((r) => get(r, "generator.cpu_pct")));
+    row(`${name}: generator loop lag p99 (ms)`, reports.map((r) => get(r, "generator.loop_lag_ms.p99")));
+    row(`${name}: machine busy / softirq (% of all cores)`, reports.map((r) => {
+      const b = get(r, "machine.busy_pct");
+      return b === undefined ? undefined : `${b} / ${get(r, "machine.softirq_pct")}`;
+    }), false);
+    servers.forEach((s, i) => {
+      const r = reports[i];
+      if (!r) return;
+      const ok =
+        get(r, "connect.joined") === devices &&
+        get(r, "ticks.latency_ms.p99") <= P99_LIMIT_MS &&
+        get(r, "ticks.loss_pct") <= LOSS_LIMIT_PCT;
+      if (ok && devices > capacity[s].devices) capacity[s] = { devices, tag };
+    });
+    continue;
+  }
+  if (scenario === "idle") {
+    const name = `idle ${get(any, "config.devices")} devices`;
+    row(`${name}: server RSS per device (KiB)`, reports.map((r) => get(r, "server.rss_per_device_kib")));
+    row(`${name}: server RSS connected (MiB)`, reports.map((r) => (get(r, "server.rss_connected_kib") ?? NaN) / 1024));
+    row(`${name}: server RSS before (MiB)`, reports.map((r) => (get(r, "server.rss_before_kib") ?? NaN) / 1024));
+    row(`${name}: server CPU holding (%)`, reports.map((r) => get(r, "server.cpu_pct_holding")));
+  }
+}
+row(
+  `largest fanout with tick p99 ≤ ${P99_LIMIT_MS} ms and ≤ ${LOSS_LIMIT_PCT} % missing (devices)`,
+  servers.map((s) => capacity[s].devices),
+);
+
+const header = ["metric", ...servers.map((s) => label[s] || s), servers.length === 2 ? `ratio (${label[servers[0]] || servers[0]} ÷ ${label[servers[1]] || servers[1]})` : ""];
+const lines = [
+  `| ${header.join(" | ")} |`,
+  `|${header.map((_, i) => (i === 0 ? "---" : "---:")).join("|")}|`,
+  ...rows.map((r) => `| ${r.join(" | ")} |`),
+];
+console.log(lines.join("\n"));

@@ -1,0 +1,242 @@
+#include "bench/fanout.hpp"
+
+#include <unistd.h>
+
+#include <cmath>
+#include <cstdio>
+#include <iostream>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+
+#include "bench/await.hpp"
+#include "bench/band.hpp"
+#include "bench/loop_lag.hpp"
+#include "bench/machine_stats.hpp"
+#include "bench/process_stats.hpp"
+#include "bench/progress.hpp"
+#include "bench/report.hpp"
+#include "bench/time.hpp"
+
+namespace bandsync::bench {
+namespace {
+
+namespace net = boost::asio;
+using namespace std::chrono_literals;
+
+// Late ticks stamped inside the window still count if they arrive this soon
+// after it; later than that a band has long moved on.
+constexpr auto grace = 1s;
+
+double round3(double v) {
+  return std::round(v * 1000) / 1000;
+}
+
+std::chrono::milliseconds seconds(double s) {
+  return std::chrono::milliseconds(static_cast<int64_t>(s * 1000));
+}
+
+class fanout_run {
+ public:
+  fanout_run(net::io_context& ioc, const common_options& c, const fanout_options& f)
+      : ioc_(ioc),
+        common_(c),
+        opts_(f),
+        band_(ioc, c, session_ids(f.sessions), f.members),
+        server_(c.server_pid),
+        self_(::getpid()),
+        lag_(ioc),
+        progress_(ioc, "fanout", c.progress_interval_s, [this] { return progress_text(); }),
+        report_("fanout") {}
+
+  net::awaitable<void> run() {
+    if (auto err = band_.prepare()) {
+      std::cerr << "bandsync bench fanout: " << *err << "\n";
+      exit_code_ = 2;
+      co_return;
+    }
+    auto& cfg = report_.section("config");
+    cfg["server"] = band_.devices().target_text();
+    cfg["sessions"] = opts_.sessions;
+    cfg["members"] = opts_.members;
+    cfg["devices"] = band_.size();
+    cfg["duration_s"] = opts_.duration_s;
+    cfg["warmup_s"] = opts_.warmup_s;
+    cfg["probe_interval_s"] = opts_.probe_interval_s;
+    cfg["started_at_ms"] = static_cast<int64_t>(wall_ms());
+
+    auto server_before = sample_server();
+    progress_.start();
+
+    // Connect and join everyone.
+    progress_.set_phase("connecting");
+    double t0 = steady_s();
+    band_.launch();
+    auto connect_budget = seconds(30 + 0.01 * band_.size() + common_.connect_timeout_s);
+    co_await wait_until([&] { return band_.settled() == band_.size(); }, connect_budget, 20ms);
+    double connect_s = steady_s() - t0;
+    band_.start_probes(opts_.probe_interval_s);
+
+    // Every session's leader plays.
+    progress_.set_phase("playing");
+    size_t plays = 0;
+    for (size_t s = 0; s < band_.session_count(); ++s) {
+      size_t leader = band_.leader_of(s);
+      if (leader == SIZE_MAX) continue;
+      if (band_.devices().at(leader).emit("play",
+                                          boost::json::object{{"sessionId", band_.session(s).id}}))
+        ++plays;
+    }
+    co_await wait_until(
+        [&] {
+          for (size_t i = 0; i < band_.size(); ++i) {
+            const auto& m = band_.at(i);
+            if (m.joined && !m.closed && !m.sync.has_play) return false;
+          }
+          return true;
+        },
+        10s, 20ms);
+    progress_.set_phase("warming up");
+    co_await sleep_for(seconds(opts_.warmup_s));
+
+    // The measured window.
+    progress_.set_phase("measuring");
+    auto server_start = sample_server();
+    auto self_start = self_.sample();
+    auto machine_start = machine_stats::read();
+    uint64_t events_start = band_.events_received();
+    double window_t0 = steady_s();
+    lag_.start();
+    band_.sync().start_window(wall_ms(), opts_.duration_s * 1000);
+    enrol_all_joined();
+    co_await sleep_for(seconds(opts_.duration_s));
+    double window_s = steady_s() - window_t0;
+    uint64_t events_end = band_.events_received();
+    auto server_end = sample_server();
+    auto self_end = self_.sample();
+    auto machine_end = machine_stats::read();
+    double load = machine_stats::load_average();
+    lag_.stop();
+    progress_.set_phase("grace");
+    co_await sleep_for(grace);
+    band_.stop_probes();
+    progress_.stop();
+
+    for (size_t i = 0; i < band_.size(); ++i) band_.sync().collect_final(band_.at(i).sync);
+
+    auto connect = band_.connect_json();
+    connect["connect_phase_s"] = round3(connect_s);
+    connect["plays_sent"] = plays;
+    report_.root()["connect"] = std::move(connect);
+    auto sync = band_.sync().to_json();
+    report_.root()["ticks"] = std::move(sync["ticks"]);
+    report_.root()["position"] = std::move(sync["position"]);
+    report_.root()["probes"] = band_.probes_json();
+    auto& msg = report_.section("messages");
+    msg["received_in_window"] = events_end - events_start;
+    msg["per_second"] = std::round((events_end - events_start) / window_s);
+    add_process("server", server_before, server_start, server_end);
+    if (self_start && self_end) {
+      auto& g = report_.section("generator");
+      g["cpu_pct"] = std::round(process_stats::cpu_percent(*self_start, *self_end) * 10) / 10;
+      g["rss_kib"] = self_end->rss_kib;
+      g["loop_lag_ms"] = lag_.lag_us().summary(1000);
+    }
+    if (machine_start && machine_end) {
+      auto m = machine_stats::between(*machine_start, *machine_end);
+      m["load_average_1m"] = load;
+      report_.root()["machine"] = std::move(m);
+    }
+
+    band_.devices().drop_all();
+    co_await sleep_for(200ms);
+    ioc_.stop();
+  }
+
+  void fail() { exit_code_ = 1; }
+
+  int finish() {
+    if (exit_code_ != 0) return exit_code_;
+    report_.print(std::cout);
+    if (!common_.json_file.empty() && !report_.write_json(common_.json_file)) return 1;
+    return 0;
+  }
+
+ private:
+  static std::vector<std::string> session_ids(size_t n) {
+    std::string tag = band::run_tag();
+    std::vector<std::string> ids;
+    for (size_t s = 0; s < n; ++s) ids.push_back("bench-" + tag + "-" + std::to_string(s));
+    return ids;
+  }
+
+  // A joined device without `play` is measured too: its missing ticks are loss.
+  void enrol_all_joined() {
+    for (size_t i = 0; i < band_.size(); ++i) {
+      auto& m = band_.at(i);
+      if (m.joined && !m.closed) band_.sync().enrol(m.sync);
+    }
+  }
+
+  std::optional<process_sample> sample_server() {
+    if (server_.pid() <= 0) return std::nullopt;
+    return server_.sample();
+  }
+
+  void add_process(const char* name, const std::optional<process_sample>& before,
+                   const std::optional<process_sample>& start,
+                   const std::optional<process_sample>& end) {
+    if (!before || !start || !end) return;
+    auto& s = report_.section(name);
+    s["pid"] = server_.pid();
+    s["cpu_pct"] = std::round(process_stats::cpu_percent(*start, *end) * 10) / 10;
+    s["rss_before_kib"] = before->rss_kib;
+    s["rss_end_kib"] = end->rss_kib;
+    s["hwm_kib"] = end->hwm_kib;
+    size_t joined = band_.joined();
+    if (joined)
+      s["rss_per_device_kib"] =
+          round3(static_cast<double>(end->rss_kib - before->rss_kib) / joined);
+  }
+
+  std::string progress_text() {
+    char buf[160];
+    const auto& lat = band_.sync().latency_us();
+    std::snprintf(buf, sizeof buf, ", ticks %llu, window p99 %.2f ms",
+                  static_cast<unsigned long long>(band_.sync().ticks_total()),
+                  lat.quantile(0.99) / 1000.0);
+    return band_.progress() + buf;
+  }
+
+  net::io_context& ioc_;
+  common_options common_;
+  fanout_options opts_;
+  band band_;
+  process_stats server_;
+  process_stats self_;
+  loop_lag lag_;
+  progress progress_;
+  report report_;
+  int exit_code_ = 0;
+};
+
+}  // namespace
+
+int run_fanout(const common_options& common, const fanout_options& opts) {
+  net::io_context ioc(1);
+  fanout_run run(ioc, common, opts);
+  net::co_spawn(ioc, run.run(), [&](std::exception_ptr e) {
+    if (!e) return;
+    try {
+      std::rethrow_exception(e);
+    } catch (const std::exception& ex) {
+      std::cerr << "bandsync bench fanout: " << ex.what() << "\n";
+    }
+    run.fail();
+    ioc.stop();
+  });
+  ioc.run();
+  return run.finish();
+}
+
+}  // namespace bandsync::bench

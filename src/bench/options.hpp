@@ -1,0 +1,43 @@
+#pragma once
+// Options of `bandsync bench` (app/bench.cpp maps the command line onto them).
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+namespace bandsync::bench {
+
+struct common_options {
+  std::string host = "127.0.0.1";  // loopback only
+  uint16_t port = 3001;
+  int server_pid = 0;              // > 0: report the server's CPU and RSS
+  std::string json_file;           // non-empty: write the whole report there
+  size_t source_addresses = 0;     // loopback source addresses; 0 = one per 5 000 devices
+  size_t max_in_flight = 200;      // devices connecting at once
+  double connect_timeout_s = 15;   // per device, every handshake included
+  double progress_interval_s = 5;  // stderr progress line on long runs; 0 = none
+};
+
+struct rehearsal_options {
+  size_t devices = 4;         // at least 2 (a leader and someone to elect)
+  double play_s = 3;          // ticks collected before the tempo changes
+  size_t tempo_changes = 20;  // set_tempo sent back to back
+  double probe_interval_s = 0.25;
+};
+
+struct fanout_options {
+  size_t sessions = 250;
+  size_t members = 8;
+  double duration_s = 30;  // measured window
+  double warmup_s = 2;     // after every session plays, before measuring
+  double probe_interval_s = 2.5;
+};
+
+struct idle_options {
+  size_t devices = 2000;
+  size_t members = 8;      // devices per session
+  double duration_s = 30;  // hold time once all are joined
+  double settle_s = 3;     // wait before the "connected" memory sample
+};
+
+}  // namespace bandsync::bench
