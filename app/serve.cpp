@@ -176,6 +176,46 @@ class periodic {
   bool stopped_ = false;
 };
 
+// Drives the domain's tick schedule with one timer: it sleeps until the
+// earliest due tick, and is woken earlier when a session starts playing.
+class tick_driver {
+ public:
+  tick_driver(net::io_context& ioc, domain::session_service& service, lag_histogram& lag)
+      : timer_(ioc), service_(service), lag_(lag) {}
+
+  void start() {
+    service_.set_tick_wakeup([this](int64_t due_us) { wake_at(due_us); });
+    if (auto due = service_.next_tick_due_us()) wake_at(*due);
+  }
+  void stop() {
+    stopped_ = true;
+    service_.set_tick_wakeup(nullptr);
+    timer_.cancel();
+  }
+
+ private:
+  void wake_at(int64_t due_us) {
+    if (stopped_ || (armed_ && due_us >= armed_due_us_)) return;
+    armed_ = true;
+    armed_due_us_ = due_us;
+    timer_.expires_at(std::chrono::steady_clock::time_point(std::chrono::microseconds(due_us)));
+    timer_.async_wait([this, generation = ++generation_](boost::system::error_code ec) {
+      if (ec || stopped_ || generation != generation_) return;
+      armed_ = false;
+      service_.tick_due([this](int64_t lag_us) { lag_.observe(lag_us < 0 ? 0 : lag_us / 1000.0); });
+      if (auto next = service_.next_tick_due_us()) wake_at(*next);
+    });
+  }
+
+  net::steady_timer timer_;
+  domain::session_service& service_;
+  lag_histogram& lag_;
+  bool stopped_ = false;
+  bool armed_ = false;
+  int64_t armed_due_us_ = 0;
+  uint64_t generation_ = 0;
+};
+
 }  // namespace
 
 int run_serve(const config& cfg) {
@@ -271,10 +311,7 @@ int run_serve(const config& cfg) {
                      : std::string("memory"));
 
   // One scheduler for every playing session's ticks (ARCHITECTURE.md "Time").
-  periodic ticker(ioc, 100ms, [&](double late_ms) {
-    lag.observe(late_ms < 0 ? 0 : late_ms);
-    service.tick();
-  });
+  tick_driver ticker(ioc, service, lag);
   periodic heartbeats(ioc, 30s, [&](double) { service.heartbeat_round(); });
   periodic sweeper(ioc, cfg.sweep_interval, [&](double) {
     if (auto n = service.sweep()) spdlog::info("sweep: removed {} idle sessions", n);

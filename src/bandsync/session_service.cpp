@@ -45,7 +45,8 @@ session_service::session_service(clock& clk, outbox& out, store::session_store& 
       store_(store),
       options_(options),
       sessions_(options.max_sessions),
-      messages_(clk.steady_us()) {
+      messages_(clk.steady_us()),
+      ticks_(options.tick_interval_ms * 1000) {
   int64_t now_us = clock_.steady_us();
   last_persist_us_ = now_us;
   size_t skipped = 0;
@@ -185,6 +186,12 @@ void session_service::set_playing(const session& s, bool playing) {
   if (was == playing) return;
   sessions_.set_playing(s.id(), playing);
   store_.set_ticking(s.id(), playing);
+  if (!playing) {
+    ticks_.stop(s.id());
+    return;
+  }
+  int64_t due = ticks_.start(s.id(), clock_.steady_us());
+  if (tick_wakeup_) tick_wakeup_(due);
 }
 
 void session_service::emit_snapshot_to_session(const session& s, int64_t now_us,
@@ -590,19 +597,38 @@ void session_service::record_latency(conn_ref conn_id, connection_state& conn, d
 
 // ------------------------------------------------------------------- timers
 
+void session_service::emit_tick(const session& s, int64_t now_us, int64_t now_wall_ms) {
+  boost::json::object t;
+  t["sessionId"] = s.id();
+  t["positionMs"] = s.position_us(now_us) / 1000;  // floor: positions are never negative
+  t["tempoBpm"] = store::json_number(s.tempo());
+  t["serverTimestamp"] = now_wall_ms;
+  outbox_.emit_to_session(s.id(), "scroll_tick", t);
+}
+
 void session_service::tick() {
   int64_t now_us = clock_.steady_us();
   int64_t now_wall = clock_.wall_ms();
   for (const auto& id : sessions_.playing()) {
-    const session* s = sessions_.find(id);
-    if (!s) continue;
-    boost::json::object t;
-    t["sessionId"] = id;
-    t["positionMs"] = s->position_us(now_us) / 1000;  // floor: positions are never negative
-    t["tempoBpm"] = store::json_number(s->tempo());
-    t["serverTimestamp"] = now_wall;
-    outbox_.emit_to_session(id, "scroll_tick", t);
+    if (const session* s = sessions_.find(id)) emit_tick(*s, now_us, now_wall);
   }
+  persist_playing(now_us);
+}
+
+size_t session_service::tick_due(const std::function<void(int64_t lag_us)>& on_lag) {
+  int64_t now_us = clock_.steady_us();
+  int64_t now_wall = clock_.wall_ms();
+  size_t sent = ticks_.run_due(now_us, [&](const std::string& id, int64_t due_us) {
+    const session* s = sessions_.find(id);
+    if (!s || !s->playing()) return;
+    emit_tick(*s, now_us, now_wall);
+    if (on_lag) on_lag(now_us - due_us);
+  });
+  persist_playing(now_us);
+  return sent;
+}
+
+void session_service::persist_playing(int64_t now_us) {
   if (now_us - last_persist_us_ >= options_.persist_playing_ms * 1000) {
     last_persist_us_ = now_us;
     for (const auto& id : sessions_.playing()) {

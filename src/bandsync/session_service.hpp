@@ -9,6 +9,7 @@
 
 #include <array>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -26,6 +27,7 @@
 #include "bandsync/requests.hpp"
 #include "bandsync/session.hpp"
 #include "bandsync/session_table.hpp"
+#include "bandsync/tick_schedule.hpp"
 #include "store/session_store.hpp"
 
 namespace bandsync::domain {
@@ -38,7 +40,9 @@ struct service_options {
   double healthy_latency_ms = 200;            // heartbeat only below this (or unmeasured)
   int64_t latency_warn_interval_ms = 10'000;  // one high-latency log per connection per interval
   double max_latency_ms = 60'000;             // recorded latencies are clamped to [0, this]
-  int64_t persist_playing_ms = 1000;          // tick() saves playing sessions this often
+  int64_t persist_playing_ms = 1000;
+  int64_t tick_interval_ms = 100;  // scroll_tick period of a playing session          // tick()
+                                   // saves playing sessions this often
 };
 
 class session_service {
@@ -73,6 +77,19 @@ class session_service {
   // stored position (written by the domain only on changes) trails the clock
   // by at most that much: write-behind for the clock, one batch for all.
   void tick();
+
+  // The production driver of the ticks: `scroll_tick` to every playing
+  // session whose tick is due at the current steady time (each session ticks
+  // every tick_interval_ms from when it started playing, so the sessions'
+  // ticks spread over the period). Also does tick()'s write-behind. `on_lag`
+  // gets each tick's lateness (µs) for the lag histogram. Returns the number
+  // of ticks sent.
+  size_t tick_due(const std::function<void(int64_t lag_us)>& on_lag = {});
+  // When tick_due() should run next (steady µs), or nullopt when nothing plays.
+  std::optional<int64_t> next_tick_due_us() const { return ticks_.next_due(); }
+  // Called with the new due time whenever a session starts playing, so the
+  // driver can wake earlier than it planned.
+  void set_tick_wakeup(std::function<void(int64_t due_us)> fn) { tick_wakeup_ = std::move(fn); }
 
   // Saves every session, its members and its ticker flag through the store
   // again, as they are now. For a store that lost its data while the service
@@ -196,7 +213,11 @@ class session_service {
   size_t member_total_ = 0;
   size_t restored_sessions_ = 0;
   int64_t last_persist_us_ = 0;  // when tick() last saved the playing sessions
-  bool stopping_ = false;        // shutdown() was called
+  tick_schedule ticks_;
+  std::function<void(int64_t)> tick_wakeup_;
+  void emit_tick(const session& s, int64_t now_us, int64_t now_wall_ms);
+  void persist_playing(int64_t now_us);
+  bool stopping_ = false;  // shutdown() was called
   std::array<uint64_t, event_kinds> event_counts_{};
   std::array<uint64_t, all_reply_errors.size()> error_counts_{};
 };
