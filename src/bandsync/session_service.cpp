@@ -620,7 +620,12 @@ size_t session_service::tick_due(const std::function<void(int64_t lag_us)>& on_l
   int64_t now_wall = clock_.wall_ms();
   size_t sent = ticks_.run_due(now_us, [&](const std::string& id, int64_t due_us) {
     const session* s = sessions_.find(id);
-    if (!s || !s->playing()) return;
+    if (!s || !s->playing()) {
+      // A ticker left without a playing session (erased by the sweep or an
+      // eviction while playing) stops here instead of waking us forever.
+      ticks_.stop(id);
+      return;
+    }
     emit_tick(*s, now_us, now_wall);
     if (on_lag) on_lag(now_us - due_us);
   });
@@ -681,6 +686,7 @@ size_t session_service::sweep() {
   int64_t cutoff = clock_.wall_ms() - options_.session_idle_ms;
   auto expired = sessions_.empty_before(cutoff);
   for (const auto& id : expired) {
+    ticks_.stop(id);
     sessions_.erase(id);
     store_.remove_session(id);
     spdlog::info("session {} expired (idle, no members)", id);
