@@ -53,20 +53,40 @@ http_request to_plain(const http::request<http::string_body>& req, const std::st
   return r;
 }
 
-// A WebSocket bound (or being upgraded) to an Engine.IO session. Writes come
-// from the session's queue, one at a time; the probe answer goes first.
+// A WebSocket bound (or being upgraded) to an Engine.IO session: Beast's
+// do_x/on_x pairs, no coroutine, so that an idle connection costs only this
+// object, the Beast stream and the pending read's buffer. Writes come from the
+// session's queue one at a time; the probe answer goes first.
 class ws_connection : public ws_link, public std::enable_shared_from_this<ws_connection> {
  public:
-  explicit ws_connection(beast::tcp_stream&& stream) : ws_(std::move(stream)) {}
+  // The WebSocket runs on the bare socket: its own timer covers the
+  // handshake and idle timeouts, so tcp_stream's per-connection state is not
+  // kept for the connection's life.
+  ws_connection(tcp::socket&& socket, std::shared_ptr<size_t> busy)
+      : ws_(std::move(socket)), busy_(std::move(busy)), upgrade_timer_(ws_.get_executor()) {
+    ++*busy_;
+  }
+  ~ws_connection() override { --*busy_; }
 
-  websocket::stream<beast::tcp_stream>& ws() { return ws_; }
+  websocket::stream<tcp::socket>& ws() { return ws_; }
 
+  // The session whose queue this WebSocket writes (set before anything is sent).
   void bind(session_ptr s) { session_ = std::move(s); }
-  const session_ptr& bound() const { return session_; }
 
-  void write_direct(frame f) {
-    direct_.push_back(std::move(f));
-    wake();
+  // Reads packets for `s`. With `probing`, `s` is a polling session being
+  // upgraded (spec "Upgrade"): only "2probe" and "5" are expected, within
+  // `upgrade_timeout`.
+  void run(session_ptr s, bool probing, std::chrono::milliseconds upgrade_timeout) {
+    session_ = std::move(s);
+    probing_ = probing;
+    if (probing_) {
+      upgrade_timer_.expires_after(upgrade_timeout);
+      upgrade_timer_.async_wait([weak = weak_from_this()](error_code ec) {
+        if (ec) return;
+        if (auto self = weak.lock()) self->finish("upgrade timeout");
+      });
+    }
+    do_read();
   }
 
   void wake() override {
@@ -79,8 +99,78 @@ class ws_connection : public ws_link, public std::enable_shared_from_this<ws_con
   }
 
  private:
+  void do_read() {
+    // Small reads: a pending read reserves only read_chunk bytes, which every
+    // idle connection pays; larger messages take a few reads.
+    ws_.async_read_some(buf_, read_chunk,
+                        [self = shared_from_this()](error_code ec, size_t) { self->on_read(ec); });
+  }
+
+  void on_read(error_code ec) {
+    if (!ec && !ws_.is_message_done()) return do_read();  // the rest of the message
+    if (ec) {
+      if (ec == websocket::error::message_too_big) {
+        spdlog::info("engineio: session {}: websocket message over the size limit", session_->id());
+        return finish("payload too large");
+      }
+      return finish(ec == websocket::error::closed ? "transport close" : "transport error");
+    }
+    std::string_view data(static_cast<const char*>(buf_.data().data()), buf_.size());
+    packet p;
+    if (ws_.got_binary()) {
+      p = packet{packet_type::message, true, std::string(data)};
+    } else {
+      auto decoded = decode_packet(data);
+      if (!decoded) {
+        spdlog::info("engineio: session {} closed: bad packet ({})", session_->id(),
+                     decoded.error().message());
+        return finish("parse error");
+      }
+      p = std::move(*decoded);
+    }
+    // A large message must not pin its buffer for the life of the connection.
+    if (buf_.capacity() > 4 * read_chunk)
+      buf_ = beast::flat_buffer();
+    else
+      buf_.clear();
+
+    if (probing_) {
+      if (p.type == packet_type::ping && p.data == "probe") {
+        probe_answer_ = make_text_frame(packet_type::pong, "probe");
+        wake();
+        return do_read();
+      }
+      if (p.type == packet_type::upgrade && session_->is_open()) {
+        upgrade_timer_.cancel();
+        probing_ = false;
+        session_->complete_upgrade(shared_from_this());
+        return do_read();
+      }
+      // Anything else during the probe: this WebSocket fails; the polling
+      // session goes on as before.
+      return finish("bad upgrade");
+    }
+    session_->on_packet(std::move(p));
+    if (!session_->is_open()) return;  // closed: shutdown() was called
+    do_read();
+  }
+
+  // The one close path of the connection.
+  void finish(std::string_view reason) {
+    if (finished_) return;
+    finished_ = true;
+    upgrade_timer_.cancel();
+    if (probing_) {
+      session_->abort_upgrade();
+      session_.reset();  // never write the polling session's frames here
+    } else if (session_->is_open()) {
+      session_->on_transport_error(reason);
+    }
+    shutdown();
+  }
+
   const frame* next_frame() const {
-    if (!direct_.empty()) return &direct_.front();
+    if (probe_answer_.data) return &probe_answer_;
     if (session_ && session_->transport() == transport_kind::websocket && session_->has_frames())
       return &session_->front_frame();
     return nullptr;
@@ -98,7 +188,7 @@ class ws_connection : public ws_link, public std::enable_shared_from_this<ws_con
       return;
     }
     writing_ = true;
-    from_direct_ = !direct_.empty();
+    from_probe_ = f == &probe_answer_;
     held_ = f->data;  // keeps the bytes alive while the write is in flight
     ws_.text(!f->binary);
     ws_.async_write(net::buffer(*held_),
@@ -114,21 +204,28 @@ class ws_connection : public ws_link, public std::enable_shared_from_this<ws_con
         session_->on_transport_error("transport error");
       return;
     }
-    if (from_direct_)
-      direct_.pop_front();
+    if (from_probe_)
+      probe_answer_ = frame{};
     else if (session_ && session_->has_frames())
       session_->pop_frame();
     do_write();
   }
 
-  websocket::stream<beast::tcp_stream> ws_;
+  static constexpr size_t read_chunk = 256;  // most client packets are smaller
+
+  websocket::stream<tcp::socket> ws_;
+  std::shared_ptr<size_t> busy_;
+  net::steady_timer upgrade_timer_;
+  beast::flat_buffer buf_;
   session_ptr session_;
-  std::deque<frame> direct_;
+  frame probe_answer_;
   std::shared_ptr<const std::string> held_;
+  bool probing_ = false;
   bool writing_ = false;
-  bool from_direct_ = false;
+  bool from_probe_ = false;
   bool closing_ = false;
   bool closed_ = false;
+  bool finished_ = false;
 };
 
 }  // namespace
@@ -145,7 +242,8 @@ struct listener::impl : std::enable_shared_from_this<listener::impl> {
   admission admit;
   std::vector<std::pair<std::string, std::string>> common_headers;
   size_t connections = 0;
-  size_t busy = 0;  // connections inside a request or a WebSocket session
+  size_t busy = 0;                                                // connections inside a request
+  std::shared_ptr<size_t> ws_busy = std::make_shared<size_t>(0);  // open WebSockets
   bool stopped = false;
 
   // Counts a connection as busy for its lifetime.
@@ -225,7 +323,7 @@ struct listener::impl : std::enable_shared_from_this<listener::impl> {
         co_await t.async_wait(use_tuple);
         continue;
       }
-      if (self->connections >= self->opts.max_connections) {
+      if (self->connections + *self->ws_busy >= self->opts.max_connections) {
         spdlog::warn("listener: connection limit {} reached, refusing", self->opts.max_connections);
         sock.close(ec);
         continue;
@@ -432,27 +530,24 @@ struct listener::impl : std::enable_shared_from_this<listener::impl> {
       co_return;
     }
 
-    busy_guard working(this);
-    auto conn = std::make_shared<ws_connection>(std::move(stream));
+    stream.expires_never();
+    auto conn = std::make_shared<ws_connection>(stream.release_socket(), ws_busy);
     auto& ws = conn->ws();
-    beast::get_lowest_layer(ws).expires_never();
     ws.set_option(websocket::stream_base::timeout::suggested(beast::role_type::server));
     ws.set_option(websocket::stream_base::decorator([this](websocket::response_type& res) {
       res.set(http::field::server, "bandsync");
       for (const auto& [k, v] : common_headers) res.set(k, v);
     }));
     ws.read_message_max(eio.opts().max_payload);
+    // Messages go out whole, straight from the shared frame buffer: no
+    // fragmentation, so Beast's write buffer stays small.
+    ws.auto_fragment(false);
+    ws.write_buffer_bytes(64);
     auto [aec] = co_await ws.async_accept(req, use_tuple);
     if (aec) co_return;
-    // Only the remote address outlives the handshake.
-    const std::string remote = std::move(plain.remote_address);
-    req = {};
-    plain = {};
 
-    session_ptr s;
-    bool probing = false;
     if (q.sid.empty()) {
-      s = eio.create_session(transport_kind::websocket, remote);
+      auto s = eio.create_session(transport_kind::websocket, plain.remote_address);
       if (!s) {
         co_await ws.async_close(websocket::close_code::try_again_later, use_tuple);
         co_return;
@@ -462,83 +557,17 @@ struct listener::impl : std::enable_shared_from_this<listener::impl> {
       s->send(frame{false, std::make_shared<const std::string>(eio.open_packet(*s))});
       s->start();
       eio.upper().on_open(s);
-    } else {
-      s = eio.find(q.sid);
-      if (!s || !s->is_open() || s->upgrading()) {
-        co_await ws.async_close(websocket::close_code::policy_error, use_tuple);
-        co_return;
-      }
-      conn->bind(s);
-      s->begin_upgrade();
-      probing = true;
-    }
-
-    net::steady_timer upgrade_timer(ioc);
-    if (probing) {
-      upgrade_timer.expires_after(eio.opts().upgrade_timeout);
-      upgrade_timer.async_wait([weak = std::weak_ptr<ws_connection>(conn)](error_code ec) {
-        if (ec) return;
-        if (auto c = weak.lock()) c->shutdown();  // the probe never completed
-      });
-    }
-
-    beast::flat_buffer buf;
-    std::string_view close_reason = "transport close";
-    for (;;) {
-      buf.clear();
-      auto [rec, n] = co_await ws.async_read(buf, use_tuple);
-      if (rec) {
-        if (rec == websocket::error::message_too_big) {
-          spdlog::info("engineio: session {}: websocket message over {} bytes", s->id(),
-                       eio.opts().max_payload);
-          close_reason = "payload too large";
-        } else if (rec != websocket::error::closed) {
-          close_reason = "transport error";
-        }
-        break;
-      }
-      std::string_view data(static_cast<const char*>(buf.data().data()), buf.size());
-      packet p;
-      if (ws.got_binary()) {
-        p = packet{packet_type::message, true, std::string(data)};
-      } else {
-        auto decoded = decode_packet(data);
-        if (!decoded) {
-          spdlog::info("engineio: session {} closed: bad packet ({})", s->id(),
-                       decoded.error().message());
-          close_reason = "parse error";
-          break;
-        }
-        p = std::move(*decoded);
-      }
-      if (probing) {
-        if (p.type == packet_type::ping && p.data == "probe") {
-          conn->write_direct(make_text_frame(packet_type::pong, "probe"));
-          continue;
-        }
-        if (p.type == packet_type::upgrade && s->is_open()) {
-          upgrade_timer.cancel();
-          probing = false;
-          s->complete_upgrade(conn);
-          continue;
-        }
-        // Anything else during the probe: this WebSocket fails; the polling
-        // session goes on as before.
-        s->abort_upgrade();
-        conn->bind(nullptr);
-        conn->shutdown();
-        co_return;
-      }
-      s->on_packet(std::move(p));
-      if (!s->is_open()) break;
-    }
-    upgrade_timer.cancel();
-    if (probing) {
-      s->abort_upgrade();
+      if (s->is_open()) conn->run(s, false, eio.opts().upgrade_timeout);
       co_return;
     }
-    if (s->is_open()) s->on_transport_error(close_reason);
-    conn->shutdown();
+    auto s = eio.find(q.sid);
+    if (!s || !s->is_open() || s->upgrading()) {
+      co_await ws.async_close(websocket::close_code::policy_error, use_tuple);
+      co_return;
+    }
+    s->begin_upgrade();
+    conn->run(s, true, eio.opts().upgrade_timeout);
+    // The coroutine ends here: the connection lives on in its own handlers.
   }
 };
 
@@ -576,7 +605,7 @@ void listener::stop() {
 }
 
 size_t listener::open_connections() const {
-  return impl_->connections;
+  return impl_->connections + *impl_->ws_busy;
 }
 
 size_t listener::busy_connections() const {

@@ -112,7 +112,7 @@ bool session::poll_should_wait() const {
 
 std::string session::take_poll_payload() {
   std::string out;
-  for (const auto& f : queue_) append_to_payload(out, f);
+  queue_.for_each([&](const frame& f) { append_to_payload(out, f); });
   queue_.clear();
   queued_bytes_ = 0;
   if (poll_noop_ || out.empty()) {

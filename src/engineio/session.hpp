@@ -7,7 +7,6 @@
 // thread; the server runs one event-loop thread (see docs/DESIGN.md).
 
 #include <chrono>
-#include <deque>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -15,6 +14,7 @@
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/steady_timer.hpp>
 
+#include "engineio/frame_queue.hpp"
 #include "engineio/handler.hpp"
 #include "engineio/packet.hpp"
 
@@ -99,7 +99,7 @@ class session : public std::enable_shared_from_this<session> {
   bool open_ = true;
   bool started_ = false;
 
-  std::deque<frame> queue_;
+  frame_queue queue_;
   size_t queued_bytes_ = 0;
 
   bool poll_active_ = false;
