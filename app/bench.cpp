@@ -76,6 +76,12 @@ bench_command::bench_command(CLI::App& cli) {
                    "Seconds between latency probes of a device (0 = none)")
       ->check(CLI::Range(0.0, 600.0))
       ->capture_default_str();
+  fanout_
+      ->add_option("--play-spread", fanout_opts_.play_spread_s,
+                   "Seconds over which the sessions' leaders press play, each at a random "
+                   "moment, as independent bands do (0 = all at once)")
+      ->check(CLI::Range(0.0, 60.0))
+      ->capture_default_str();
 
   idle_ = bench_->add_subcommand(
       "idle", "N joined, idle devices held for D seconds: server memory per connection");

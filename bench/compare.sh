@@ -13,17 +13,23 @@
 #
 # Sizes and durations (environment):
 #   FANOUT_SIZES="250x8 500x8"   sessions x members, measured FANOUT_DURATION s (30)
-#   CAPACITY_SIZES="100x8 150x8 1000x8 1500x8"  extra fanout sizes to find the largest
+#   CAPACITY_SIZES="100x8 150x8 1000x8 1500x8 2000x8"  extra fanout sizes to find the largest
 #                                device count with tick p99 <= 15 ms and loss <= 0.1 %,
 #                                measured CAPACITY_DURATION s (15); "" = none
 #   IDLE_DEVICES=2000 IDLE_DURATION=35    memory per connection (35 s: every device
 #                                answers at least one BandSync heartbeat, sent every 30 s)
+#   LONG_DURATION=0 LONG_SIZE=10x8  > 0: also a long fanout (e.g. 600 s: position error
+#                                after 10 minutes), both servers at once (80 devices
+#                                each cost about 1 % of a core, so they do not disturb
+#                                each other) with the other scenarios run before it
 #   SERVERS="bandsync node"      which servers to run (alternating per scenario, so
 #                                background load on the shared cores hits both alike)
 #   BENCH_NICE=0                 nice value for the servers and the generator (e.g. -5
 #                                to shield the measurement from other jobs on the machine)
 #   OUT=/tmp/bandsync-bench-<date>  where the JSON reports and server logs go
-# With the defaults the whole run takes about 10 minutes.
+#   REPORT_ONLY=1                runs nothing: rebuilds the table and RESULTS.md from
+#                                the reports already in OUT
+# With the defaults the whole run takes about 9 minutes (LONG_DURATION=600 adds 10).
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -31,22 +37,26 @@ root=$(cd "$here/.." && pwd)
 BIN=$(realpath "${1:-${BANDSYNC_BIN:-$root/build/app/bandsync}}")
 FANOUT_SIZES=${FANOUT_SIZES-"250x8 500x8"}
 FANOUT_DURATION=${FANOUT_DURATION:-30}
-CAPACITY_SIZES=${CAPACITY_SIZES-"100x8 150x8 1000x8 1500x8"}
+CAPACITY_SIZES=${CAPACITY_SIZES-"100x8 150x8 1000x8 1500x8 2000x8"}
 CAPACITY_DURATION=${CAPACITY_DURATION:-15}
 IDLE_DEVICES=${IDLE_DEVICES:-2000}
 IDLE_DURATION=${IDLE_DURATION:-35}
+LONG_DURATION=${LONG_DURATION:-0}
+LONG_SIZE=${LONG_SIZE:-10x8}
 SERVERS=${SERVERS:-"bandsync node"}
 BENCH_NICE=${BENCH_NICE:-0}
 OUT=${OUT:-${TMPDIR:-/tmp}/bandsync-bench-$(date +%Y%m%d-%H%M%S)}
 RESULTS_FILE=${RESULTS_FILE:-$root/bench/RESULTS.md}
 
 die() { echo "compare.sh: $*" >&2; exit 1; }
-[[ -x "$BIN" ]] || die "no bandsync binary at $BIN (build it first: make build)"
+REPORT_ONLY=${REPORT_ONLY:-0}
+[[ "$REPORT_ONLY" == 1 || -x "$BIN" ]] || die "no bandsync binary at $BIN (build it first: make build)"
 command -v node >/dev/null || die "node is required"
 mkdir -p "$OUT"
 
 baseline="$here/baseline-node"
-if [[ ! -f "$baseline/node_modules/.package-lock.json" ||
+if [[ "$REPORT_ONLY" != 1 ]] &&
+   [[ ! -f "$baseline/node_modules/.package-lock.json" ||
       "$baseline/package-lock.json" -nt "$baseline/node_modules/.package-lock.json" ]]; then
   echo "compare.sh: npm ci in bench/baseline-node" >&2
   (cd "$baseline" && npm ci --no-audit --no-fund --loglevel=error) >&2
@@ -61,6 +71,7 @@ free_port() {
 }
 
 server_pid=""
+long_pids=()
 stop_server() {
   if [[ -n "$server_pid" ]]; then
     kill "$server_pid" 2>/dev/null || true
@@ -68,7 +79,17 @@ stop_server() {
     server_pid=""
   fi
 }
-trap stop_server EXIT INT TERM
+stop_all() {
+  stop_server
+  local p
+  for p in "${long_pids[@]}"; do
+    kill "$p" 2>/dev/null || true
+    wait "$p" 2>/dev/null || true
+  done
+  long_pids=()
+}
+trap stop_all EXIT
+trap 'exit 130' INT TERM
 
 # start_server NAME PORT LOG: starts it in the background, sets server_pid,
 # returns once the port accepts connections.
@@ -95,7 +116,7 @@ start_server() {
 }
 
 commands="$OUT/commands.txt"
-: >"$commands"
+meta="$OUT/meta.env"
 
 # run NAME SCENARIO ARGS...: a fresh server, one scenario, its JSON report.
 run() {
@@ -117,25 +138,60 @@ run() {
   [[ $rc -le 1 ]] || echo "compare.sh: $name $scenario exited $rc" >&2
 }
 
-started=$(date -u +%Y-%m-%dT%H:%M:%SZ)
-load_before=$(cut -d' ' -f1-3 /proc/loadavg)
-for name in $SERVERS; do run "$name" rehearsal rehearsal; done
-for size in $FANOUT_SIZES; do
+# The long run: every server at once, each with its own generator.
+run_long() {
+  local tag="long-$LONG_SIZE" name port log json gens=()
   for name in $SERVERS; do
-    run "$name" fanout "fanout-$size" --sessions "${size%x*}" --members "${size#*x}" \
-      --duration "$FANOUT_DURATION"
+    port=$(free_port)
+    log="$OUT/$name-$tag.server.log"
+    json="$OUT/$name-$tag.json"
+    start_server "$name" "$port" "$log"
+    local spid=$server_pid
+    server_pid=""
+    long_pids+=("$spid")
+    echo "== $name: bench fanout --sessions ${LONG_SIZE%x*} --members ${LONG_SIZE#*x} --duration $LONG_DURATION (port $port, pid $spid, concurrent)" >&2
+    echo "bandsync bench fanout --sessions ${LONG_SIZE%x*} --members ${LONG_SIZE#*x} --duration $LONG_DURATION --port <port> --server-pid <pid> --json $name-$tag.json   # $name, servers run concurrently" >>"$commands"
+    nice -n "$BENCH_NICE" "$BIN" bench fanout --sessions "${LONG_SIZE%x*}" \
+      --members "${LONG_SIZE#*x}" --duration "$LONG_DURATION" --progress-interval 60 \
+      --port "$port" --server-pid "$spid" --json "$json" \
+      >"$OUT/$name-$tag.txt" 2>"$OUT/$name-$tag.progress" &
+    gens+=($!)
   done
-done
-for size in $CAPACITY_SIZES; do
+  local g
+  for g in "${gens[@]}"; do wait "$g" || true; done
+  stop_all
+}
+
+if [[ "$REPORT_ONLY" == 1 ]]; then
+  [[ -f "$meta" ]] || die "REPORT_ONLY=1 needs the reports of an earlier run in OUT=$OUT"
+  # shellcheck source=/dev/null
+  source "$meta"
+else
+  : >"$commands"
+  started=$(date -u +%Y-%m-%dT%H:%M:%SZ)
+  load_before=$(cut -d' ' -f1-3 /proc/loadavg)
+  for name in $SERVERS; do run "$name" rehearsal rehearsal; done
+  for size in $FANOUT_SIZES; do
+    for name in $SERVERS; do
+      run "$name" fanout "fanout-$size" --sessions "${size%x*}" --members "${size#*x}" \
+        --duration "$FANOUT_DURATION"
+    done
+  done
+  for size in $CAPACITY_SIZES; do
+    for name in $SERVERS; do
+      run "$name" fanout "capacity-$size" --sessions "${size%x*}" --members "${size#*x}" \
+        --duration "$CAPACITY_DURATION" --probe-interval 0
+    done
+  done
   for name in $SERVERS; do
-    run "$name" fanout "capacity-$size" --sessions "${size%x*}" --members "${size#*x}" \
-      --duration "$CAPACITY_DURATION" --probe-interval 0
+    run "$name" idle "idle-$IDLE_DEVICES" --devices "$IDLE_DEVICES" --duration "$IDLE_DURATION"
   done
-done
-for name in $SERVERS; do
-  run "$name" idle "idle-$IDLE_DEVICES" --devices "$IDLE_DEVICES" --duration "$IDLE_DURATION"
-done
-load_after=$(cut -d' ' -f1-3 /proc/loadavg)
+  if [[ "$LONG_DURATION" != 0 ]]; then run_long; fi
+  load_after=$(cut -d' ' -f1-3 /proc/loadavg)
+  declare -p started load_before load_after BIN BENCH_NICE FANOUT_SIZES FANOUT_DURATION \
+    CAPACITY_SIZES CAPACITY_DURATION IDLE_DEVICES IDLE_DURATION LONG_DURATION LONG_SIZE \
+    SERVERS >"$meta"
+fi
 
 table=$(node "$here/table.mjs" "$OUT" $SERVERS)
 echo "$table"
@@ -151,7 +207,7 @@ if [[ "$RESULTS_FILE" != "-" ]]; then
     echo "- load average before / after: $load_before / $load_after (the 2 cores are shared; the generator runs on them too)"
     echo "- servers: BandSync \`$BIN\` ($(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo unknown) + work tree); Node $(node --version) with socket.io $(node -p 'require("'"$baseline"'/node_modules/socket.io/package.json").version')"
     echo "- open-file limit: $(ulimit -n); nice: $BENCH_NICE"
-    echo "- sizes: FANOUT_SIZES=\"$FANOUT_SIZES\" FANOUT_DURATION=$FANOUT_DURATION CAPACITY_SIZES=\"$CAPACITY_SIZES\" CAPACITY_DURATION=$CAPACITY_DURATION IDLE_DEVICES=$IDLE_DEVICES IDLE_DURATION=$IDLE_DURATION"
+    echo "- sizes: FANOUT_SIZES=\"$FANOUT_SIZES\" FANOUT_DURATION=$FANOUT_DURATION CAPACITY_SIZES=\"$CAPACITY_SIZES\" CAPACITY_DURATION=$CAPACITY_DURATION IDLE_DEVICES=$IDLE_DEVICES IDLE_DURATION=$IDLE_DURATION LONG_DURATION=$LONG_DURATION LONG_SIZE=$LONG_SIZE"
     echo
     echo "$table"
     echo

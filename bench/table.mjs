@@ -13,6 +13,10 @@ const label = { bandsync: "BandSync", node: "Node baseline" };
 // The capacity criterion of the issue.
 const P99_LIMIT_MS = 15;
 const LOSS_LIMIT_PCT = 0.1;
+// The old server's ticker runs slow even unloaded (setInterval drift), so it
+// misses a few tenths of a percent of ticks at any size; this looser bound
+// shows where its delivery, rather than its clock, gives out.
+const LOOSE_LOSS_LIMIT_PCT = 1;
 
 function load(server, tag) {
   try {
@@ -47,7 +51,7 @@ const rows = [];
 const row = (metric, values, showRatio = true) =>
   rows.push([metric, ...values.map((v) => fmt(v)), showRatio && servers.length === 2 ? ratio(values[0], values[1]) : ""]);
 
-const capacity = Object.fromEntries(servers.map((s) => [s, { devices: 0, tag: "none" }]));
+const capacity = Object.fromEntries(servers.map((s) => [s, { strict: 0, loose: 0 }]));
 
 for (const tag of tags) {
   const reports = servers.map((s) => load(s, tag));
@@ -69,11 +73,15 @@ for (const tag of tags) {
   }
   if (scenario === "fanout") {
     const devices = get(any, "config.devices");
-    const name = `${tag.replace(/^(fanout|capacity)-/, "")} (${devices} devices, ${get(any, "config.duration_s")} s)`;
+    const name = `${tag.replace(/^(fanout|capacity|long)-/, "")} (${devices} devices, ${get(any, "config.duration_s")} s)`;
     row(`${name}: joined`, reports.map((r) => get(r, "connect.joined")));
     row(`${name}: join time p99 (ms)`, reports.map((r) => get(r, "connect.join_ms.p99")));
     for (const q of ["p50", "p99", "p99_9", "max"])
       row(`${name}: tick latency ${q.replace("_", ".")} (ms)`, reports.map((r) => get(r, `ticks.latency_ms.${q}`)));
+    row(`${name}: per-session mean tick latency min / max (ms)`, reports.map((r) => {
+      const m = get(r, "ticks.session_mean_latency_ms");
+      return m === undefined ? undefined : `${fmt(m.min)} / ${fmt(m.max)}`;
+    }), false);
     row(`${name}: ticks missing (%)`, reports.map((r) => get(r, "ticks.loss_pct")));
     row(`${name}: position error max (ms)`, reports.map((r) => get(r, "position.abs_error_ms.max")));
     row(`${name}: position drift (ms/min)`, reports.map((r) => get(r, "position.drift_ms_per_min")));
@@ -88,14 +96,15 @@ for (const tag of tags) {
       const b = get(r, "machine.busy_pct");
       return b === undefined ? undefined : `${b} / ${get(r, "machine.softirq_pct")}`;
     }), false);
+    if (tag.startsWith("long-")) continue;  // one small size, run for long: not a capacity point
     servers.forEach((s, i) => {
       const r = reports[i];
       if (!r) return;
-      const ok =
-        get(r, "connect.joined") === devices &&
-        get(r, "ticks.latency_ms.p99") <= P99_LIMIT_MS &&
-        get(r, "ticks.loss_pct") <= LOSS_LIMIT_PCT;
-      if (ok && devices > capacity[s].devices) capacity[s] = { devices, tag };
+      const fast =
+        get(r, "connect.joined") === devices && get(r, "ticks.latency_ms.p99") <= P99_LIMIT_MS;
+      const loss = get(r, "ticks.loss_pct");
+      if (fast && loss <= LOSS_LIMIT_PCT) capacity[s].strict = Math.max(capacity[s].strict, devices);
+      if (fast && loss <= LOOSE_LOSS_LIMIT_PCT) capacity[s].loose = Math.max(capacity[s].loose, devices);
     });
     continue;
   }
@@ -108,8 +117,12 @@ for (const tag of tags) {
   }
 }
 row(
-  `largest fanout with tick p99 ≤ ${P99_LIMIT_MS} ms and ≤ ${LOSS_LIMIT_PCT} % missing (devices)`,
-  servers.map((s) => capacity[s].devices),
+  `largest fanout run with tick p99 ≤ ${P99_LIMIT_MS} ms and ≤ ${LOSS_LIMIT_PCT} % missing (devices)`,
+  servers.map((s) => capacity[s].strict),
+);
+row(
+  `largest fanout run with tick p99 ≤ ${P99_LIMIT_MS} ms and ≤ ${LOOSE_LOSS_LIMIT_PCT} % missing (devices)`,
+  servers.map((s) => capacity[s].loose),
 );
 
 const header = ["metric", ...servers.map((s) => label[s] || s), servers.length === 2 ? `ratio (${label[servers[0]] || servers[0]} ÷ ${label[servers[1]] || servers[1]})` : ""];

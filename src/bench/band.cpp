@@ -76,7 +76,11 @@ void band::on_event(device& d, std::string_view name, const boost::json::value& 
   size_t i = d.index();
   auto& m = members_[i];
   if (name == "scroll_tick") {
-    sync_.on_tick(m.sync, payload, recv_ms);
+    double latency = sync_.on_tick(m.sync, payload, recv_ms);
+    if (latency >= 0) {
+      sessions_[m.session].latency_sum_ms += latency;
+      ++sessions_[m.session].latency_count;
+    }
     return;
   }
   if (logging_) m.log.emplace_back(std::string(name), payload);
@@ -216,6 +220,16 @@ boost::json::object band::probes_json() const {
   o["unanswered"] = probes_unanswered_;
   o["rtt_ms"] = probe_rtt_us_.summary(1000);
   o["heartbeats_answered"] = heartbeats_;
+  return o;
+}
+
+boost::json::object band::session_latency_json() const {
+  histogram h;
+  for (const auto& s : sessions_)
+    if (s.latency_count)
+      h.record(static_cast<int64_t>(std::llround(1000 * s.latency_sum_ms / s.latency_count)));
+  auto o = h.summary(1000);
+  o["min"] = std::round(static_cast<double>(h.min())) / 1000;
   return o;
 }
 

@@ -44,6 +44,11 @@ class band : public device_observer {
   struct session_info {
     std::string id;
     std::string leader_sid;
+    // Measured ticks of its devices: a server that sends every session's
+    // tick in one burst shows a steady per-session offset (its place in the
+    // burst); one that spreads them does not.
+    double latency_sum_ms = 0;
+    uint64_t latency_count = 0;
   };
 
   // `session_ids` names the sessions; device i joins session i / members.
@@ -87,6 +92,8 @@ class band : public device_observer {
   // The connect / probe / message sections of the report.
   boost::json::object connect_json() const;
   boost::json::object probes_json() const;
+  // Mean tick latency per session, summarized over the sessions.
+  boost::json::object session_latency_json() const;
   // A short progress text ("joined 3998/4000 ...").
   std::string progress() const;
 

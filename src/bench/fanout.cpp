@@ -2,9 +2,11 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <iostream>
+#include <random>
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -63,6 +65,7 @@ class fanout_run {
     cfg["duration_s"] = opts_.duration_s;
     cfg["warmup_s"] = opts_.warmup_s;
     cfg["probe_interval_s"] = opts_.probe_interval_s;
+    cfg["play_spread_s"] = opts_.play_spread_s;
     cfg["started_at_ms"] = static_cast<int64_t>(wall_ms());
 
     auto server_before = sample_server();
@@ -77,10 +80,19 @@ class fanout_run {
     double connect_s = steady_s() - t0;
     band_.start_probes(opts_.probe_interval_s);
 
-    // Every session's leader plays.
+    // Every session's leader plays, at its own random moment of the spread.
     progress_.set_phase("playing");
     size_t plays = 0;
-    for (size_t s = 0; s < band_.session_count(); ++s) {
+    std::vector<std::pair<double, size_t>> order;  // (offset s, session)
+    std::mt19937 rng(20240611);                    // fixed: runs are comparable
+    std::uniform_real_distribution<double> offset(0, std::max(0.0, opts_.play_spread_s));
+    for (size_t s = 0; s < band_.session_count(); ++s)
+      order.emplace_back(opts_.play_spread_s > 0 ? offset(rng) : 0.0, s);
+    std::sort(order.begin(), order.end());
+    double play_t0 = steady_s();
+    for (const auto& [at, s] : order) {
+      double wait = at - (steady_s() - play_t0);
+      if (wait > 0.001) co_await sleep_for(seconds(wait));
       size_t leader = band_.leader_of(s);
       if (leader == SIZE_MAX) continue;
       if (band_.devices().at(leader).emit("play",
@@ -130,6 +142,7 @@ class fanout_run {
     report_.root()["connect"] = std::move(connect);
     auto sync = band_.sync().to_json();
     report_.root()["ticks"] = std::move(sync["ticks"]);
+    report_.root()["ticks"].as_object()["session_mean_latency_ms"] = band_.session_latency_json();
     report_.root()["position"] = std::move(sync["position"]);
     report_.root()["probes"] = band_.probes_json();
     auto& msg = report_.section("messages");

@@ -31,6 +31,11 @@ struct fanout_options {
   double duration_s = 30;  // measured window
   double warmup_s = 2;     // after every session plays, before measuring
   double probe_interval_s = 2.5;
+  // Leaders press play at random moments over this many seconds, as
+  // independent bands do, so sessions tick at random phases of the period
+  // (a server ticking each session from its own play moment sees the load
+  // spread); 0 = every session at once.
+  double play_spread_s = 2;
 };
 
 struct idle_options {

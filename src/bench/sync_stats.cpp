@@ -44,28 +44,29 @@ void sync_stats::on_play(track& t, const boost::json::value& payload) {
   t.play_pos = pos;
 }
 
-bool sync_stats::on_tick(track& t, const boost::json::value& payload, double recv_ms) {
+double sync_stats::on_tick(track& t, const boost::json::value& payload, double recv_ms) {
   ++ticks_total_;
   const auto* o = payload.if_object();
   double ts = o ? number_at(*o, "serverTimestamp") : std::nan("");
   double pos = o ? number_at(*o, "positionMs") : std::nan("");
   if (std::isnan(ts) || std::isnan(pos)) {
     ++malformed_;
-    return false;
+    return -1;
   }
   t.last_tempo = o ? number_at(*o, "tempoBpm") : 0;
-  if (!t.measured || window_ms_ <= 0 || ts < window_start_ms_) return true;
+  if (!t.measured || window_ms_ <= 0 || ts < window_start_ms_) return -1;
   if (t.window_start < 0) {
     t.window_start = ts - tick_period_ms / 2;
     t.window_end = t.window_start + window_ms_;
   }
-  if (ts < t.window_start || ts >= t.window_end) return true;
+  if (ts < t.window_start || ts >= t.window_end) return -1;
   ++t.in_window;
   ++received_;
-  latency_us_.record(static_cast<int64_t>(std::llround((recv_ms - ts) * 1000)));
+  double latency_ms = recv_ms - ts;
+  latency_us_.record(static_cast<int64_t>(std::llround(latency_ms * 1000)));
   if (!t.has_play) {
     ++before_play_;
-    return true;
+    return latency_ms;
   }
   double error = pos - (ts - t.play_ts + t.play_pos);
   abs_error_us_.record(static_cast<int64_t>(std::llround(std::abs(error) * 1000)));
@@ -84,7 +85,7 @@ bool sync_stats::on_tick(track& t, const boost::json::value& payload, double rec
     t.last_error_ms = error;
     t.has_error = true;
   }
-  return true;
+  return latency_ms;
 }
 
 uint64_t sync_stats::expected() const {

@@ -54,8 +54,9 @@ class sync_stats {
   void enrol(track& t);
 
   void on_play(track& t, const boost::json::value& payload);
-  // Returns false when the payload is not a well-formed tick.
-  bool on_tick(track& t, const boost::json::value& payload, double recv_ms);
+  // The tick's one-way latency in ms when it was measured (stamped in the
+  // device's window), else a negative number.
+  double on_tick(track& t, const boost::json::value& payload, double recv_ms);
 
   uint64_t expected() const;
   uint64_t received() const { return received_; }
