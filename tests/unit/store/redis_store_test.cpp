@@ -179,7 +179,11 @@ TEST_F(RedisStore, BatchesArePipelined) {
   uint64_t batches = after.batches_written - before.batches_written;
   uint64_t writes = after.socket_writes - before.socket_writes;
   EXPECT_EQ(batches, 200u);
-  EXPECT_LT(writes * 3, batches) << "several MULTI/EXEC blocks per socket write";
+  // With up to 8 blocks in flight, the first write alone carries 8 of the
+  // 200 queued blocks, so pipelining means fewer writes than blocks whatever
+  // the timing of the replies (without it: one write per block). How many
+  // fewer depends on the machine's load, so it is not asserted.
+  EXPECT_LT(writes, batches) << "several MULTI/EXEC blocks per socket write";
   EXPECT_EQ(*shared().command({"DBSIZE"}), "400");
 }
 
