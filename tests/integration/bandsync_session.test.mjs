@@ -5,7 +5,7 @@
 import { after, afterEach, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 
-import { startServer } from "./lib/server.mjs";
+import { startServer, serverPerSuite } from "./lib/server.mjs";
 import { describeBandScenario, checkTicks } from "./lib/band_scenario.mjs";
 import {
   DeviceJar,
@@ -29,25 +29,9 @@ describeBandScenario({
 });
 
 describe("session features over WebSocket", () => {
-  let server;
   const jar = new DeviceJar();
 
-  before(async () => {
-    server = await startServer(["serve"]);
-  });
-
-  afterEach(() => {
-    jar.closeAll();
-    assert.ok(server.alive(), `the server died during the test; stderr:\n${server.stderr()}`);
-  });
-
-  after(async () => {
-    jar.closeAll();
-    if (!server) return;
-    const exit = await server.stop();
-    assert.equal(exit.forced, false, "the server ignored SIGTERM");
-    assert.equal(exit.code, 0, `the server exited with ${JSON.stringify(exit)}`);
-  });
+  const server = serverPerSuite(["serve"], () => jar.closeAll());
 
   const connect = (label) => jar.connect(server.url, { transports: ["websocket"] }, label);
 

@@ -12,7 +12,7 @@
 import { after, afterEach, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 
-import { startServer } from "./lib/server.mjs";
+import { startServer, serverPerSuite } from "./lib/server.mjs";
 import {
   PollingSession,
   SEP,
@@ -29,25 +29,9 @@ const PING_INTERVAL = 300;
 const PING_TIMEOUT = 200;
 const MAX_PAYLOAD = 1_000_000;
 
-let server;
 const jar = new SocketJar();
 
-before(async () => {
-  server = await startServer(["conformance", "--engineio"]);
-});
-
-afterEach(() => {
-  jar.closeAll();
-  assert.ok(server.alive(), `the server died during the test; stderr:\n${server.stderr()}`);
-});
-
-after(async () => {
-  jar.closeAll();
-  if (!server) return;
-  const exit = await server.stop();
-  assert.equal(exit.forced, false, "the server ignored SIGTERM");
-  assert.equal(exit.code, 0, `the server exited with ${JSON.stringify(exit)}`);
-});
+const server = serverPerSuite(["conformance", "--engineio"], () => jar.closeAll());
 
 const httpUrl = (query) => `${server.url}${PATH}${query}`;
 

@@ -9,31 +9,15 @@ import { after, afterEach, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { io } from "socket.io-client";
 
-import { startServer } from "./lib/server.mjs";
+import { startServer, serverPerSuite } from "./lib/server.mjs";
 import { withTimeout } from "./lib/wire.mjs";
 
 const WAIT_MS = 10_000;
 const MAX_PAYLOAD = 1_000_000;
 
-let server;
 const clients = new Set();
 
-before(async () => {
-  server = await startServer(["conformance"]);
-});
-
-afterEach(() => {
-  closeClients();
-  assert.ok(server.alive(), `the server died during the test; stderr:\n${server.stderr()}`);
-});
-
-after(async () => {
-  closeClients();
-  if (!server) return;
-  const exit = await server.stop();
-  assert.equal(exit.forced, false, "the server ignored SIGTERM");
-  assert.equal(exit.code, 0, `the server exited with ${JSON.stringify(exit)}`);
-});
+const server = serverPerSuite(["conformance"], () => closeClients());
 
 function closeClients() {
   for (const c of clients) {

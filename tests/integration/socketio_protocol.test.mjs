@@ -11,31 +11,15 @@
 import { after, afterEach, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 
-import { startServer } from "./lib/server.mjs";
+import { startServer, serverPerSuite } from "./lib/server.mjs";
 import { PollingSession, SEP, SocketJar, WireSocket, openWebSocketSession } from "./lib/wire.mjs";
 
 const PATH = "/socket.io/";
 const CONNECT_TIMEOUT = 1000;
 
-let server;
 const jar = new SocketJar();
 
-before(async () => {
-  server = await startServer(["conformance"]);
-});
-
-afterEach(() => {
-  jar.closeAll();
-  assert.ok(server.alive(), `the server died during the test; stderr:\n${server.stderr()}`);
-});
-
-after(async () => {
-  jar.closeAll();
-  if (!server) return;
-  const exit = await server.stop();
-  assert.equal(exit.forced, false, "the server ignored SIGTERM");
-  assert.equal(exit.code, 0, `the server exited with ${JSON.stringify(exit)}`);
-});
+const server = serverPerSuite(["conformance"], () => jar.closeAll());
 
 // An Engine.IO session over WebSocket, no namespace joined yet. Pings are
 // answered automatically unless { autoPong: false }.

@@ -7,6 +7,8 @@
 // exit hook below only catches servers a crashed test left behind, and it
 // signals them by PID, never by name.
 
+import assert from "node:assert/strict";
+import { after, afterEach, before } from "node:test";
 import { spawn } from "node:child_process";
 import net from "node:net";
 import path from "node:path";
@@ -164,4 +166,36 @@ function makeHandle(proc, exited, stderr, port) {
       return exited;
     },
   };
+}
+
+// One server for a whole test file (or describe block): started before the
+// first test, checked alive after each test (after `cleanup`, which closes the
+// test's clients), and stopped after the last one, which must be a clean exit
+// 0 on SIGTERM. Returns a stand-in for the server that is usable once the
+// suite has started.
+export function serverPerSuite(args, cleanup) {
+  let server = null;
+  before(async () => {
+    server = await startServer(args);
+  });
+  afterEach(() => {
+    cleanup();
+    assert.ok(server.alive(), `the server died during the test; stderr:\n${server.stderr()}`);
+  });
+  after(async () => {
+    cleanup();
+    if (!server) return;
+    const exit = await server.stop();
+    assert.equal(exit.forced, false, "the server ignored SIGTERM");
+    assert.equal(exit.code, 0, `the server exited with ${JSON.stringify(exit)}`);
+  });
+  return new Proxy(
+    {},
+    {
+      get(_, key) {
+        const value = server[key];
+        return typeof value === "function" ? value.bind(server) : value;
+      },
+    },
+  );
 }
