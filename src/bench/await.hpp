@@ -5,8 +5,10 @@
 
 #include <chrono>
 #include <functional>
+#include <string_view>
 
 #include <boost/asio/awaitable.hpp>
+#include <boost/asio/io_context.hpp>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
@@ -31,5 +33,12 @@ inline boost::asio::awaitable<bool> wait_until(
   }
   co_return true;
 }
+
+// Runs a scenario's script on `ioc` to its end. An exception escaping the
+// script is reported under `name` and calls `fail` instead of ending the
+// process. Defined out of line: inlined into a caller, GCC 12 reports a false
+// -Wmismatched-new-delete on the coroutine frame.
+void run_scenario(boost::asio::io_context& ioc, boost::asio::awaitable<void> script,
+                  const std::function<void()>& fail, std::string_view name);
 
 }  // namespace bandsync::bench

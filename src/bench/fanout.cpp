@@ -238,17 +238,8 @@ class fanout_run {
 int run_fanout(const common_options& common, const fanout_options& opts) {
   net::io_context ioc(1);
   fanout_run run(ioc, common, opts);
-  net::co_spawn(ioc, run.run(), [&](std::exception_ptr e) {
-    if (!e) return;
-    try {
-      std::rethrow_exception(e);
-    } catch (const std::exception& ex) {
-      std::cerr << "bandsync bench fanout: " << ex.what() << "\n";
-    }
-    run.fail();
-    ioc.stop();
-  });
-  ioc.run();
+  run_scenario(
+      ioc, run.run(), [&] { run.fail(); }, "fanout");
   return run.finish();
 }
 

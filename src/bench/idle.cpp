@@ -137,17 +137,8 @@ class idle_run {
 int run_idle(const common_options& common, const idle_options& opts) {
   net::io_context ioc(1);
   idle_run run(ioc, common, opts);
-  net::co_spawn(ioc, run.run(), [&](std::exception_ptr e) {
-    if (!e) return;
-    try {
-      std::rethrow_exception(e);
-    } catch (const std::exception& ex) {
-      std::cerr << "bandsync bench idle: " << ex.what() << "\n";
-    }
-    run.fail();
-    ioc.stop();
-  });
-  ioc.run();
+  run_scenario(
+      ioc, run.run(), [&] { run.fail(); }, "idle");
   return run.finish();
 }
 

@@ -379,17 +379,8 @@ class rehearsal_run {
 int run_rehearsal(const common_options& common, const rehearsal_options& opts) {
   net::io_context ioc(1);
   rehearsal_run run(ioc, common, opts);
-  net::co_spawn(ioc, run.run(), [&](std::exception_ptr e) {
-    if (!e) return;
-    try {
-      std::rethrow_exception(e);
-    } catch (const std::exception& ex) {
-      std::cerr << "bandsync bench rehearsal: " << ex.what() << "\n";
-    }
-    run.fail();
-    ioc.stop();
-  });
-  ioc.run();
+  run_scenario(
+      ioc, run.run(), [&] { run.fail(); }, "rehearsal");
   return run.finish();
 }
 
