@@ -224,8 +224,8 @@ int run_serve(const config& cfg) {
 
   domain::system_clock_source clock;
   // REDIS_HOST selects Redis persistence; without it, the embedded store. The
-  // Redis store's start-up load (inside the service constructor, below) is the
-  // one blocking Redis call, made before the listener accepts.
+  // Redis store's start-up load (load_sessions, below) is the one blocking
+  // Redis call, made before the listener accepts.
   std::unique_ptr<store::memory_store> memory;
   std::unique_ptr<store::redis_store> redis;
   store::session_store* store = nullptr;
@@ -251,6 +251,7 @@ int run_serve(const config& cfg) {
   domain::service_options svc_opts;
   svc_opts.session_idle_ms = cfg.session_idle.count();
   domain::session_service service(clock, outbox, *store, svc_opts);
+  service.restore(store->load_sessions());
   if (redis) {
     // After an outage Redis may have lost keys (a restart without persistence,
     // TTL expiry): on every reconnection the live state is written again.

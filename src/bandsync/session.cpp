@@ -5,8 +5,6 @@
 
 #include "bandsync/requests.hpp"
 
-#include "store/json_number.hpp"
-
 namespace bandsync::domain {
 namespace {
 
@@ -137,54 +135,6 @@ void session::set_tempo(double bpm, int64_t now_us) {
 void session::stop(int64_t now_us) {
   clock_.pause(now_us);
   clock_.seek(0, now_us);
-}
-
-boost::json::value session::position_json(int64_t position_us) {
-  if (position_us % 1000 == 0) return position_us / 1000;
-  return static_cast<double>(position_us) / 1000.0;
-}
-
-boost::json::object session::snapshot(int64_t now_us, int64_t now_wall_ms) const {
-  boost::json::object o;
-  o["sessionId"] = id_;
-  o["message"] = message_;
-  o["tempo"] = store::json_number(tempo_);
-  o["tempoBpm"] = store::json_number(tempo_);
-  o["position"] = position_json(position_us(now_us));
-  o["isPlaying"] = playing();
-  if (leader_) {
-    o["leaderSocketId"] = *leader_;
-  } else {
-    o["leaderSocketId"] = nullptr;
-  }
-  o["createdAt"] = created_at_;
-  o["lastActiveAt"] = last_active_at_;
-  o["settings"] = boost::json::object{{"maxMembers", max_members_}};
-  boost::json::array members;
-  members.reserve(members_.size());
-  for (const auto& m : members_) members.push_back(store::to_json(m));
-  o["members"] = std::move(members);
-  o["serverTimestamp"] = now_wall_ms;
-  return o;
-}
-
-boost::json::object session::room_stats(int64_t now_us, int64_t now_wall_ms) const {
-  boost::json::object o;
-  o["sessionId"] = id_;
-  o["memberCount"] = members_.size();
-  // Members are removed as their connections drop, so every member is connected.
-  o["connectedCount"] = members_.size();
-  o["isPlaying"] = playing();
-  o["tempo"] = store::json_number(tempo_);
-  o["position"] = position_json(position_us(now_us));
-  if (leader_) {
-    o["leader"] = *leader_;
-  } else {
-    o["leader"] = nullptr;
-  }
-  o["uptime"] = std::max<int64_t>(0, now_wall_ms - created_at_);
-  o["lastActiveAt"] = last_active_at_;
-  return o;
 }
 
 store::session_record session::to_record(int64_t now_us) const {

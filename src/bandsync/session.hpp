@@ -12,9 +12,6 @@
 #include <string>
 #include <vector>
 
-#include <boost/json/object.hpp>
-#include <boost/json/value.hpp>
-
 #include "bandsync/scroll_clock.hpp"
 #include "store/member_record.hpp"
 #include "store/session_record.hpp"
@@ -93,19 +90,8 @@ class session {
   void seek(int64_t position_us, int64_t now_us) { clock_.seek(position_us, now_us); }
   void touch(int64_t now_wall_ms) { last_active_at_ = now_wall_ms; }
 
-  // The `snapshot` payload: every session field, `sessionId`, `members` in
-  // join order, the current derived `position` and `serverTimestamp`.
-  boost::json::object snapshot(int64_t now_us, int64_t now_wall_ms) const;
-
-  // The `room_stats` payload (EVENTS.md "Session state").
-  boost::json::object room_stats(int64_t now_us, int64_t now_wall_ms) const;
-
   // The record the store keeps, with the position at `now_us`.
   store::session_record to_record(int64_t now_us) const;
-
-  // A position as the wire carries it: exact milliseconds (an integer when
-  // whole, otherwise a fraction with microsecond precision).
-  static boost::json::value position_json(int64_t position_us);
 
  private:
   // Index of the most senior member other than `except` (earliest joinedAt,

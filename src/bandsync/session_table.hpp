@@ -1,6 +1,6 @@
 #pragma once
 // Every session of the process, bounded by max_sessions, with two indexes the
-// timers need: the playing sessions (the only ones tick() visits) and the empty
+// timers need: the playing sessions (the only ones the tick write-behind visits) and the empty
 // sessions ordered by last activity (what sweep() expires and what a full
 // table evicts), so neither timer scans the whole table.
 

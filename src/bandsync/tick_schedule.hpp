@@ -42,7 +42,11 @@ class tick_schedule {
     int64_t due_us;
     uint64_t generation;
     std::string id;
-    bool operator>(const entry& o) const { return due_us > o.due_us; }
+    // Equal due times run in the order the sessions started playing, so that
+    // a round is deterministic.
+    bool operator>(const entry& o) const {
+      return due_us > o.due_us || (due_us == o.due_us && generation > o.generation);
+    }
   };
   // Stopped sessions leave stale entries behind; rebuilding when they
   // outnumber the live ones keeps the heap bounded by the live sessions.

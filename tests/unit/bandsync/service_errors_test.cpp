@@ -4,6 +4,7 @@
 
 #include <limits>
 
+#include "bandsync/payloads.hpp"
 #include "service_fixture.hpp"
 
 namespace bandsync::testing {
@@ -214,7 +215,8 @@ class MalformedPayload : public service_test, public ::testing::WithParamInterfa
     std::string s;
     for (const char* id : {"band", "other"}) {
       if (const auto* sess = svc().find_session(id)) {
-        s += boost::json::serialize(sess->snapshot(clock_.steady_us(), clock_.wall_ms()));
+        s += boost::json::serialize(
+            domain::payloads::snapshot(*sess, clock_.steady_us(), clock_.wall_ms()));
       }
       if (auto rec = store_.find_session(id)) s += boost::json::serialize(store::to_json(*rec));
       s += store_.is_ticking(id) ? "T" : "-";

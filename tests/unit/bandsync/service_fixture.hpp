@@ -19,8 +19,10 @@ class service_test : public ::testing::Test {
  protected:
   service_test() { make_service(); }
 
+  // A new service on the store, restored from it as the app does at start-up.
   void make_service(domain::service_options options = {}) {
     service_ = std::make_unique<domain::session_service>(clock_, out_, store_, options);
+    service_->restore(store_.load_sessions());
   }
 
   domain::session_service& svc() { return *service_; }

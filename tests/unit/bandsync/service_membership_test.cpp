@@ -243,7 +243,7 @@ TEST_F(Membership, LeaderDisconnectElectsAndPausesInOrder) {
   // The pause holds: time passes, the position does not move, no ticks.
   clock_.advance_ms(5000);
   out_.clear();
-  svc().tick();
+  svc().tick_due();
   EXPECT_TRUE(out_.log.empty());
   EXPECT_EQ(session("band").position_us(clock_.steady_us()), 3'456'789);
   EXPECT_FALSE(store_.is_ticking("band"));

@@ -35,6 +35,7 @@ class Persistence : public ::testing::Test {
   void restart() {
     service_.reset();
     service_ = std::make_unique<domain::session_service>(clock_, out_, store_);
+    service_->restore(store_.load_sessions());
   }
 
   void join(const std::string& conn, const std::string& session, const std::string& name) {
@@ -48,7 +49,7 @@ class Persistence : public ::testing::Test {
   void ticks(int n) {
     for (int i = 0; i < n; ++i) {
       clock_.advance_ms(100);
-      service_->tick();
+      service_->tick_due();
     }
   }
 

@@ -2,6 +2,7 @@
 // election order, takeover and hand-over, views and records.
 
 #include "bandsync/session.hpp"
+#include "bandsync/payloads.hpp"
 
 #include <gtest/gtest.h>
 
@@ -115,7 +116,7 @@ TEST(Session, SnapshotAndRecordAgree) {
   s.add_member(m("a", 1001, "Keys"));
   s.set_tempo(96, 0);
   s.seek(1500, 0);
-  auto snap = s.snapshot(0, 2000);
+  auto snap = payloads::snapshot(s, 0, 2000);
   auto rec = s.to_record(0);
   EXPECT_EQ(rec.id, "band");
   EXPECT_EQ(rec.tempo, 96);
@@ -130,10 +131,10 @@ TEST(Session, SnapshotAndRecordAgree) {
 }
 
 TEST(Session, PositionJson) {
-  EXPECT_TRUE(session::position_json(42'000'000).is_int64());
-  EXPECT_EQ(session::position_json(42'000'000), 42000);
-  EXPECT_EQ(session::position_json(1), 0.001);
-  EXPECT_EQ(session::position_json(0), 0);
+  EXPECT_TRUE(payloads::position(42'000'000).is_int64());
+  EXPECT_EQ(payloads::position(42'000'000), 42000);
+  EXPECT_EQ(payloads::position(1), 0.001);
+  EXPECT_EQ(payloads::position(0), 0);
 }
 
 TEST(Session, RestoreClearsMembersAndPauses) {

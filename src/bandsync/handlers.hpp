@@ -1,0 +1,43 @@
+#pragma once
+// The client event handlers (one per row of the event table, events.cpp). They
+// run after the payload was parsed and the sender authorized: `anyone` events
+// get the request only, member and leader events also get the session. Plain
+// functions over the shared service state.
+
+#include <string>
+#include <string_view>
+
+#include "bandsync/requests.hpp"
+#include "bandsync/service_core.hpp"
+
+namespace bandsync::domain {
+
+// membership.cpp
+void on_join_session(service_core& core, const event_call& call, const join_request& req);
+void on_leave_session(service_core& core, const event_call& call, const session_request& req,
+                      session& s);
+void on_update_message(service_core& core, const event_call& call, const message_request& req,
+                       session& s);
+void on_set_role(service_core& core, const event_call& call, const role_request& req, session& s);
+
+// Removes the connection from its session (leave_session, a join elsewhere or
+// a disconnect): election, store writes and the messages of EVENTS.md
+// "Leaving". Precondition: conn.session_id is set.
+void leave_current(service_core& core, const std::string& conn_id, connection_state& conn,
+                   std::string_view why);
+
+// playback.cpp
+void on_set_tempo(service_core& core, const event_call& call, const tempo_request& req, session& s);
+void on_play(service_core& core, const event_call& call, const session_request& req, session& s);
+void on_pause(service_core& core, const event_call& call, const session_request& req, session& s);
+void on_stop(service_core& core, const event_call& call, const session_request& req, session& s);
+void on_seek(service_core& core, const event_call& call, const seek_request& req, session& s);
+void on_sync_request(service_core& core, const event_call& call, const session_request& req,
+                     session& s);
+
+// health.cpp
+void on_latency_probe(service_core& core, const event_call& call, const latency_probe_request& req);
+void on_heartbeat_response(service_core& core, const event_call& call,
+                           const heartbeat_response_request& req);
+
+}  // namespace bandsync::domain

@@ -1,0 +1,52 @@
+// Connection health: latency_probe and heartbeat_response (EVENTS.md), which
+// feed averageLatency and decide who gets the heartbeat rounds.
+
+#include <algorithm>
+
+#include "bandsync/handlers.hpp"
+#include "bandsync/payloads.hpp"
+#include "util/log.hpp"
+
+namespace bandsync::domain {
+namespace {
+
+// Records a latency sample for the connection and its member's lastPingAt.
+void record_latency(service_core& core, const event_call& call, double latency_ms) {
+  connection_state& conn = call.conn;
+  // Clock skew can make it negative; a bogus timestamp can make it huge. Both
+  // are clamped so that one client cannot swing averageLatency without bound.
+  latency_ms = std::clamp(latency_ms, 0.0, core.options.max_latency_ms);
+  conn.latency_ms = latency_ms;
+  if (latency_ms > core.options.latency_warn_ms) {
+    if (!conn.last_warn_us ||
+        call.now_us - *conn.last_warn_us >= core.options.latency_warn_interval_ms * 1000) {
+      conn.last_warn_us = call.now_us;
+      spdlog::warn("latency: {} at {} ms (warn above {} ms)", call.conn_id, latency_ms,
+                   core.options.latency_warn_ms);
+    }
+  }
+  if (!conn.session_id) return;
+  if (session* s = core.sessions.find(*conn.session_id)) {
+    if (auto* m = s->find_member(call.conn_id)) {
+      m->last_ping_at = call.now_wall_ms;
+      core.store.save_member(s->id(), *m);
+    }
+  }
+}
+
+}  // namespace
+
+void on_latency_probe(service_core& core, const event_call& call,
+                      const latency_probe_request& req) {
+  // Answer first: the client measures the round trip, so nothing may delay it.
+  core.out.emit_to(call.conn_id, "latency_response",
+                   payloads::latency_response(req.timestamp, call.now_wall_ms));
+  record_latency(core, call, static_cast<double>(call.now_wall_ms) - req.timestamp_ms);
+}
+
+void on_heartbeat_response(service_core& core, const event_call& call,
+                           const heartbeat_response_request& req) {
+  record_latency(core, call, static_cast<double>(call.now_wall_ms) - req.timestamp_ms);
+}
+
+}  // namespace bandsync::domain

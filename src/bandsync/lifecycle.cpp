@@ -1,0 +1,82 @@
+// The service's life around the events: start-up restore, the full rewrite
+// after a store lost its data, the shutdown save and the idle sweep
+// (EVENTS.md "Redis layout"; ARCHITECTURE.md "Persistence").
+
+#include "bandsync/requests.hpp"
+#include "bandsync/session_service.hpp"
+#include "util/log.hpp"
+
+namespace bandsync::domain {
+
+size_t session_service::restore(const std::vector<store::session_record>& records) {
+  int64_t now_us = core_.clk.steady_us();
+  size_t restored = 0;
+  size_t skipped = 0;
+  for (const auto& record : records) {
+    if (!valid_session_id(record.id) || core_.sessions.find(record.id) ||
+        core_.sessions.size() >= core_.options.max_sessions) {
+      ++skipped;
+      continue;
+    }
+    session s = session::restore(record, core_.options.max_members);
+    // The old server kept dead members on restore (EVENTS.md); clear them from
+    // the store too, so that no reader sees a full session or a dead leader.
+    for (const auto& m : record.members) core_.store.remove_member(m.socket_id);
+    core_.store.set_ticking(record.id, false);
+    core_.store.save_session(s.to_record(now_us));
+    core_.sessions.insert(std::move(s), nullptr);
+    ++restored;
+  }
+  core_.restored_sessions += restored;
+  if (restored > 0 || skipped > 0) {
+    spdlog::info("store: restored {} sessions (paused, without members), skipped {}", restored,
+                 skipped);
+  }
+  return restored;
+}
+
+void session_service::persist_all() {
+  int64_t now_us = core_.clk.steady_us();
+  size_t members = 0;
+  core_.sessions.for_each([&](const session& s) {
+    save(core_, s, now_us);  // first: a store may keep a ticker flag only for a known session
+    core_.store.set_ticking(s.id(), s.playing());
+    for (const auto& m : s.members()) core_.store.save_member(s.id(), m);
+    members += s.member_count();
+  });
+  spdlog::info("store: rewrote {} sessions and {} members", core_.sessions.size(), members);
+}
+
+void session_service::shutdown() {
+  if (core_.stopping) return;
+  core_.stopping = true;
+  int64_t now_us = core_.clk.steady_us();
+  core_.sessions.for_each([&](const session& s) {
+    store::session_record r = s.to_record(now_us);
+    for (const auto& m : r.members) core_.store.remove_member(m.socket_id);
+    r.members.clear();
+    r.leader_socket_id.reset();
+    r.is_playing = false;
+    core_.store.save_session(r);
+    core_.store.set_ticking(s.id(), false);
+  });
+  spdlog::info("store: saved {} sessions for the next start (paused, without members)",
+               core_.sessions.size());
+}
+
+size_t session_service::sweep() {
+  int64_t cutoff = core_.clk.wall_ms() - core_.options.session_idle_ms;
+  auto expired = core_.sessions.empty_before(cutoff);
+  for (const auto& id : expired) {
+    core_.ticks.stop(id);
+    core_.sessions.erase(id);
+    core_.store.remove_session(id);
+    spdlog::info("session {} expired (idle, no members)", id);
+  }
+  if (!expired.empty()) {
+    spdlog::info("sweep: removed {} sessions, {} left", expired.size(), core_.sessions.size());
+  }
+  return expired.size();
+}
+
+}  // namespace bandsync::domain
