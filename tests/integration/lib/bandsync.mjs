@@ -1,36 +1,37 @@
 // Helpers for the BandSync domain tests (bandsync_*.test.mjs): a recording
-// socket.io-client "device", payload checks, /metrics parsing, and a raw
-// launcher for the configuration tests (custom environment, no --host/--port).
-//
-// Servers for ordinary tests come from ./server.mjs (startServer); this file
-// only adds what that helper does not do: start the binary with a chosen
-// environment, working directory and argument list.
+// socket.io-client "device", payload checks and /metrics parsing. Servers
+// (and the shared sleep/withTimeout/canConnect) come from ./server.mjs, the
+// one launcher; they are re-exported here for the suites' convenience.
 
-import { spawn } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
-import net from "node:net";
-import os from "node:os";
-import path from "node:path";
 import assert from "node:assert/strict";
 import { io } from "socket.io-client";
 
-import { BANDSYNC_BIN, freePort } from "./server.mjs";
+import {
+  BANDSYNC_BIN,
+  canConnect,
+  cleanEnv,
+  freePort,
+  hasIpv6Loopback,
+  launch,
+  sleep,
+  waitListening,
+  withTimeout,
+} from "./server.mjs";
 
-export { BANDSYNC_BIN, freePort };
+export {
+  BANDSYNC_BIN,
+  canConnect,
+  cleanEnv,
+  freePort,
+  hasIpv6Loopback,
+  launch,
+  sleep,
+  waitListening,
+  withTimeout,
+};
 
 export const WAIT_MS = 5_000;
 export const TICK_MS = 100;
-
-export const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
-
-// Rejects after `ms` with a message naming what was awaited.
-export function withTimeout(promise, ms, what) {
-  let timer;
-  const timeout = new Promise((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms waiting for ${what}`)), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
-}
 
 let sessionCounter = 0;
 // A fresh, valid session id ("band-…"), unique per call.
@@ -319,132 +320,6 @@ export async function metrics(url) {
 
 export async function errorCount(url, code) {
   return (await metrics(url)).get(`bandsync_errors_total{code="${code}"}`) ?? 0;
-}
-
-// Configuration variables the binary reads; removed from the environment of
-// servers started by launch() so that the test runner's own environment
-// cannot change what is tested.
-const CONFIG_VARS = [
-  "PORT",
-  "HOST",
-  "CORS_ORIGIN",
-  "REDIS_HOST",
-  "REDIS_PORT",
-  "REDIS_PASSWORD",
-  "REDIS_DB",
-  "SOCKET_PING_INTERVAL",
-  "SOCKET_PING_TIMEOUT",
-  "SOCKET_MAX_BUFFER_SIZE",
-  "RATE_LIMIT_WINDOW",
-  "RATE_LIMIT_MAX",
-  "LOG_LEVEL",
-  "LOG_FORMAT",
-  "METRICS_INTERVAL",
-  "SESSION_IDLE_TIMEOUT",
-  "SWEEP_INTERVAL",
-  "CONNECT_TIMEOUT",
-];
-
-export function cleanEnv(extra = {}) {
-  const env = { ...process.env };
-  for (const k of CONFIG_VARS) delete env[k];
-  return { ...env, ...extra };
-}
-
-const launched = new Set();
-let emptyDir = null;
-process.on("exit", () => {
-  for (const proc of launched) {
-    try {
-      process.kill(proc.pid, "SIGKILL");
-    } catch {
-      // already gone
-    }
-  }
-  if (emptyDir) rmSync(emptyDir, { recursive: true, force: true });
-});
-
-// An empty working directory, so that no stray ./.env changes a test.
-function emptyCwd() {
-  emptyDir ??= mkdtempSync(path.join(os.tmpdir(), "bandsync-cwd-"));
-  return emptyDir;
-}
-
-// Starts `bandsync <args>` with exactly `env` (see cleanEnv) in `cwd` (by
-// default an empty directory).
-// Resolves at once to { proc, exited, stderr(), alive(), stop(), kill() };
-// `exited` resolves to { code, signal }. stop(): SIGTERM by PID, SIGKILL
-// after `graceMs`.
-export function launch(args, { env = cleanEnv(), cwd = emptyCwd() } = {}) {
-  const proc = spawn(BANDSYNC_BIN, args, { env, cwd, stdio: ["ignore", "ignore", "pipe"] });
-  launched.add(proc);
-  let stderr = "";
-  proc.stderr.setEncoding("utf8");
-  proc.stderr.on("data", (chunk) => {
-    stderr = (stderr + chunk).slice(-64 * 1024);
-  });
-  let exitInfo = null;
-  const exited = new Promise((resolve) => {
-    proc.once("exit", (code, signal) => {
-      launched.delete(proc);
-      exitInfo = { code, signal };
-      resolve(exitInfo);
-    });
-  });
-  proc.once("error", () => {});
-  return {
-    proc,
-    exited,
-    stderr: () => stderr,
-    alive: () => exitInfo === null,
-    async stop(graceMs = 3_000) {
-      if (exitInfo) return { ...exitInfo, forced: false };
-      proc.kill("SIGTERM");
-      const info = await Promise.race([exited, sleep(graceMs).then(() => null)]);
-      if (info) return { ...info, forced: false };
-      proc.kill("SIGKILL");
-      return { ...(await exited), forced: true };
-    },
-    async kill() {
-      if (!exitInfo) proc.kill("SIGKILL");
-      return exited;
-    },
-  };
-}
-
-export function canConnect(port, host = "127.0.0.1") {
-  return new Promise((resolve) => {
-    const socket = net.connect({ port, host });
-    const done = (ok) => {
-      socket.removeAllListeners();
-      socket.destroy();
-      resolve(ok);
-    };
-    socket.setTimeout(500, () => done(false));
-    socket.once("connect", () => done(true));
-    socket.once("error", () => done(false));
-  });
-}
-
-// Resolves true once `port` on `host` accepts connections, false if the
-// server exits first or `ms` pass.
-export async function waitListening(server, port, host = "127.0.0.1", ms = 10_000) {
-  const deadline = Date.now() + ms;
-  while (server.alive() && Date.now() < deadline) {
-    if (await canConnect(port, host)) return true;
-    await sleep(50);
-  }
-  return false;
-}
-
-// Whether this machine can listen on the IPv6 loopback.
-export function hasIpv6Loopback() {
-  return new Promise((resolve) => {
-    const probe = net.createServer();
-    probe.unref();
-    probe.once("error", () => resolve(false));
-    probe.listen(0, "::1", () => probe.close(() => resolve(true)));
-  });
 }
 
 export function median(values) {

@@ -12,7 +12,7 @@ import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 
-import { freePort, HOST } from "./server.mjs";
+import { freePort, HOST, sleep } from "./server.mjs";
 
 export const REDIS_SERVER = "/usr/bin/redis-server";
 
@@ -24,7 +24,6 @@ export function redisMissing() {
         "(apt-get install redis-server; `make deps` does it)";
 }
 
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 const running = new Set();
 const dirs = new Set();

@@ -1,16 +1,23 @@
-// Starts the real `bandsync` binary for black-box tests.
+// The one launcher of the real `bandsync` binary for black-box tests, and the
+// small helpers every suite shares (sleep, withTimeout, canConnect, freePort).
 //
 // The binary comes from $BANDSYNC_BIN (set by ctest), else from the default
 // build directory: ../../build/app/bandsync relative to tests/integration.
-// Every server listens on 127.0.0.1 on a port found free just before the
-// start. Tests must call stop() (or kill()) on every server they start; the
-// exit hook below only catches servers a crashed test left behind, and it
-// signals them by PID, never by name.
+// Every server runs with the configuration variables removed from its
+// environment (cleanEnv) and in an empty temporary working directory, so that
+// neither the runner's REDIS_HOST nor a stray ./.env changes what is tested;
+// a test passes `env` / `cwd` to choose them. Servers started with
+// startServer listen on 127.0.0.1 on a port found free just before the start.
+// Tests must call stop() (or kill()) on every server they start; the exit
+// hook below only catches servers a crashed test left behind, and it signals
+// them by PID, never by name.
 
 import assert from "node:assert/strict";
 import { after, afterEach, before } from "node:test";
 import { spawn } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
 import net from "node:net";
+import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -28,6 +35,7 @@ const STOP_GRACE_MS = 3_000;
 const STDERR_KEEP = 64 * 1024;
 
 const running = new Set();
+let emptyDir = null;
 process.on("exit", () => {
   for (const proc of running) {
     try {
@@ -36,9 +44,19 @@ process.on("exit", () => {
       // already gone
     }
   }
+  if (emptyDir) rmSync(emptyDir, { recursive: true, force: true });
 });
 
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+export const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+// Rejects after `ms` with a message naming what was awaited.
+export function withTimeout(promise, ms, what) {
+  let timer;
+  const timeout = new Promise((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms waiting for ${what}`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
 
 // A loopback port nobody listens on right now (the OS picks it).
 export function freePort() {
@@ -53,9 +71,9 @@ export function freePort() {
   });
 }
 
-function canConnect(port) {
+export function canConnect(port, host = HOST) {
   return new Promise((resolve) => {
-    const socket = net.connect({ port, host: HOST });
+    const socket = net.connect({ port, host });
     const done = (ok) => {
       socket.removeAllListeners();
       socket.destroy();
@@ -67,10 +85,45 @@ function canConnect(port) {
   });
 }
 
-function launch(args, port) {
-  const proc = spawn(BANDSYNC_BIN, [...args, "--port", String(port), "--host", HOST], {
-    stdio: ["ignore", "ignore", "pipe"],
-  });
+// Configuration variables the binary reads; removed from the environment of
+// every server started here so that the runner's own environment cannot
+// change what is tested.
+const CONFIG_VARS = [
+  "PORT",
+  "HOST",
+  "CORS_ORIGIN",
+  "REDIS_HOST",
+  "REDIS_PORT",
+  "REDIS_PASSWORD",
+  "REDIS_DB",
+  "SOCKET_PING_INTERVAL",
+  "SOCKET_PING_TIMEOUT",
+  "SOCKET_MAX_BUFFER_SIZE",
+  "RATE_LIMIT_WINDOW",
+  "RATE_LIMIT_MAX",
+  "LOG_LEVEL",
+  "LOG_FORMAT",
+  "METRICS_INTERVAL",
+  "SESSION_IDLE_TIMEOUT",
+  "SWEEP_INTERVAL",
+  "CONNECT_TIMEOUT",
+];
+
+// The runner's environment without the configuration variables, plus `extra`.
+export function cleanEnv(extra = {}) {
+  const env = { ...process.env };
+  for (const k of CONFIG_VARS) delete env[k];
+  return { ...env, ...extra };
+}
+
+// An empty working directory, so that no stray ./.env changes a test.
+function emptyCwd() {
+  emptyDir ??= mkdtempSync(path.join(os.tmpdir(), "bandsync-cwd-"));
+  return emptyDir;
+}
+
+function spawnServer(args, { env = cleanEnv(), cwd = emptyCwd() } = {}) {
+  const proc = spawn(BANDSYNC_BIN, args, { env, cwd, stdio: ["ignore", "ignore", "pipe"] });
   running.add(proc);
   let stderr = "";
   proc.stderr.setEncoding("utf8");
@@ -87,12 +140,43 @@ function launch(args, port) {
   return { proc, exited, stderr: () => stderr };
 }
 
+// Starts `bandsync <args>` exactly as given (no --port/--host added), with
+// `env` (default: cleanEnv()) in `cwd` (default: an empty directory), and
+// resolves at once to the handle described at startServer; `exited`
+// resolves to { code, signal }. For configuration tests.
+export function launch(args, options = {}) {
+  const { proc, exited, stderr } = spawnServer(args, options);
+  return makeHandle(proc, exited, stderr, null);
+}
+
+// Resolves true once `port` on `host` accepts connections, false if the
+// server exits first or `ms` pass.
+export async function waitListening(server, port, host = HOST, ms = READY_TIMEOUT_MS) {
+  const deadline = Date.now() + ms;
+  while (server.alive() && Date.now() < deadline) {
+    if (await canConnect(port, host)) return true;
+    await sleep(50);
+  }
+  return false;
+}
+
+// Whether this machine can listen on the IPv6 loopback.
+export function hasIpv6Loopback() {
+  return new Promise((resolve) => {
+    const probe = net.createServer();
+    probe.unref();
+    probe.once("error", () => resolve(false));
+    probe.listen(0, "::1", () => probe.close(() => resolve(true)));
+  });
+}
+
 // Starts `bandsync <args...> --port P --host 127.0.0.1` and resolves once it
 // accepts TCP connections. `options.port` pins the port (to restart a server
 // where a client expects it); otherwise a free one is chosen, and the start is
 // retried with another port if the chosen one was taken in between.
+// `options.env` and `options.cwd` as for launch().
 //
-// Resolves to { port, url, proc, stderr(), alive(), stop(), kill() }:
+// Resolves to { port, url, proc, exited, stderr(), alive(), stop(), kill() }:
 //   stop()  SIGTERM, wait for the exit, SIGKILL after 3 s; resolves to
 //           { code, signal, forced } (forced: SIGKILL was needed).
 //   kill()  SIGKILL at once (a crash, as seen by clients); resolves on exit.
@@ -101,7 +185,10 @@ export async function startServer(args, options = {}) {
   let lastError;
   for (let i = 0; i < attempts; i++) {
     const port = options.port ?? (await freePort());
-    const { proc, exited, stderr } = launch(args, port);
+    const { proc, exited, stderr } = spawnServer([...args, "--port", String(port), "--host", HOST], {
+      env: options.env,
+      cwd: options.cwd,
+    });
     let exitInfo = null;
     exited.then((info) => {
       exitInfo = info;
@@ -142,18 +229,19 @@ function makeHandle(proc, exited, stderr, port) {
   });
   return {
     port,
-    url: `http://${HOST}:${port}`,
-    wsUrl: `ws://${HOST}:${port}`,
+    url: port === null ? null : `http://${HOST}:${port}`,
+    wsUrl: port === null ? null : `ws://${HOST}:${port}`,
     proc,
     stderr,
+    // Synchronous, so that it is right even before the exit promise settles.
     alive: () => exitInfo === null && proc.exitCode === null && proc.signalCode === null,
     exited,
-    async stop() {
+    async stop(graceMs = STOP_GRACE_MS) {
       if (exitInfo) return { ...exitInfo, forced: false };
       proc.kill("SIGTERM");
       let timer;
       const timedOut = new Promise((resolve) => {
-        timer = setTimeout(() => resolve(null), STOP_GRACE_MS);
+        timer = setTimeout(() => resolve(null), graceMs);
       });
       const info = await Promise.race([exited, timedOut]);
       clearTimeout(timer);

@@ -9,19 +9,12 @@
 import net from "node:net";
 import WebSocket from "ws";
 
+import { sleep, withTimeout } from "./server.mjs";
+
+export { sleep, withTimeout };
+
 export const SEP = "\x1e";
 export const DEFAULT_WAIT_MS = 5_000;
-
-export const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
-
-// Rejects after `ms` with a message naming what was awaited.
-export function withTimeout(promise, ms, what) {
-  let timer;
-  const timeout = new Promise((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms waiting for ${what}`)), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
-}
 
 // A WebSocket whose incoming frames are queued. Text frames are strings,
 // binary frames are Buffers. With `autoPong` (the default) every text frame
