@@ -1,0 +1,39 @@
+#include "glue/socketio_outbox.hpp"
+
+#include <boost/json/array.hpp>
+
+#include "socketio/socket.hpp"
+
+namespace bandsync::glue {
+
+void socketio_outbox::emit_to(const std::string& conn_id, std::string_view event,
+                              const boost::json::value& payload) {
+  if (auto s = ns_.find(conn_id)) s->emit(event, boost::json::array{payload});
+}
+
+void socketio_outbox::emit_to_session(const std::string& session_id, std::string_view event,
+                                      const boost::json::value& payload) {
+  ns_.to(session_id).emit(event, boost::json::array{payload});
+}
+
+void socketio_outbox::join_room(const std::string& conn_id, const std::string& session_id) {
+  if (auto s = ns_.find(conn_id)) s->join(session_id);
+}
+
+void socketio_outbox::leave_room(const std::string& conn_id, const std::string& session_id) {
+  if (auto s = ns_.find(conn_id)) s->leave(session_id);
+}
+
+void attach(socketio::socket_namespace& ns, domain::session_service& service) {
+  ns.on_connection([&service](const socketio::socket_ptr& s) {
+    service.on_connect(s->id());
+    s->on_any([&service](const socketio::socket_ptr& s, std::string_view event,
+                         socketio::message& m,
+                         socketio::ack_fn) { service.on_event(s->id(), event, m.args); });
+    s->on_disconnect([&service](const socketio::socket_ptr& s, std::string_view) {
+      service.on_disconnect(s->id());
+    });
+  });
+}
+
+}  // namespace bandsync::glue

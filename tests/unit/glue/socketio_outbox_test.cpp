@@ -1,0 +1,125 @@
+// The domain on a real Socket.IO namespace, driven in process (no network):
+// events reach the service, its answers reach the right sockets and rooms.
+#include "glue/socketio_outbox.hpp"
+
+#include <gtest/gtest.h>
+#include <boost/asio/io_context.hpp>
+#include <boost/json.hpp>
+
+#include "engineio/server.hpp"
+#include "socketio/server.hpp"
+#include "store/memory_store.hpp"
+#include "test_support.hpp"
+
+namespace bandsync::glue {
+namespace {
+
+namespace eio = bandsync::engineio;
+namespace sio = bandsync::socketio;
+using namespace std::chrono_literals;
+
+class SocketioGlue : public ::testing::Test {
+ protected:
+  SocketioGlue()
+      : io(ioc.get_executor(), sio::options{}),
+        engine(ioc.get_executor(), eio_opts(), io),
+        outbox(io.of("/")),
+        service(clock, outbox, store) {
+    attach(io.of("/"), service);
+  }
+
+  static eio::options eio_opts() {
+    eio::options o;
+    o.ping_interval = 10s;
+    return o;
+  }
+  eio::session_ptr open() {
+    auto s = engine.create_session(eio::transport_kind::polling, "127.0.0.1");
+    s->start();
+    io.on_open(s);
+    return s;
+  }
+  void text(const eio::session_ptr& s, std::string t) {
+    s->on_packet(eio::packet{eio::packet_type::message, false, std::move(t)});
+  }
+  // The Socket.IO events queued for `s`, as (name, payload) pairs.
+  std::vector<std::pair<std::string, boost::json::value>> events(const eio::session_ptr& s) {
+    std::vector<std::pair<std::string, boost::json::value>> out;
+    std::string payload = s->take_poll_payload();
+    size_t start = 0;
+    while (start <= payload.size()) {
+      size_t end = payload.find('\x1e', start);
+      auto part = payload.substr(start, end == std::string::npos ? std::string::npos : end - start);
+      if (part.rfind("42", 0) == 0) {
+        auto v = boost::json::parse(part.substr(2)).as_array();
+        out.emplace_back(std::string(v.at(0).as_string()), v.size() > 1 ? v[1] : nullptr);
+      }
+      if (end == std::string::npos) break;
+      start = end + 1;
+    }
+    return out;
+  }
+  std::string connect(const eio::session_ptr& s) {
+    text(s, "0");
+    auto payload = s->take_poll_payload();
+    EXPECT_EQ(payload.rfind("40", 0), 0u) << payload;
+    return std::string(boost::json::parse(payload.substr(2)).at("sid").as_string());
+  }
+
+  boost::asio::io_context ioc;
+  sio::server io;
+  eio::server engine;
+  testing::fake_clock clock;
+  store::memory_store store;
+  socketio_outbox outbox;
+  domain::session_service service;
+};
+
+TEST_F(SocketioGlue, EventsReachTheServiceAndAnswersTheRoom) {
+  auto a = open(), b = open();
+  auto ida = connect(a), idb = connect(b);
+  ASSERT_TRUE(service.find_connection(ida));
+  ASSERT_TRUE(service.find_connection(idb));
+
+  text(a, R"(2["join_session",{"sessionId":"band","displayName":"Keys"}])");
+  auto got = events(a);
+  ASSERT_EQ(got.size(), 3u);
+  EXPECT_EQ(got[0].first, "snapshot");
+  EXPECT_EQ(got[0].second.at("leaderSocketId"), boost::json::value(ida));
+  EXPECT_EQ(got[1].first, "room_stats");
+  EXPECT_EQ(got[2].first, "user_joined");
+  EXPECT_TRUE(events(b).empty()) << "not in the room";
+
+  text(b, R"(2["join_session",{"sessionId":"band","displayName":"Bass"}])");
+  got = events(a);
+  ASSERT_EQ(got.size(), 2u);  // the room's room_stats and user_joined
+  EXPECT_EQ(got[1].first, "user_joined");
+  EXPECT_EQ(got[1].second.at("memberCount"), 2);
+  EXPECT_EQ(events(b).size(), 3u);
+
+  text(b, R"(2["play",{"sessionId":"band"}])");
+  got = events(b);
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_EQ(got[0].first, "error");
+  EXPECT_EQ(got[0].second.at("code"), "NOT_LEADER");
+  EXPECT_TRUE(events(a).empty()) << "errors go to the sender only";
+}
+
+TEST_F(SocketioGlue, DisconnectLeavesTheSession) {
+  auto a = open(), b = open();
+  auto ida = connect(a), idb = connect(b);
+  text(a, R"(2["join_session",{"sessionId":"band"}])");
+  text(b, R"(2["join_session",{"sessionId":"band"}])");
+  events(a);
+  events(b);
+  text(a, "1");  // Socket.IO DISCONNECT from the client
+  EXPECT_FALSE(service.find_connection(ida));
+  EXPECT_EQ(service.find_session("band")->leader(), idb);
+  auto got = events(b);
+  ASSERT_FALSE(got.empty());
+  EXPECT_EQ(got.back().first, "user_left");
+  EXPECT_EQ(got.back().second.at("newLeader"), boost::json::value(idb));
+}
+
+}  // namespace
+}  // namespace bandsync::glue
