@@ -2,6 +2,8 @@
 
 #include <charconv>
 #include <cmath>
+#include <cstdlib>
+#include <string_view>
 
 #include <boost/json/serialize.hpp>
 
@@ -47,6 +49,10 @@ void append_string(std::string& out, boost::json::string_view s) {
   out += '"';
 }
 
+// Number::toString (ECMAScript 2023, 6.1.6.1.20): the shortest digits that
+// read back to the same double (what std::to_chars gives), laid out by where
+// the decimal point falls: plain up to 21 integer digits, "0.000001" down to
+// 1e-6, exponent form ("1e+21", "1.5e-7") beyond.
 void append_double(std::string& out, double d) {
   if (!std::isfinite(d)) {
     out += "null";
@@ -56,9 +62,45 @@ void append_double(std::string& out, double d) {
     out += '0';  // JSON.stringify(-0) === "0"
     return;
   }
-  char buf[32];
-  auto [p, ec] = std::to_chars(buf, buf + sizeof buf, d);
-  out.append(buf, p);
+  if (d < 0) {
+    out += '-';
+    d = -d;
+  }
+  char buf[40];
+  auto [end, ec] = std::to_chars(buf, buf + sizeof buf, d, std::chars_format::scientific);
+  // buf is "D[.DDD]e±XX": collect the digits and the exponent.
+  std::string_view sci(buf, static_cast<size_t>(end - buf));
+  size_t e_at = sci.find('e');
+  std::string digits;
+  for (char c : sci.substr(0, e_at)) {
+    if (c != '.') digits += c;
+  }
+  int exponent = 0;
+  std::from_chars(sci.data() + e_at + (sci[e_at + 1] == '+' ? 2 : 1), sci.data() + sci.size(),
+                  exponent);
+  int k = static_cast<int>(digits.size());
+  int n = exponent + 1;  // d = 0.digits * 10^n
+  if (k <= n && n <= 21) {
+    out += digits;
+    out.append(static_cast<size_t>(n - k), '0');
+  } else if (0 < n && n <= 21) {
+    out.append(digits, 0, static_cast<size_t>(n));
+    out += '.';
+    out.append(digits, static_cast<size_t>(n));
+  } else if (-6 < n && n <= 0) {
+    out += "0.";
+    out.append(static_cast<size_t>(-n), '0');
+    out += digits;
+  } else {
+    out += digits[0];
+    if (k > 1) {
+      out += '.';
+      out.append(digits, 1);
+    }
+    out += 'e';
+    out += n - 1 > 0 ? '+' : '-';
+    out += std::to_string(std::abs(n - 1));
+  }
 }
 
 }  // namespace

@@ -1,7 +1,9 @@
 #pragma once
-// JSON text as JavaScript's JSON.stringify writes it: numbers in the
-// shortest form that reads back to the same double ("12.5", not Boost's
-// "1.25E1"), non-finite numbers as null. Clients compare and display these
+// JSON text as JavaScript's JSON.stringify writes it: doubles as ECMAScript's
+// Number::toString does (the shortest digits that read back to the same
+// double; "100000", "0.000001", "1e-7", "1e+21", -0 as "0"; not Boost's
+// "1E5"), non-finite numbers as null, so a whole double needs no conversion
+// to an integer first. Clients compare and display these
 // values, so the server should write what the Node server wrote.
 
 #include <string>

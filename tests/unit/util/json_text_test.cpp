@@ -40,4 +40,30 @@ TEST(json_text_special, non_finite_numbers_become_null) {
   EXPECT_EQ(to_json_text(boost::json::value(std::nan(""))), "null");
 }
 
+// Number::toString: 1e5 and 1.7e12 are written out, 1e-6 is the last plain
+// small number, 1e-7 and 1e21 take exponents; 0.1 + 0.2 keeps all 17 digits.
+TEST(json_text_numbers, formats_doubles_as_ecmascript_does) {
+  auto text = [](double d) { return to_json_text(boost::json::value(d)); };
+  EXPECT_EQ(text(1e5), "100000");
+  EXPECT_EQ(text(1.7e12), "1700000000000");
+  EXPECT_EQ(text(1e-6), "0.000001");
+  EXPECT_EQ(text(1e-7), "1e-7");
+  EXPECT_EQ(text(1.5e-7), "1.5e-7");
+  EXPECT_EQ(text(1e21), "1e+21");
+  EXPECT_EQ(text(1.25e21), "1.25e+21");
+  EXPECT_EQ(text(1e20), "100000000000000000000");
+  EXPECT_EQ(text(123456789012345680000.0), "123456789012345680000");
+  EXPECT_EQ(text(-0.0), "0");
+  EXPECT_EQ(text(0.1 + 0.2), "0.30000000000000004");
+  EXPECT_EQ(text(-1e5), "-100000");
+  EXPECT_EQ(text(-2.5e-8), "-2.5e-8");
+  EXPECT_EQ(text(96.5), "96.5");
+  EXPECT_EQ(text(120.0), "120");
+  EXPECT_EQ(text(0.001), "0.001");
+  EXPECT_EQ(text(5e-324), "5e-324");
+  EXPECT_EQ(text(1.7976931348623157e308), "1.7976931348623157e+308");
+  EXPECT_EQ(text(std::numeric_limits<double>::quiet_NaN()), "null");
+  EXPECT_EQ(text(-std::numeric_limits<double>::infinity()), "null");
+}
+
 }  // namespace
