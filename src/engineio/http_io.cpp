@@ -5,12 +5,34 @@
 #include <cctype>
 
 #include <spdlog/spdlog.h>
+#include <boost/asio/ip/v6_only.hpp>
 #include <boost/beast/http/field.hpp>
 
 namespace bandsync::engineio {
 
 namespace net = boost::asio;
 namespace http = boost::beast::http;
+
+boost::system::error_code open_acceptor(net::ip::tcp::acceptor& acceptor, const std::string& host,
+                                        uint16_t port) {
+  boost::system::error_code ec;
+  auto addr = net::ip::make_address(host, ec);
+  if (ec) return ec;
+  net::ip::tcp::endpoint ep(addr, port);
+  acceptor.open(ep.protocol(), ec);
+  if (ec && addr.is_v6() && addr.to_v6().is_unspecified()) {
+    // No IPv6 on this host: serve IPv4 on every interface instead.
+    ep = net::ip::tcp::endpoint(net::ip::address_v4::any(), port);
+    acceptor.open(ep.protocol(), ec);
+  }
+  if (ec) return ec;
+  acceptor.set_option(net::socket_base::reuse_address(true), ec);
+  if (ep.address().is_v6()) acceptor.set_option(net::ip::v6_only(false), ec);
+  acceptor.bind(ep, ec);
+  if (ec) return ec;
+  acceptor.listen(net::socket_base::max_listen_connections, ec);
+  return ec;
+}
 
 std::string address_text(const net::ip::tcp::endpoint& ep) {
   auto a = ep.address();

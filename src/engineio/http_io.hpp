@@ -4,6 +4,7 @@
 // listener (brings Beast): included by listener.cpp and http_io.cpp only.
 
 #include <chrono>
+#include <cstdint>
 #include <string>
 #include <utility>
 #include <vector>
@@ -17,6 +18,11 @@
 namespace bandsync::engineio {
 
 using header_list = std::vector<std::pair<std::string, std::string>>;
+
+// Opens, binds and listens. "::" serves IPv6 and IPv4 (dual stack), and
+// falls back to 0.0.0.0 where IPv6 is unavailable.
+boost::system::error_code open_acceptor(boost::asio::ip::tcp::acceptor& acceptor,
+                                        const std::string& host, uint16_t port);
 
 // The client's address as text; IPv4-mapped IPv6 addresses as plain IPv4.
 std::string address_text(const boost::asio::ip::tcp::endpoint& ep);

@@ -9,7 +9,6 @@
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/ip/v6_only.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
@@ -83,23 +82,7 @@ struct listener::impl : std::enable_shared_from_this<listener::impl> {
   // ---- accept ----
 
   error_code start() {
-    error_code ec;
-    auto addr = net::ip::make_address(opts.host, ec);
-    if (ec) return ec;
-    tcp::endpoint ep(addr, opts.port);
-    acceptor.open(ep.protocol(), ec);
-    if (ec && addr.is_v6() && addr.to_v6().is_unspecified()) {
-      // No IPv6 on this host: serve IPv4 on every interface instead.
-      ep = tcp::endpoint(net::ip::address_v4::any(), opts.port);
-      acceptor.open(ep.protocol(), ec);
-    }
-    if (ec) return ec;
-    acceptor.set_option(net::socket_base::reuse_address(true), ec);
-    if (ep.address().is_v6()) acceptor.set_option(net::ip::v6_only(false), ec);
-    acceptor.bind(ep, ec);
-    if (ec) return ec;
-    acceptor.listen(net::socket_base::max_listen_connections, ec);
-    if (ec) return ec;
+    if (auto ec = open_acceptor(acceptor, opts.host, opts.port)) return ec;
     fds = descriptor_gauge(opts.fd_reserve);  // the limit as raised at start
     net::co_spawn(ioc, accept_loop(shared_from_this()), net::detached);
     return {};
