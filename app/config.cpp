@@ -18,7 +18,12 @@ const std::vector<variable>& variables() {
       {"SOCKET_PING_TIMEOUT", "5000", "Engine.IO ping timeout (ms)"},
       {"SOCKET_MAX_BUFFER_SIZE", "1000000", "largest accepted message (bytes)"},
       {"RATE_LIMIT_WINDOW", "900000", "per-IP HTTP rate limit window (ms)"},
-      {"RATE_LIMIT_MAX", "1000", "requests per IP per window"},
+      {"RATE_LIMIT_MAX", "1000", "requests per IP per window (plain HTTP routes only)"},
+      {"HANDSHAKE_RATE", "100", "new Engine.IO sessions per second per address (refill)"},
+      {"HANDSHAKE_BURST", "1000", "new Engine.IO sessions one address may open at once"},
+      {"MAX_CONNECTIONS_PER_ADDRESS", "10000", "open TCP connections per client address"},
+      {"HTTP_HEADER_TIMEOUT", "10000",
+       "a request header must arrive within this (ms); also the keep-alive idle time"},
       {"LOG_LEVEL", "info", "trace, debug, info, warn, error, critical or off"},
       {"LOG_FORMAT", "text", "text or json (JSON lines)"},
       {"METRICS_INTERVAL", "30000", "period of the metrics log line (ms)"},
@@ -144,6 +149,16 @@ config_result make_config(const std::map<std::string, std::string>& values) {
   millis("SESSION_IDLE_TIMEOUT", 1000, 604800000, c.session_idle);
   millis("SWEEP_INTERVAL", 100, 86400000, c.sweep_interval);
   millis("CONNECT_TIMEOUT", 100, 3600000, c.connect_timeout);
+  uint32_t rate = static_cast<uint32_t>(c.handshake_rate);
+  integer("HANDSHAKE_RATE", uint32_t{1}, uint32_t{1000000}, rate,
+          "a count per second from 1 to 1000000");
+  c.handshake_rate = rate;
+  uint32_t burst = static_cast<uint32_t>(c.handshake_burst);
+  integer("HANDSHAKE_BURST", uint32_t{1}, uint32_t{1000000}, burst, "a count from 1 to 1000000");
+  c.handshake_burst = burst;
+  integer("MAX_CONNECTIONS_PER_ADDRESS", size_t{1}, size_t{1000000}, c.max_connections_per_address,
+          "a count from 1 to 1000000");
+  millis("HTTP_HEADER_TIMEOUT", 100, 600000, c.header_timeout);
   return r;
 }
 

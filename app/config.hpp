@@ -31,6 +31,11 @@ struct config {
   std::chrono::milliseconds session_idle{1800000};
   std::chrono::milliseconds sweep_interval{300000};
   std::chrono::milliseconds connect_timeout{45000};
+  // Engine.IO admission per client address (engineio/address_limits.hpp).
+  double handshake_rate = 100;
+  double handshake_burst = 1000;
+  size_t max_connections_per_address = 10000;
+  std::chrono::milliseconds header_timeout{10000};
 };
 
 // One configuration variable: its name, default and meaning (for --help).

@@ -8,6 +8,7 @@
 #include "app/bench.hpp"
 #include "app/config.hpp"
 #include "app/conformance.hpp"
+#include "app/fd_limit.hpp"
 #include "app/serve.hpp"
 #include "util/log.hpp"
 
@@ -60,6 +61,7 @@ int main(int argc, char** argv) {
 
   if (conformance->parsed()) {
     bandsync::util::configure_logging("info", false);
+    bandsync::app::raise_fd_limit();
     return bandsync::app::run_conformance(conf);
   }
 
@@ -75,5 +77,7 @@ int main(int argc, char** argv) {
     return 2;
   }
   bandsync::util::configure_logging(result.cfg.log_level, result.cfg.log_json);
+  // Before any socket: the listener sizes its descriptor reserve from it.
+  bandsync::app::raise_fd_limit();
   return bandsync::app::run_serve(result.cfg);
 }

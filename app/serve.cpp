@@ -105,10 +105,13 @@ int run_serve(const config& cfg) {
   engineio::listener_options lo;
   lo.host = cfg.host;
   lo.port = cfg.port;
+  lo.header_timeout = cfg.header_timeout;
+  lo.limits.handshake_rate = cfg.handshake_rate;
+  lo.limits.handshake_burst = cfg.handshake_burst;
+  lo.limits.max_connections = cfg.max_connections_per_address;
   engineio::listener listener(ioc, eio, lo);
   listener.set_common_headers(http::security_headers());
   listener.set_http_handler([&](const util::http_request& r) { return routes.handle(r); });
-  listener.set_admission([&](const util::http_request& r) { return routes.admit_handshake(r); });
   if (auto ec = listener.start()) {
     spdlog::critical("cannot listen on [{}]:{}: {}", cfg.host, cfg.port, ec.message());
     return 1;

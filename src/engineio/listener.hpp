@@ -4,6 +4,7 @@
 // (long-polling and WebSocket transports, spec "Transports" and "Upgrade");
 // every other request goes to the plain HTTP handler set by the layer above.
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -14,6 +15,7 @@
 
 #include <boost/system/error_code.hpp>
 
+#include "engineio/address_limits.hpp"
 #include "util/http_types.hpp"
 
 namespace boost::asio {
@@ -34,19 +36,26 @@ struct listener_options {
   uint16_t port = 3001;
   size_t max_connections = 100000;
   size_t max_header_bytes = 16 * 1024;
+  // A request header (or the next one on a keep-alive connection) must be
+  // complete within this; slow senders are closed (slowloris).
+  std::chrono::milliseconds header_timeout{10000};
+  // Per-address handshake bucket and open-connection cap.
+  address_limit_options limits;
+  // Descriptors kept free below RLIMIT_NOFILE: within `fd_reserve` of the
+  // limit new Engine.IO sessions are refused (503) while /health and the
+  // sessions' own requests are still served; within a quarter of it every
+  // new connection is closed at accept (what is left is for Redis and logs).
+  size_t fd_reserve = 64;
 };
 
 class listener {
  public:
   using http_handler = std::function<http_response(const http_request&)>;
-  // Called for each new Engine.IO handshake; a response rejects it (e.g. 429).
-  using admission = std::function<std::optional<http_response>(const http_request&)>;
 
   listener(boost::asio::io_context& ioc, server& eio, listener_options opts);
   ~listener();
 
   void set_http_handler(http_handler h);
-  void set_admission(admission a);
   // Headers added to every HTTP answer (security headers), Engine.IO's included.
   void set_common_headers(std::vector<std::pair<std::string, std::string>> headers);
 

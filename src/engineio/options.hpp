@@ -16,9 +16,9 @@ struct options {
   std::chrono::milliseconds upgrade_timeout{10000};
   size_t max_payload = 1000000;  // bytes: a polling POST body, a WebSocket message
   bool allow_upgrades = true;
-  // "*" reflects any Origin (so credentialed requests work); otherwise a list.
+  // "*" (any origin, no credentials) or a list of origins (reflected, with
+  // credentials; other origins' WebSockets refused): util/cors.hpp.
   std::vector<std::string> cors_origins{"*"};
-  bool cors_credentials = true;
   size_t max_sessions = 100000;
   // Outbound bytes queued for one session; a client that falls this far behind
   // is closed ("transport buffer full") rather than grow memory without end.

@@ -40,11 +40,12 @@ std::optional<http_error> server::verify(const eio_query& q, std::string_view me
       return http_error::unknown_sid;
     }
     if (websocket_upgrade) {
-      // Only a polling session that is not already upgrading may upgrade.
-      if (s->transport() != transport_kind::polling || s->upgrading() || !opts_.allow_upgrades)
-        return http_error::bad_request;
-    } else if (s->transport() != transport_kind::polling) {
-      return http_error::bad_request;  // polling after the upgrade is ignored
+      // A WebSocket for a session that is upgrading or upgraded passes here
+      // and is closed right after its handshake (the reference server's
+      // behaviour, checked by the official suites); it never attaches.
+      if (!opts_.allow_upgrades) return http_error::bad_request;
+    } else if (s->transport() != transport_kind::polling || s->upgraded()) {
+      return http_error::bad_request;  // polling after the upgrade is refused
     }
     if (!websocket_upgrade && method != "GET" && method != "POST") return http_error::bad_request;
     return std::nullopt;

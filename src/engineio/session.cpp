@@ -107,7 +107,7 @@ void session::on_transport_error(std::string_view reason) {
 }
 
 bool session::poll_should_wait() const {
-  return open_ && queue_.empty() && !poll_noop_;
+  return open_ && queue_.empty() && !poll_noop_ && !(upgrading_ && probed_);
 }
 
 std::string session::take_poll_payload() {
@@ -140,8 +140,15 @@ void session::begin_upgrade() {
   wake_poll();
 }
 
+void session::probe_received() {
+  probed_ = true;
+  wake_poll();
+}
+
 void session::complete_upgrade(const std::shared_ptr<ws_link>& link) {
   upgrading_ = false;
+  probed_ = false;
+  upgraded_ = true;
   poll_noop_ = true;
   wake_poll();
   transport_ = transport_kind::websocket;
@@ -151,10 +158,12 @@ void session::complete_upgrade(const std::shared_ptr<ws_link>& link) {
 
 void session::abort_upgrade() {
   upgrading_ = false;
+  probed_ = false;
 }
 
 void session::bind_websocket(const std::shared_ptr<ws_link>& link) {
   ws_ = link;
+  upgraded_ = true;  // opened on WebSocket: nothing else may attach
 }
 
 void session::do_close(std::string_view reason, bool notify_client) {

@@ -80,7 +80,14 @@ class session : public std::enable_shared_from_this<session> {
 
   // Upgrade (spec "Upgrade"): probe received on a new WebSocket, then "5".
   bool upgrading() const { return upgrading_; }
+  // True once a transport other than the first was bound: no later transport
+  // (polling request, WebSocket) may attach to this session again.
+  bool upgraded() const { return upgraded_; }
   void begin_upgrade();
+  // "2probe" arrived on the new WebSocket: from now until the upgrade ends,
+  // every GET is answered at once with a noop, so that the client's pause
+  // (which waits for its in-flight GET) completes and it can send "5".
+  void probe_received();
   void complete_upgrade(const std::shared_ptr<ws_link>& link);
   void abort_upgrade();
   void bind_websocket(const std::shared_ptr<ws_link>& link);
@@ -107,6 +114,8 @@ class session : public std::enable_shared_from_this<session> {
   boost::asio::steady_timer poll_timer_;
 
   bool upgrading_ = false;
+  bool probed_ = false;
+  bool upgraded_ = false;
   std::weak_ptr<ws_link> ws_;
 
   boost::asio::steady_timer ping_timer_;

@@ -42,7 +42,7 @@ std::string iso8601(int64_t wall_ms) {
 }
 
 routes::routes(status_source src, rate_limiter& limiter, std::vector<std::string> cors_origins)
-    : src_(std::move(src)), limiter_(limiter), cors_origins_(std::move(cors_origins)) {}
+    : src_(std::move(src)), limiter_(limiter), cors_(std::move(cors_origins)) {}
 
 std::optional<http_response> routes::limit(
     const http_request& req, std::vector<std::pair<std::string, std::string>>& headers) {
@@ -64,40 +64,19 @@ std::optional<http_response> routes::limit(
   return r;
 }
 
-std::optional<http_response> routes::admit_handshake(const http_request& req) {
-  std::vector<std::pair<std::string, std::string>> headers;
-  auto refused = limit(req, headers);
-  if (refused) add_cors(req, *refused);
-  return refused;
-}
-
-void routes::add_cors(const http_request& req, http_response& res) const {
-  auto origin = req.header("origin");
-  bool any = std::find(cors_origins_.begin(), cors_origins_.end(), "*") != cors_origins_.end();
-  if (any) {
-    res.headers.emplace_back("Access-Control-Allow-Origin", "*");
-  } else if (!origin.empty() &&
-             std::find(cors_origins_.begin(), cors_origins_.end(), origin) != cors_origins_.end()) {
-    res.headers.emplace_back("Access-Control-Allow-Origin", std::string(origin));
-    res.headers.emplace_back("Vary", "Origin");
-  }
-}
-
 http_response routes::handle(const http_request& req) {
   std::vector<std::pair<std::string, std::string>> headers;
   if (auto refused = limit(req, headers)) {
-    add_cors(req, *refused);
+    cors_.apply(req, refused->headers);
     return *refused;
   }
   http_response res;
   res.headers = std::move(headers);
   bool get = req.method == "GET" || req.method == "HEAD";
   if (req.method == "OPTIONS") {
-    res.status = 204;
-    res.content_type.clear();
-    res.headers.emplace_back("Access-Control-Allow-Methods", "GET,HEAD,PUT,PATCH,POST,DELETE");
-    auto want = req.header("access-control-request-headers");
-    if (!want.empty()) res.headers.emplace_back("Access-Control-Allow-Headers", std::string(want));
+    auto pre = cors_.preflight(req);
+    pre.headers.insert(pre.headers.begin(), res.headers.begin(), res.headers.end());
+    return pre;
   } else if (get && req.path == "/") {
     boost::json::object body;
     body["ok"] = true;
@@ -125,7 +104,7 @@ http_response routes::handle(const http_request& req) {
     res.body = util::to_json_text(body);
   }
   if (req.method == "HEAD") res.body.clear();
-  add_cors(req, res);
+  cors_.apply(req, res.headers);
   return res;
 }
 

@@ -1,9 +1,10 @@
 #pragma once
 // The plain HTTP routes that share the listener with Socket.IO (EVENTS.md
 // "HTTP"): GET /, GET /health, GET /metrics, 404 JSON for the rest; the
-// Helmet-default security headers; CORS as Express's cors(); the per-IP
-// rate limit, also applied to new Engine.IO handshakes, never to the
-// requests of an established session.
+// Helmet-default security headers; CORS from the policy shared with the
+// Engine.IO listener (util/cors.hpp); the per-IP request limit
+// (RATE_LIMIT_*), which does not apply to Engine.IO (the listener has its
+// own handshake and connection limits).
 
 #include <cstdint>
 #include <functional>
@@ -15,6 +16,7 @@
 #include <boost/json/object.hpp>
 
 #include "http/rate_limiter.hpp"
+#include "util/cors.hpp"
 #include "util/http_types.hpp"
 
 namespace bandsync::http {
@@ -43,19 +45,15 @@ class routes {
   // Answers a request that is not on the Engine.IO path.
   http_response handle(const http_request& req);
 
-  // The rate limit for a new Engine.IO handshake: a 429 answer, or nullopt.
-  std::optional<http_response> admit_handshake(const http_request& req);
-
   uint64_t rate_limited() const { return rate_limited_; }
 
  private:
   std::optional<http_response> limit(const http_request& req,
                                      std::vector<std::pair<std::string, std::string>>& headers);
-  void add_cors(const http_request& req, http_response& res) const;
 
   status_source src_;
   rate_limiter& limiter_;
-  std::vector<std::string> cors_origins_;
+  util::cors_policy cors_;
   uint64_t rate_limited_ = 0;
 };
 

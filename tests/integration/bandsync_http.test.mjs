@@ -194,7 +194,7 @@ describe("rate limit (RATE_LIMIT_MAX=5, RATE_LIMIT_WINDOW=60000)", () => {
     }
   });
 
-  it("the 6th request → 429 with Retry-After and a JSON body; a 6th new Engine.IO handshake too", async () => {
+  it("the 6th request → 429 with Retry-After and a JSON body; new Engine.IO handshakes are not limited by it", async () => {
     const s = await limitedServer();
     for (let i = 1; i <= 5; i++) {
       const res = await get(`${s.url}/health`);
@@ -211,10 +211,11 @@ describe("rate limit (RATE_LIMIT_MAX=5, RATE_LIMIT_WINDOW=60000)", () => {
     const body = await res.json();
     assert.ok(body && typeof body === "object", "429 body must be a JSON object");
 
+    // RATE_LIMIT_* covers the plain HTTP routes only: Engine.IO handshakes
+    // have their own per-address bucket (HANDSHAKE_RATE / HANDSHAKE_BURST).
     const hs = await get(`${s.url}/socket.io/?EIO=4&transport=polling`);
     const hsBody = await hs.text();
-    assert.equal(hs.status, 429, `a new Engine.IO handshake after the limit: ${hs.status} ${hsBody}`);
-    assert.ok(hs.headers.get("retry-after") !== null, "handshake 429 without Retry-After");
+    assert.equal(hs.status, 200, `a new Engine.IO handshake after the HTTP limit: ${hs.status} ${hsBody}`);
   });
 
   it("an established polling connection keeps working after the address hit the limit", async () => {
@@ -231,7 +232,7 @@ describe("rate limit (RATE_LIMIT_MAX=5, RATE_LIMIT_WINDOW=60000)", () => {
     assert.ok(limited, "the address must be limited after 6 more requests");
     const hs = await get(`${s.url}/socket.io/?EIO=4&transport=polling`);
     await hs.arrayBuffer();
-    assert.equal(hs.status, 429, "new handshakes are limited");
+    assert.equal(hs.status, 200, "new handshakes are not limited by RATE_LIMIT_*");
 
     // Every one of these is a polling POST plus a long-poll GET.
     const sessionId = sessionName("band-limited");

@@ -107,6 +107,10 @@ const CONFIG_VARS = [
   "SESSION_IDLE_TIMEOUT",
   "SWEEP_INTERVAL",
   "CONNECT_TIMEOUT",
+  "HANDSHAKE_RATE",
+  "HANDSHAKE_BURST",
+  "MAX_CONNECTIONS_PER_ADDRESS",
+  "HTTP_HEADER_TIMEOUT",
 ];
 
 // The runner's environment without the configuration variables, plus `extra`.

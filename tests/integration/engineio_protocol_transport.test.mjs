@@ -1,0 +1,457 @@
+// Engine.IO transports under real-world timing and abuse, against
+// `bandsync conformance` (Socket.IO on /socket.io/, "message-with-ack"
+// answered with its arguments) with a production-like heartbeat
+// (pingInterval 10 s): a reply that waits for the next ping shows up as a
+// multi-second delay.
+//
+// - the polling → WebSocket upgrade must not hold replies back;
+// - no second transport may attach to a session once it is upgraded;
+// - a client that stops reading loses its TCP connection soon after its
+//   session closes;
+// and, against `bandsync serve` with chosen settings: the per-address
+// handshake and connection limits (a NAT's reconnect storm passes with the
+// defaults), the Origin check of WebSocket upgrades, slow request headers,
+// and descriptor pressure under a 1024 soft limit.
+
+import { after, afterEach, before, describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { io } from "socket.io-client";
+
+import net from "node:net";
+import { execFileSync, spawn } from "node:child_process";
+
+import { serverPerSuite, startServer } from "./lib/server.mjs";
+import { SocketJar, WireSocket, rawHttpRequest, sleep, withTimeout } from "./lib/wire.mjs";
+import { BANDSYNC_BIN, cleanEnv, freePort, launch, waitListening } from "./lib/bandsync.mjs";
+
+const HOST = "127.0.0.1";
+
+const WAIT_MS = 20_000;
+const jar = new SocketJar();
+const clients = new Set();
+
+const server = serverPerSuite(["conformance", "--ping-interval", "10000", "--ping-timeout", "5000"], () => {
+  for (const c of clients) c.disconnect();
+  clients.clear();
+  jar.closeAll();
+});
+
+function connectDefault() {
+  // socket.io-client's defaults: polling first, then the upgrade, as browsers do.
+  const socket = io(server.url, { forceNew: true, reconnection: false, timeout: WAIT_MS });
+  clients.add(socket);
+  return withTimeout(
+    new Promise((resolve, reject) => {
+      socket.once("connect", () => resolve(socket));
+      socket.once("connect_error", (e) => reject(new Error(`connect_error: ${e.message}`)));
+    }),
+    WAIT_MS,
+    "connect",
+  );
+}
+
+describe("polling → WebSocket upgrade", () => {
+  // Before the fix a reply emitted around the upgrade waited for the next
+  // ping: seconds. The bound is 50 ms on an idle machine. On a loaded one
+  // (parallel builds) each reply is paired with a control: an ack asked at
+  // the same moment on a client that is already on WebSocket; the bound
+  // grows with the control's round trip, so that only a wait for something
+  // other than CPU fails.
+  it("answers every ack within 50 ms whatever the delay after connect (40 clients, 0–300 ms)", async () => {
+    const COUNT = 40;
+    const control = io(server.url, { forceNew: true, reconnection: false, transports: ["websocket"] });
+    clients.add(control);
+    await withTimeout(new Promise((resolve) => control.once("connect", resolve)), WAIT_MS, "control connect");
+    const timed = async (socket, value) => {
+      const t = performance.now();
+      const reply = await socket.timeout(WAIT_MS).emitWithAck("message-with-ack", value);
+      assert.equal(reply, value);
+      return performance.now() - t;
+    };
+    const results = await Promise.all(
+      Array.from({ length: COUNT }, async (_, i) => {
+        const socket = await connectDefault();
+        const delay = Math.round((i * 300) / (COUNT - 1));
+        await sleep(delay);
+        const [took, controlTook] = await Promise.all([timed(socket, i), timed(control, 1000 + i)]);
+        return { delay, took, controlTook, transport: socket.io.engine.transport.name };
+      }),
+    );
+    const slow = results.filter((r) => r.took >= 50 + 5 * r.controlTook);
+    assert.deepEqual(
+      slow.map(
+        (r) =>
+          `delay ${r.delay} ms: reply after ${r.took.toFixed(1)} ms on ${r.transport} ` +
+          `(control ${r.controlTook.toFixed(1)} ms)`,
+      ),
+      [],
+    );
+  });
+});
+
+// A polling session upgraded to WebSocket by hand: resolves { sid, socket }.
+async function upgradedSession() {
+  const res = await fetch(`${server.url}/socket.io/?EIO=4&transport=polling`);
+  const body = await res.text();
+  const sid = JSON.parse(body.slice(1)).sid;
+  const socket = jar.add(new WireSocket(`${server.wsUrl}/socket.io/?EIO=4&transport=websocket&sid=${sid}`));
+  await socket.opened;
+  socket.send("2probe");
+  assert.equal(await socket.next(), "3probe");
+  socket.send("5");
+  // Let "5" be read before the next request: a connect proves it was.
+  socket.send("40");
+  assert.ok((await socket.next()).startsWith("40"));
+  return { sid, socket };
+}
+
+async function stillWorks(socket) {
+  socket.send('421["message-with-ack","still here"]');
+  for (;;) {
+    const frame = await socket.next();
+    if (frame.startsWith("4")) {
+      if (frame.startsWith("43")) {
+        assert.equal(frame, '431["still here"]');
+        return;
+      }
+    }
+  }
+}
+
+describe("no second transport on an upgraded session", () => {
+  it("refuses polling GET and POST with the session id after the upgrade (400)", async () => {
+    const { sid, socket } = await upgradedSession();
+    const get = await fetch(`${server.url}/socket.io/?EIO=4&transport=polling&sid=${sid}`);
+    assert.equal(get.status, 400);
+    assert.equal((await get.json()).code, 3);
+    const post = await fetch(`${server.url}/socket.io/?EIO=4&transport=polling&sid=${sid}`, {
+      method: "POST",
+      body: "41",
+    });
+    assert.equal(post.status, 400);
+    await stillWorks(socket);
+  });
+
+  it("closes a second WebSocket with the session id, leaving the first one untouched", async () => {
+    const { sid, socket } = await upgradedSession();
+    const second = jar.add(new WireSocket(`${server.wsUrl}/socket.io/?EIO=4&transport=websocket&sid=${sid}`));
+    // As the reference server: the handshake completes, then the socket closes.
+    await second.opened;
+    await withTimeout(second.closed, WAIT_MS, "the second WebSocket's close");
+    await stillWorks(socket);
+  });
+
+  it("closes a WebSocket with the id of a session opened on WebSocket", async () => {
+    const first = jar.add(new WireSocket(`${server.wsUrl}/socket.io/?EIO=4&transport=websocket`));
+    const open = await first.next();
+    const sid = JSON.parse(open.slice(1)).sid;
+    first.send("40");
+    assert.ok((await first.next()).startsWith("40"));
+    const second = jar.add(new WireSocket(`${server.wsUrl}/socket.io/?EIO=4&transport=websocket&sid=${sid}`));
+    await second.opened;
+    await withTimeout(second.closed, WAIT_MS, "the second WebSocket's close");
+    await stillWorks(first);
+  });
+});
+
+// ---------------------------------------------------------------------------
+// Raw TCP helpers.
+
+// Opens a TCP connection and completes a WebSocket handshake on `target` by
+// hand; resolves { socket, head } with the socket paused right after the
+// 101 (nothing more is read until the test resumes it).
+function rawWebSocket(port, target, headers = {}) {
+  return withTimeout(
+    new Promise((resolve, reject) => {
+      const socket = net.connect({ port, host: HOST });
+      let buf = Buffer.alloc(0);
+      socket.on("error", reject);
+      socket.on("data", function onData(d) {
+        buf = Buffer.concat([buf, d]);
+        const end = buf.indexOf("\r\n\r\n");
+        if (end < 0) return;
+        socket.off("data", onData);
+        socket.pause();
+        socket.off("error", reject);
+        // A reset may arrive while the test is not reading: keep it.
+        socket.on("error", (err) => (socket.resetError = err));
+        resolve({ socket, head: buf.subarray(0, end).toString("latin1") });
+      });
+      const extra = Object.entries(headers)
+        .map(([k, v]) => `${k}: ${v}\r\n`)
+        .join("");
+      socket.write(
+        `GET ${target} HTTP/1.1\r\nHost: ${HOST}:${port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
+          `Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n${extra}\r\n`,
+      );
+    }),
+    WAIT_MS,
+    `WebSocket handshake on ${target}`,
+  );
+}
+
+// Resolves "reset" or "end" once the peer has closed `socket`, "open" if it
+// is still connected after `ms` (reading resumes: buffered data is drained).
+function closedWithin(socket, ms) {
+  return new Promise((resolve) => {
+    const done = (how) => {
+      clearTimeout(timer);
+      resolve(how);
+    };
+    if (socket.resetError) return resolve("reset");
+    if (socket.destroyed) return resolve("end");
+    const timer = setTimeout(() => done("open"), ms);
+    socket.on("error", () => done("reset"));
+    socket.on("end", () => done("end"));
+    socket.on("close", () => done("end"));
+    socket.on("data", () => {});
+    socket.resume();
+  });
+}
+
+describe("a client that stops reading", () => {
+  it("loses its TCP connection within a bounded time after its session closed (ping timeout)", async () => {
+    // pingInterval 300 + pingTimeout 200: the session closes ~0.5 s in.
+    const eio = await startServer(["conformance", "--engineio"]);
+    try {
+      const { socket, head } = await rawWebSocket(eio.port, "/engine.io/?EIO=4&transport=websocket");
+      assert.match(head, /^HTTP\/1\.1 101/);
+      // Never read, never answer a ping. Session closed at ~0.5 s; the close
+      // frame is never answered either: the server must give up on it.
+      await sleep(4_500);
+      const how = await closedWithin(socket, 500);
+      socket.destroy();
+      assert.notEqual(how, "open", "the server still holds the TCP connection 5 s after the session closed");
+    } finally {
+      await eio.stop();
+    }
+  });
+});
+
+// ---------------------------------------------------------------------------
+// `bandsync serve` with chosen settings.
+
+async function serve(env = {}) {
+  const port = await freePort();
+  const args = ["serve", "--port", String(port), "--host", HOST];
+  const s = launch(args, { env: cleanEnv(env) });
+  assert.ok(await waitListening(s, port, HOST), `the server did not start; stderr:\n${s.stderr()}`);
+  return { ...s, port, url: `http://${HOST}:${port}`, wsUrl: `ws://${HOST}:${port}` };
+}
+
+async function stopped(s) {
+  const exit = await s.stop();
+  assert.equal(exit.code, 0, `serve exited with ${JSON.stringify(exit)}; stderr:\n${s.stderr()}`);
+}
+
+// A polling handshake then a client close: one reconnect's worth of
+// admission. Resolves the handshake's HTTP status.
+async function handshakeAndLeave(url) {
+  const res = await fetch(`${url}/socket.io/?EIO=4&transport=polling`, { signal: AbortSignal.timeout(WAIT_MS) });
+  const body = await res.text();
+  if (res.status !== 200) return res.status;
+  const sid = JSON.parse(body.slice(1)).sid;
+  const bye = await fetch(`${url}/socket.io/?EIO=4&transport=polling&sid=${sid}`, {
+    method: "POST",
+    body: "1",
+    signal: AbortSignal.timeout(WAIT_MS),
+  });
+  await bye.text();
+  return 200;
+}
+
+describe("handshake and connection limits", () => {
+  it("a NAT's reconnect storm passes with the defaults: 1,100 handshakes from one address, /health still 200", async () => {
+    const s = await serve();
+    try {
+      const started = performance.now();
+      const statuses = [];
+      const BATCH = 50;
+      for (let i = 0; i < 1_100; i += BATCH) {
+        statuses.push(...(await Promise.all(Array.from({ length: BATCH }, () => handshakeAndLeave(s.url)))));
+      }
+      const took = performance.now() - started;
+      const refused = statuses.filter((x) => x !== 200);
+      assert.deepEqual(refused, [], `${refused.length} of ${statuses.length} handshakes refused`);
+      const first500 = (took * 500) / 1_100;
+      assert.ok(first500 < 10_000, `500 reconnects took ${first500.toFixed(0)} ms (the storm must fit in 10 s)`);
+      const health = await fetch(`${s.url}/health`);
+      assert.equal(health.status, 200);
+      await health.text();
+    } finally {
+      await stopped(s);
+    }
+  });
+
+  it("the handshake bucket refuses beyond its burst with 429, an Engine.IO body and Retry-After", async () => {
+    const s = await serve({ HANDSHAKE_BURST: "3", HANDSHAKE_RATE: "1" });
+    try {
+      for (let i = 0; i < 3; i++) assert.equal(await handshakeAndLeave(s.url), 200, `handshake ${i + 1} of 3`);
+      const res = await fetch(`${s.url}/socket.io/?EIO=4&transport=polling`);
+      assert.equal(res.status, 429);
+      assert.deepEqual(await res.json(), { code: 7, message: "Too many handshakes" });
+      assert.match(res.headers.get("retry-after") ?? "", /^\d+$/);
+      // The same bucket covers WebSockets without a session id.
+      const { head } = await rawWebSocket(s.port, "/socket.io/?EIO=4&transport=websocket");
+      assert.match(head, /^HTTP\/1\.1 429/);
+      // Plain routes are not affected.
+      const health = await fetch(`${s.url}/health`);
+      assert.equal(health.status, 200);
+      await health.text();
+      // One token back after a second.
+      await sleep(1_100);
+      assert.equal(await handshakeAndLeave(s.url), 200);
+    } finally {
+      await stopped(s);
+    }
+  });
+
+  it("the per-address connection cap refuses the next connection with 429", async () => {
+    const s = await serve({ MAX_CONNECTIONS_PER_ADDRESS: "3" });
+    const held = [];
+    try {
+      for (let i = 0; i < 3; i++) {
+        const { socket, head } = await rawWebSocket(s.port, "/socket.io/?EIO=4&transport=websocket");
+        assert.match(head, /^HTTP\/1\.1 101/, `connection ${i + 1} of 3`);
+        held.push(socket);
+      }
+      const res = await rawHttpRequest(s.port, { method: "GET", target: "/health" });
+      assert.equal(res.status, 429, "the 4th connection");
+      assert.deepEqual(JSON.parse(res.body), { code: 7, message: "Too many connections" });
+      held.pop().destroy();
+      await sleep(200);
+      const ok = await rawHttpRequest(s.port, { method: "GET", target: "/health" });
+      assert.equal(ok.status, 200, "a connection closed, another one may open");
+    } finally {
+      for (const h of held) h.destroy();
+      await stopped(s);
+    }
+  });
+});
+
+describe("CORS", () => {
+  const listed = "http://band.example";
+  const other = "http://evil.example";
+
+  it("with the default *, answers * without credentials on Engine.IO and plain routes", async () => {
+    const s = await serve();
+    try {
+      for (const target of ["/socket.io/?EIO=4&transport=polling", "/health"]) {
+        const res = await fetch(`${s.url}${target}`, { headers: { Origin: other } });
+        assert.equal(res.headers.get("access-control-allow-origin"), "*", target);
+        assert.equal(res.headers.get("access-control-allow-credentials"), null, target);
+        await res.text();
+      }
+    } finally {
+      await stopped(s);
+    }
+  });
+
+  it("with a list, reflects listed origins with credentials and refuses other origins' WebSockets (403)", async () => {
+    const s = await serve({ CORS_ORIGIN: `${listed}, http://other-band.example` });
+    try {
+      for (const target of ["/socket.io/?EIO=4&transport=polling", "/health"]) {
+        const ok = await fetch(`${s.url}${target}`, { headers: { Origin: listed } });
+        assert.equal(ok.headers.get("access-control-allow-origin"), listed, target);
+        assert.equal(ok.headers.get("access-control-allow-credentials"), "true", target);
+        assert.match(ok.headers.get("vary") ?? "", /Origin/, target);
+        await ok.text();
+        const no = await fetch(`${s.url}${target}`, { headers: { Origin: other } });
+        assert.equal(no.headers.get("access-control-allow-origin"), null, target);
+        await no.text();
+      }
+      const pre = await fetch(`${s.url}/socket.io/?EIO=4&transport=polling`, {
+        method: "OPTIONS",
+        headers: { Origin: listed, "Access-Control-Request-Method": "POST" },
+      });
+      assert.equal(pre.status, 204);
+      assert.equal(pre.headers.get("access-control-allow-origin"), listed);
+
+      const { head } = await rawWebSocket(s.port, "/socket.io/?EIO=4&transport=websocket", { Origin: other });
+      assert.match(head, /^HTTP\/1\.1 403/);
+      assert.match(head, /application\/json/);
+
+      for (const headers of [{ Origin: listed }, {}]) {
+        const ws = jar.add(new WireSocket(`${s.wsUrl}/socket.io/?EIO=4&transport=websocket`, { headers }));
+        assert.ok((await ws.next()).startsWith("0{"), `WebSocket with ${JSON.stringify(headers)} opens`);
+      }
+    } finally {
+      jar.closeAll();
+      await stopped(s);
+    }
+  });
+});
+
+describe("slow request headers", () => {
+  it("a header trickled byte by byte is cut after HTTP_HEADER_TIMEOUT", async () => {
+    const s = await serve({ HTTP_HEADER_TIMEOUT: "1000" });
+    try {
+      const socket = net.connect({ port: s.port, host: HOST });
+      await new Promise((resolve) => socket.once("connect", resolve));
+      const closed = new Promise((resolve) => socket.once("close", resolve));
+      socket.on("error", () => {});
+      const started = performance.now();
+      socket.write("GET /health HTTP/1.1\r\nHost: x\r\nX-Slow: ");
+      const drip = setInterval(() => {
+        if (!socket.destroyed) socket.write("a");
+      }, 100);
+      const how = await Promise.race([closed.then(() => "closed"), sleep(5_000).then(() => "open")]);
+      clearInterval(drip);
+      socket.destroy();
+      assert.equal(how, "closed", "a slowloris header is still held after 5 s");
+      assert.ok(performance.now() - started < 3_000, "closed within about the header timeout");
+    } finally {
+      await stopped(s);
+    }
+  });
+});
+
+describe("descriptor pressure", () => {
+  const hard = Number(execFileSync("sh", ["-c", "ulimit -Hn"]).toString().trim());
+  const DEVICES = 5_000;
+
+  it(
+    `started under a 1024 soft limit, holds ${DEVICES} idle devices and still answers /health`,
+    { skip: !(hard >= DEVICES + 1_000) && `hard open-file limit ${hard} is below ${DEVICES + 1_000}` },
+    async () => {
+      const port = await freePort();
+      // As a service manager would start it: soft 1024, hard as the system allows.
+      const proc = spawn(
+        "prlimit",
+        [`--nofile=1024:${hard}`, BANDSYNC_BIN, "serve", "--port", String(port), "--host", HOST],
+        { env: cleanEnv({ HANDSHAKE_BURST: String(DEVICES * 2) }), stdio: ["ignore", "ignore", "pipe"] },
+      );
+      let stderr = "";
+      proc.stderr.on("data", (d) => (stderr = (stderr + d).slice(-16_000)));
+      const exited = new Promise((resolve) => proc.once("exit", resolve));
+      const devices = new SocketJar();
+      try {
+        const alive = { alive: () => proc.exitCode === null && proc.signalCode === null };
+        assert.ok(await waitListening(alive, port, HOST), `the server did not start; stderr:\n${stderr}`);
+        assert.match(stderr, /open-file limit raised from 1024/);
+        let opened = 0;
+        const BATCH = 250;
+        for (let i = 0; i < DEVICES; i += BATCH) {
+          const batch = Array.from({ length: BATCH }, () =>
+            devices.add(new WireSocket(`ws://${HOST}:${port}/socket.io/?EIO=4&transport=websocket`)),
+          );
+          const frames = await Promise.all(batch.map((d) => d.next(20_000).catch((e) => e)));
+          opened += frames.filter((f) => typeof f === "string" && f.startsWith("0{")).length;
+        }
+        assert.equal(opened, DEVICES, `devices connected; stderr:\n${stderr.slice(-2_000)}`);
+        const health = await fetch(`http://${HOST}:${port}/health`, { signal: AbortSignal.timeout(WAIT_MS) });
+        assert.equal(health.status, 200);
+        const body = await health.json();
+        assert.equal(body.status, "healthy");
+        const metrics = await (await fetch(`http://${HOST}:${port}/metrics`)).text();
+        assert.match(metrics, new RegExp(`^bandsync_connections ${DEVICES}$`, "m"));
+      } finally {
+        devices.closeAll();
+        proc.kill("SIGTERM");
+        const timer = setTimeout(() => proc.kill("SIGKILL"), 5_000);
+        await exited;
+        clearTimeout(timer);
+      }
+    },
+  );
+});
