@@ -31,6 +31,7 @@ struct config {
   std::chrono::milliseconds session_idle{1800000};
   std::chrono::milliseconds sweep_interval{300000};
   std::chrono::milliseconds connect_timeout{45000};
+  bool serve_client = true;
 };
 
 // One configuration variable: its name, default and meaning (for --help).

@@ -15,6 +15,7 @@
 #include <boost/json/object.hpp>
 
 #include "http/rate_limiter.hpp"
+#include "http/static_files.hpp"
 #include "util/http_types.hpp"
 
 namespace bandsync::http {
@@ -48,6 +49,10 @@ class routes {
 
   uint64_t rate_limited() const { return rate_limited_; }
 
+  // The embedded files (static_files.hpp), answered after the JSON routes;
+  // none when unset. `files` must outlive the routes.
+  void serve_files(const static_files* files) { assets_ = files; }
+
  private:
   std::optional<http_response> limit(const http_request& req,
                                      std::vector<std::pair<std::string, std::string>>& headers);
@@ -57,6 +62,7 @@ class routes {
   rate_limiter& limiter_;
   std::vector<std::string> cors_origins_;
   uint64_t rate_limited_ = 0;
+  const static_files* assets_ = nullptr;
 };
 
 // ISO 8601 UTC with milliseconds, as JavaScript's Date.prototype.toISOString.

@@ -343,6 +343,7 @@ const CONFIG_VARS = [
   "SESSION_IDLE_TIMEOUT",
   "SWEEP_INTERVAL",
   "CONNECT_TIMEOUT",
+  "SERVE_CLIENT",
 ];
 
 export function cleanEnv(extra = {}) {
