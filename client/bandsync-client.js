@@ -384,6 +384,8 @@ export class BandSyncClient {
     this.listeners = new Map();
     this.scheduled = new Set(); // { time, cb } one-shot callbacks (server time)
     this.beatListeners = new Set();
+    this.beatCursor = null; // server time up to which beats were delivered
+    this.lastBeat = null; // { beat, time } of the last beat delivered
     this.timer = null;
     this.syncTimer = null;
     this.syncing = null;
@@ -567,7 +569,8 @@ export class BandSyncClient {
     this.joinOptions = { displayName: options.displayName, role: options.role };
     this.timeline = new Timeline();
     this.snapshot = null;
-    this.lastBeatTime = undefined;
+    this.beatCursor = null;
+    this.lastBeat = null;
     return new Promise((resolve, reject) => {
       const offSnap = this.on("snapshot", (s) => {
         if (s?.sessionId !== undefined && s.sessionId !== sessionId) return;
@@ -749,16 +752,18 @@ export class BandSyncClient {
    * answer time_sync within syncTimeoutMs. Schedules the next burst.
    */
   syncClock() {
-    if (this.syncing) return this.syncing;
     const gen = this.generation;
-    this.syncing = this.burst(gen).finally(() => {
-      this.syncing = null;
+    // A burst of an earlier connection stops at its next step; a new one starts.
+    if (this.syncing && this.syncing.gen === gen) return this.syncing.promise;
+    const promise = this.burst(gen).finally(() => {
+      if (this.syncing?.promise === promise) this.syncing = null;
       if (gen === this.generation && !this.closed) {
         clearTimeout(this.syncTimer);
         this.syncTimer = setTimeout(() => this.syncClock().catch(() => {}), this.opts.resyncMs);
       }
     });
-    return this.syncing;
+    this.syncing = { gen, promise };
+    return promise;
   }
 
   async burst(gen) {
@@ -766,6 +771,9 @@ export class BandSyncClient {
     const samples = [];
     for (let i = 0; i < n && gen === this.generation && !this.closed; i++) {
       let sample = null;
+      // An exchange is worthless later: none is buffered while disconnected
+      // (not volatile either: that drops a packet whenever a write is in flight).
+      if (!this.socket.connected) return;
       if (this.clockMode === null && this.opts.clockProtocol === "latency_probe") {
         this.clockMode = "latency_probe";
       }
@@ -812,7 +820,7 @@ export class BandSyncClient {
         if (settled) return;
         settled = true;
         clearTimeout(timer);
-        this.pendingTimeSync = null;
+        if (this.pendingTimeSync === accept) this.pendingTimeSync = null;
         offErr();
         resolve(r);
       };
@@ -826,9 +834,7 @@ export class BandSyncClient {
         if (e?.event === "time_sync") finish(null);
       });
       const timer = setTimeout(() => finish(null), this.opts.syncTimeoutMs);
-      // volatile: an exchange is worthless later, so it is never buffered
-      // while disconnected.
-      this.socket.volatile.emit("time_sync", { t1 }, (p) => accept(p));
+      this.socket.emit("time_sync", { t1 }, (p) => accept(p));
     });
   }
 
@@ -842,18 +848,19 @@ export class BandSyncClient {
     return new Promise((resolve) => {
       const t1 = this.now();
       const timer = setTimeout(() => {
-        this.pendingProbe = null;
+        if (this.pendingProbe === accept) this.pendingProbe = null;
         resolve(null);
       }, this.opts.syncTimeoutMs);
-      this.pendingProbe = (p) => {
+      const accept = (p) => {
         if (!p || p.clientTimestamp !== t1 || !Number.isFinite(p.serverTimestamp)) return;
         clearTimeout(timer);
-        this.pendingProbe = null;
+        if (this.pendingProbe === accept) this.pendingProbe = null;
         resolve({ t1, t2: p.serverTimestamp, t3: p.serverTimestamp, t4: this.now() });
       };
+      this.pendingProbe = accept;
       const probe = { timestamp: t1 };
       if (this.sessionId) probe.sessionId = this.sessionId;
-      this.socket.volatile.emit("latency_probe", probe);
+      this.socket.emit("latency_probe", probe);
     });
   }
 
@@ -915,6 +922,7 @@ export class BandSyncClient {
    * @param {(b: BeatInfo) => void} cb
    */
   onBeat(cb) {
+    if (this.beatListeners.size === 0) this.beatCursor = null;
     this.beatListeners.add(cb);
     this.reschedule();
     return () => {
@@ -932,7 +940,11 @@ export class BandSyncClient {
     let due = Infinity;
     for (const e of this.scheduled) due = Math.min(due, e.time);
     if (this.beatListeners.size > 0) {
-      const nb = this.timeline.nextBeat(Math.max(t - 1e-6, this.lastBeatTime ?? -Infinity));
+      // Beats after the cursor are still to be delivered; a cursor far
+      // behind (a sleeping tab, a long stop) moves to now: late beats are
+      // dropped, not delivered in a burst.
+      if (this.beatCursor === null || this.beatCursor < t - 1000) this.beatCursor = t;
+      const nb = this.timeline.nextBeat(this.beatCursor);
       if (nb) due = Math.min(due, nb.time);
     }
     if (due === Infinity) return;
@@ -950,17 +962,20 @@ export class BandSyncClient {
         this.callSafely(e.cb, { serverTime: e.time, localTime: this.toLocal(e.time) });
       }
     }
-    if (this.beatListeners.size > 0) {
-      // Every beat between the last one delivered and now, once.
-      let from = this.lastBeatTime ?? t - 1;
-      if (from < t - 1000) from = t - 1;
+    if (this.beatListeners.size > 0 && this.beatCursor !== null) {
+      // Every beat between the cursor and now, once.
       for (let guard = 0; guard < 64; guard++) {
-        const nb = this.timeline.nextBeat(from);
+        const nb = this.timeline.nextBeat(this.beatCursor);
         if (!nb || nb.time > t) break;
-        from = nb.time;
-        this.lastBeatTime = nb.time;
+        this.beatCursor = nb.time;
         if (nb.beat === null) continue; // a scheduled change, not a beat
         const s = this.timeline.at(nb.time);
+        // Positions in whole ms can move the grid by a fraction of a ms
+        // between two reports: the same beat again, just after, is not a new one.
+        const beatMs = 60000 / s.tempo;
+        if (this.lastBeat && this.lastBeat.beat === nb.beat && Math.abs(nb.time - this.lastBeat.time) < beatMs / 2)
+          continue;
+        this.lastBeat = { beat: nb.beat, time: nb.time };
         const bpb = s.beatsPerBar;
         const info = {
           beat: nb.beat,
