@@ -824,9 +824,12 @@ export class BandSyncClient {
         offErr();
         resolve(r);
       };
-      const accept = (p) => {
+      // The ack belongs to this emit; a time_sync_response is matched by t1
+      // (to a µs, in case the server's JSON rounds the echo).
+      const accept = (p, acked = false) => {
         const t4 = this.now();
-        if (!p || p.t1 !== t1 || !Number.isFinite(p.t2) || !Number.isFinite(p.t3)) return;
+        if (!p || !Number.isFinite(p.t2) || !Number.isFinite(p.t3)) return;
+        if (!acked && !(Math.abs(p.t1 - t1) < 1e-3)) return;
         finish({ t1, t2: p.t2, t3: p.t3, t4 });
       };
       this.pendingTimeSync = accept;
@@ -834,7 +837,7 @@ export class BandSyncClient {
         if (e?.event === "time_sync") finish(null);
       });
       const timer = setTimeout(() => finish(null), this.opts.syncTimeoutMs);
-      this.socket.emit("time_sync", { t1 }, (p) => accept(p));
+      this.socket.emit("time_sync", { t1 }, (p) => accept(p, true));
     });
   }
 

@@ -14,6 +14,9 @@ import { startServer, serverPerSuite } from "./lib/server.mjs";
 import { WAIT_MS, metrics, sessionName, sleep, withTimeout } from "./lib/bandsync.mjs";
 
 const localNow = () => performance.timeOrigin + performance.now();
+// How late a timer or a delivery may be on a loaded machine. Never early:
+// the exactness is in the times the library computes, checked to the ms.
+const LATE_MS = 150;
 
 // A localStorage stand-in.
 function memoryStorage() {
@@ -194,8 +197,9 @@ describe("bandsync-client against bandsync serve", () => {
     // The first tick is predicted from the play event, the others from the tick before.
     for (const c of ticks) {
       assert.ok(Math.abs(c.predicted - c.actual) < 3, `predicted ${c.predicted}, tick said ${c.actual}`);
-      // serverNow() when a tick arrives is its timestamp plus the delivery time.
-      assert.ok(c.lag > -3 && c.lag < 100, `tick seen ${c.lag.toFixed(2)} ms after its timestamp`);
+      // serverNow() when a tick arrives is its timestamp plus the delivery
+      // time (bounded generously: test machines are shared and loaded).
+      assert.ok(c.lag > -3 && c.lag < LATE_MS, `tick seen ${c.lag.toFixed(2)} ms after its timestamp`);
     }
     const now = follow.positionAt();
     assert.ok(now >= play.position && now < play.position + 10_000, `position ${now}`);
@@ -242,7 +246,7 @@ describe("bandsync-client against bandsync serve", () => {
 
     const { info, when } = await withTimeout(fired, WAIT_MS, "at()");
     assert.equal(info.serverTime, target);
-    assert.ok(when >= target - 0.5 && when - target < 50, `at() fired ${(when - target).toFixed(2)} ms after its time`);
+    assert.ok(when >= target - 0.5 && when - target < LATE_MS, `at() fired ${(when - target).toFixed(2)} ms after its time`);
     assert.equal(cancelled.length, 0, "a cancelled at() fired");
 
     await until("8 beats", () => beats.length >= 8);
@@ -256,9 +260,9 @@ describe("bandsync-client against bandsync serve", () => {
       assert.equal(b.countIn, false);
       assert.equal(b.beatInBar, b.beat % 4);
       assert.equal(b.bar, Math.floor(b.beat / 4));
-      assert.ok(b.when >= b.serverTime - 0.5 && b.when - b.serverTime < 50, `beat ${b.beat} fired ${(b.when - b.serverTime).toFixed(2)} ms late`);
+      assert.ok(b.when >= b.serverTime - 0.5 && b.when - b.serverTime < LATE_MS, `beat ${b.beat} fired ${(b.when - b.serverTime).toFixed(2)} ms late`);
       // At the callback, the musical position is that beat (plus the timer's lateness).
-      assert.ok(b.beatNow - b.beat > -0.01 && b.beatNow - b.beat < 0.25, `beatAt() ${b.beatNow} on beat ${b.beat}`);
+      assert.ok(b.beatNow - b.beat > -0.01 && b.beatNow - b.beat < LATE_MS / 200, `beatAt() ${b.beatNow} on beat ${b.beat}`);
     }
   });
 
