@@ -32,19 +32,23 @@ deps:
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
 	fi
 
-$(BUILD)/build.ninja:
+NPM_STAMP := tests/node_modules/.package-lock.json
+
+# The binary embeds the socket.io-client bundle from tests/node_modules
+# (src/web), so every configure needs `npm ci` to have run.
+$(BUILD)/build.ninja: | $(NPM_STAMP)
 	cmake -S . -B $(BUILD) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo
 
-build: deps $(BUILD)/build.ninja
+build: deps $(NPM_STAMP) $(BUILD)/build.ninja
 	cmake --build $(BUILD) -j $(JOBS)
 
 run: build
 	$(BIN) serve --port $(PORT)
 
-tests/node_modules/.package-lock.json: tests/package.json tests/package-lock.json
+$(NPM_STAMP): tests/package.json tests/package-lock.json | deps
 	cd tests && npm ci --no-audit --no-fund --loglevel=error
 
-$(ASAN)/build.ninja:
+$(ASAN)/build.ninja: | $(NPM_STAMP)
 	cmake -S . -B $(ASAN) -G Ninja -DCMAKE_BUILD_TYPE=Debug -DBANDSYNC_SANITIZE=ON
 
 $(FUZZ)/build.ninja:
@@ -64,7 +68,7 @@ fuzz: deps $(FUZZ)/build.ninja
 	  $$f -max_total_time=$(FUZZ_SECONDS) -max_len=4096 -print_final_stats=1 $$work tests/fuzz/corpus/$$name 2>&1 | tail -n 12; \
 	done
 
-test: build tests/node_modules/.package-lock.json asan fuzz
+test: build $(NPM_STAMP) asan fuzz
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
 
 format:

@@ -30,6 +30,7 @@ const std::vector<variable>& variables() {
       {"SESSION_IDLE_TIMEOUT", "1800000", "empty sessions idle this long are removed (ms)"},
       {"SWEEP_INTERVAL", "300000", "period of the idle-session sweep (ms)"},
       {"CONNECT_TIMEOUT", "45000", "a connection must join a namespace within this (ms)"},
+      {"SERVE_CLIENT", "true", "serve the socket.io-client bundle under /socket.io/ (true/false)"},
   };
   return vars;
 }
@@ -159,6 +160,14 @@ config_result make_config(const std::map<std::string, std::string>& values) {
   integer("MAX_CONNECTIONS_PER_ADDRESS", size_t{1}, size_t{1000000}, c.max_connections_per_address,
           "a count from 1 to 1000000");
   millis("HTTP_HEADER_TIMEOUT", 100, 600000, c.header_timeout);
+  if (auto v = get("SERVE_CLIENT")) {
+    if (*v == "true" || *v == "1")
+      c.serve_client = true;
+    else if (*v == "false" || *v == "0")
+      c.serve_client = false;
+    else
+      r.errors.push_back("SERVE_CLIENT=\"" + *v + "\" is invalid: expected true, false, 1 or 0");
+  }
   return r;
 }
 

@@ -36,6 +36,7 @@ struct config {
   double handshake_burst = 1000;
   size_t max_connections_per_address = 10000;
   std::chrono::milliseconds header_timeout{10000};
+  bool serve_client = true;
 };
 
 // One configuration variable: its name, default and meaning (for --help).

@@ -101,6 +101,8 @@ int run_serve(const config& cfg) {
   };
   http::routes routes(status, limiter, cfg.cors_origins);
   routes_ptr = &routes;
+  http::static_files files(cfg.serve_client);
+  routes.serve_files(&files);
 
   engineio::listener_options lo;
   lo.host = cfg.host;

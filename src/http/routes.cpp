@@ -96,6 +96,7 @@ http_response routes::handle(const http_request& req) {
   } else if (get && req.path == "/metrics") {
     res.content_type = "text/plain; version=0.0.4; charset=utf-8";
     res.body = src_.metrics_text();
+  } else if (get && assets_ && assets_->serve(req, res)) {  // filled in by serve()
   } else {
     res.status = 404;
     boost::json::object body;

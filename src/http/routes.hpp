@@ -17,6 +17,7 @@
 
 #include "http/rate_limiter.hpp"
 #include "util/cors.hpp"
+#include "http/static_files.hpp"
 #include "util/http_types.hpp"
 
 namespace bandsync::http {
@@ -47,6 +48,10 @@ class routes {
 
   uint64_t rate_limited() const { return rate_limited_; }
 
+  // The embedded files (static_files.hpp), answered after the JSON routes;
+  // none when unset. `files` must outlive the routes.
+  void serve_files(const static_files* files) { assets_ = files; }
+
  private:
   std::optional<http_response> limit(const http_request& req,
                                      std::vector<std::pair<std::string, std::string>>& headers);
@@ -55,6 +60,7 @@ class routes {
   rate_limiter& limiter_;
   util::cors_policy cors_;
   uint64_t rate_limited_ = 0;
+  const static_files* assets_ = nullptr;
 };
 
 // ISO 8601 UTC with milliseconds, as JavaScript's Date.prototype.toISOString.

@@ -111,6 +111,7 @@ const CONFIG_VARS = [
   "HANDSHAKE_BURST",
   "MAX_CONNECTIONS_PER_ADDRESS",
   "HTTP_HEADER_TIMEOUT",
+  "SERVE_CLIENT",
 ];
 
 // The runner's environment without the configuration variables, plus `extra`.

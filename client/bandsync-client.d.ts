@@ -1,0 +1,266 @@
+// Types of bandsync-client.js (see that file for the behaviour).
+
+export interface StorageLike {
+  getItem(key: string): string | null;
+  setItem(key: string, value: string): void;
+}
+
+export interface SyncSample {
+  /** client send, server receive, server send, client receive (ms) */
+  t1: number;
+  t2: number;
+  t3: number;
+  t4: number;
+}
+
+export interface Member {
+  socketId: string;
+  displayName: string;
+  role: "leader" | "follower";
+  joinedAt: number;
+  lastPingAt?: number;
+  connected?: boolean;
+}
+
+export interface Song {
+  id: string;
+  title: string;
+  tempo: number;
+  beatsPerBar: number;
+  key?: string;
+  chart?: string;
+  sections?: { name: string; line: number; bar?: number }[];
+}
+
+export interface Snapshot {
+  sessionId: string;
+  message: string;
+  tempo: number;
+  tempoBpm: number;
+  position: number;
+  isPlaying: boolean;
+  leaderSocketId: string | null;
+  members: Member[];
+  serverTimestamp: number;
+  createdAt: number;
+  lastActiveAt: number;
+  settings: { maxMembers: number };
+  startsAt?: number | null;
+  beatsPerBar?: number;
+  beat?: number;
+  bar?: number;
+  effectiveAt?: number;
+  setlist?: Song[];
+  currentSongId?: string | null;
+}
+
+export interface Tick {
+  sessionId: string;
+  positionMs: number;
+  tempoBpm: number;
+  serverTimestamp: number;
+  beat?: number;
+  bar?: number;
+}
+
+export interface PlayEvent {
+  sessionId: string;
+  tempoBpm: number;
+  position: number;
+  serverTimestamp: number;
+  startsAt?: number;
+  countInBars?: number;
+  beatsPerBar?: number;
+  beat?: number;
+  bar?: number;
+}
+
+export interface PositionEvent {
+  sessionId: string;
+  position: number;
+  serverTimestamp: number;
+  effectiveAt?: number;
+  beat?: number;
+  bar?: number;
+}
+
+export interface SyncResponse {
+  sessionId: string;
+  positionMs: number;
+  tempoBpm: number;
+  isPlaying: boolean;
+  serverTime: number;
+  beat?: number;
+  bar?: number;
+}
+
+export interface ServerError {
+  message: string;
+  code: string;
+  event?: string;
+}
+
+export interface ConnectionStatus {
+  status: "connecting" | "connected" | "recovered" | "reconnecting" | "disconnected";
+  attempt?: number;
+  reason?: string;
+}
+
+export interface BeatInfo {
+  beat: number;
+  bar: number;
+  beatInBar: number;
+  beatsPerBar: number;
+  serverTime: number;
+  localTime: number;
+  countIn: boolean;
+}
+
+export interface ClockInfo {
+  mode: "time_sync" | "latency_probe" | null;
+  offset: number;
+  drift: number;
+  rtt: number;
+  samples: number;
+  synced: boolean;
+}
+
+export interface BandSyncEvents {
+  snapshot: Snapshot;
+  tick: Tick;
+  play: PlayEvent;
+  pause: PositionEvent;
+  seek: PositionEvent;
+  sync: SyncResponse;
+  roleChanged: { socketId: string; role: "leader"; previousLeader?: string | null; previousRole?: string; reason?: string; timestamp: number };
+  memberJoined: { member: Member; memberCount: number };
+  memberLeft: { socketId: string; memberCount: number; newLeader: string | null };
+  memberReplaced: { sessionId: string; previousSocketId: string; socketId: string; member: Member };
+  roomStats: { sessionId: string; memberCount: number; connectedCount: number; isPlaying: boolean; tempo: number; position: number; leader: string | null; uptime: number; lastActiveAt: number };
+  setlist: { sessionId: string; setlist: Song[]; currentSongId: string | null; change: { kind: string; songId?: string } };
+  cue: { sessionId: string; text: string; section: string | null; bar: number; from: string; timestamp: number };
+  error: ServerError;
+  connection: ConnectionStatus;
+  clock: ClockInfo;
+}
+
+export interface BandSyncOptions {
+  /** socket.io-client's `io` */
+  io: (...args: any[]) => any;
+  /** server URL; omitted: the page's origin */
+  url?: string;
+  /** passed to io(); default { transports: ["websocket"] } */
+  ioOptions?: Record<string, unknown>;
+  /** where the clientId is kept (e.g. localStorage) */
+  storage?: StorageLike;
+  clientId?: string;
+  /** local monotonic clock in epoch ms; default performance.timeOrigin + performance.now() */
+  now?: () => number;
+  syncBurst?: number;
+  syncGapMs?: number;
+  resyncMs?: number;
+  syncTimeoutMs?: number;
+  lookaheadMs?: number;
+  clockProtocol?: "auto" | "time_sync" | "latency_probe";
+  serverDisconnectRetryMs?: number;
+  clock?: ClockEstimatorOptions;
+}
+
+export interface ClockEstimatorOptions {
+  keepPerBurst?: number;
+  windowBursts?: number;
+  windowMs?: number;
+  minFitSpanMs?: number;
+  maxDriftPpm?: number;
+  floorMs?: number;
+}
+
+export declare function sampleOf(s: SyncSample): { at: number; offset: number; rtt: number };
+
+export declare class ClockEstimator {
+  constructor(opts?: ClockEstimatorOptions);
+  reset(): void;
+  add(sample: SyncSample): boolean;
+  endBurst(): void;
+  readonly synced: boolean;
+  readonly drift: number;
+  readonly rtt: number;
+  offsetAt(clientTime: number): number;
+}
+
+export interface TimelineState {
+  from: number;
+  position: number;
+  playing: boolean;
+  tempo: number;
+  startsAt?: number | null;
+  beat?: number;
+  beatsPerBar: number;
+  countInBars?: number;
+}
+
+export declare class Timeline {
+  static MAX_SEGMENTS: number;
+  apply(kind: "continue" | "replace" | "schedule", state: TimelineState): void;
+  positionAt(serverTime: number): number | null;
+  beatAt(serverTime: number): number | null;
+  nextBeat(serverTime: number): { time: number; beat: number | null; countIn: boolean } | null;
+}
+
+export declare function newClientId(): string;
+export declare function stableClientId(storage?: StorageLike, key?: string): string;
+
+export declare class BandSyncClient {
+  constructor(opts: BandSyncOptions);
+  readonly clientId: string;
+  readonly socket: any;
+  readonly id: string | undefined;
+  readonly isLeader: boolean;
+  readonly startsAt: number | null;
+  snapshot: Snapshot | null;
+  connection: ConnectionStatus;
+
+  on<E extends keyof BandSyncEvents>(event: E, cb: (payload: BandSyncEvents[E]) => void): () => void;
+  off<E extends keyof BandSyncEvents>(event: E, cb: (payload: BandSyncEvents[E]) => void): void;
+
+  join(sessionId: string, options?: { displayName?: string; role?: "leader" | "follower"; timeoutMs?: number }): Promise<Snapshot>;
+  leave(): void;
+  close(): void;
+
+  play(options?: { countIn?: number; at?: number }): void;
+  pause(): void;
+  stop(): void;
+  seek(positionMs: number, options?: { at?: number }): void;
+  setTempo(bpm: number, options?: { at?: number }): void;
+  setTimeSignature(beatsPerBar: number): void;
+  setMessage(text: string): void;
+  takeLead(): void;
+  requestSync(): void;
+
+  setSetlist(songs: Partial<Song>[]): void;
+  addSong(song: Partial<Song>, index?: number): void;
+  updateSong(song: Partial<Song> & { id: string }): void;
+  removeSong(songId: string): void;
+  moveSong(songId: string, index: number): void;
+  selectSong(songId: string, options?: { continue?: boolean }): void;
+  nextSong(): void;
+  previousSong(): void;
+  importChart(text: string, index?: number): void;
+  cue(c: { text?: string; section?: string }): void;
+
+  serverNow(): number;
+  toServer(localTime: number): number;
+  toLocal(serverTime: number): number;
+  clockInfo(): ClockInfo;
+  syncClock(): Promise<void>;
+
+  positionAt(serverTime?: number): number | null;
+  beatAt(serverTime?: number): number | null;
+  barAt(serverTime?: number): number | null;
+  playingAt(serverTime?: number): boolean;
+
+  at(serverTime: number, cb: (t: { serverTime: number; localTime: number }) => void): () => void;
+  onBeat(cb: (beat: BeatInfo) => void): () => void;
+}
+
+export declare function createBandSync(opts: BandSyncOptions): BandSyncClient;

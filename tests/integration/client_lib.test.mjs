@@ -1,0 +1,342 @@
+// bandsync-client (client/bandsync-client.js) under Node with the real
+// socket.io-client against the real server: join with a stable clientId,
+// snapshots, play/pause/seek and ticks folded into positionAt(), beats and
+// at() callbacks on the synced clock, the latency_probe clock of servers
+// without time_sync, time_sync where the server has it, and re-joining after
+// a forced disconnect and after a server restart.
+
+import { describe, it, afterEach } from "node:test";
+import assert from "node:assert/strict";
+import { io } from "socket.io-client";
+
+import { createBandSync } from "../../client/bandsync-client.js";
+import { startServer, serverPerSuite } from "./lib/server.mjs";
+import { WAIT_MS, metrics, sessionName, sleep, withTimeout } from "./lib/bandsync.mjs";
+
+const localNow = () => performance.timeOrigin + performance.now();
+// How late a timer or a delivery may be on a loaded machine. Never early:
+// the exactness is in the times the library computes, checked to the ms.
+const LATE_MS = 150;
+
+// A localStorage stand-in.
+function memoryStorage() {
+  const m = new Map();
+  return { getItem: (k) => (m.has(k) ? m.get(k) : null), setItem: (k, v) => m.set(k, String(v)) };
+}
+
+// Resolves with the first `event` payload (after now) that passes `pred`.
+function next(client, event, pred = () => true, ms = WAIT_MS) {
+  return withTimeout(
+    new Promise((resolve) => {
+      const off = client.on(event, (p) => {
+        if (!pred(p)) return;
+        off();
+        resolve(p);
+      });
+    }),
+    ms,
+    `bandsync-client event ${event}`,
+  );
+}
+
+async function until(what, cond, ms = WAIT_MS) {
+  const deadline = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(20);
+  }
+}
+
+const clients = new Set();
+function client(url, extra = {}) {
+  const c = createBandSync({
+    io,
+    url,
+    storage: memoryStorage(),
+    ioOptions: { reconnectionDelay: 100, reconnectionDelayMax: 300, forceNew: true },
+    ...extra,
+  });
+  clients.add(c);
+  return c;
+}
+function closeAll() {
+  for (const c of clients) c.close();
+  clients.clear();
+}
+
+// Does the server under test answer time_sync (SPEC-next)? "yes", or a
+// reason why not when it knows nothing of the event: an unknown-event error,
+// or no answer and the event counted as unknown in /metrics. Anything else
+// (an answer that is not a time_sync answer, silence with the event known)
+// is a failure of the server, not a missing feature.
+async function timeSyncSupport(url) {
+  const sock = io(url, { transports: ["websocket"], forceNew: true, reconnection: false });
+  try {
+    await withTimeout(new Promise((r) => sock.once("connect", r)), WAIT_MS, "connect");
+    const unknownBefore = (await metrics(url)).get('bandsync_events_total{event="unknown"}') ?? 0;
+    const answer = await new Promise((resolve) => {
+      const timer = setTimeout(() => resolve({ kind: "silence" }), 1500);
+      sock.once("error", (e) => {
+        clearTimeout(timer);
+        resolve({ kind: "error", e });
+      });
+      sock.emit("time_sync", { t1: 1 }, (ack) => {
+        clearTimeout(timer);
+        resolve({ kind: "ack", ack });
+      });
+    });
+    if (answer.kind === "ack") return "yes";
+    if (answer.kind === "error") {
+      if (/UNKNOWN/.test(answer.e?.code ?? "")) return `time_sync answered with ${JSON.stringify(answer.e)}`;
+      assert.fail(`time_sync answered with an error: ${JSON.stringify(answer.e)}`);
+    }
+    const unknownAfter = (await metrics(url)).get('bandsync_events_total{event="unknown"}') ?? 0;
+    assert.equal(unknownAfter, unknownBefore + 1, "time_sync unanswered, and not counted as an unknown event");
+    return 'the server ignores time_sync as an unknown event (bandsync_events_total{event="unknown"} counted it)';
+  } finally {
+    sock.close();
+  }
+}
+
+describe("bandsync-client against bandsync serve", () => {
+  const server = serverPerSuite(["serve"], closeAll);
+
+  it("joins with a stable clientId kept in storage, and gets the snapshot", async () => {
+    const storage = memoryStorage();
+    const a = client(server.url, { storage });
+    const sessionId = sessionName("lib-join");
+    const snap = await a.join(sessionId, { displayName: "Keys" });
+    assert.equal(snap.sessionId, sessionId);
+    assert.equal(snap.members.length, 1);
+    assert.equal(snap.members[0].displayName, "Keys");
+    assert.equal(a.isLeader, true);
+    assert.match(a.clientId, /^[A-Za-z0-9_-]{8,64}$/);
+    assert.equal(storage.getItem("bandsync.clientId"), a.clientId);
+    // Another page on the same device: the same id; another device: another.
+    const again = client(server.url, { storage });
+    assert.equal(again.clientId, a.clientId);
+    assert.notEqual(client(server.url).clientId, a.clientId);
+    // Exactly one join was sent although join() ran before the connection.
+    const b = client(server.url);
+    const joined = [];
+    a.on("memberJoined", (p) => joined.push(p));
+    await b.join(sessionId, { displayName: "Bass" });
+    await sleep(300);
+    assert.equal(joined.length, 1, `user_joined seen ${joined.length} times`);
+    assert.equal(b.isLeader, false);
+  });
+
+  it("a refused join rejects with the server's code", async () => {
+    const a = client(server.url);
+    await assert.rejects(a.join("bad id with spaces"), (err) => err.code === "INVALID_PAYLOAD");
+  });
+
+  it("the latency_probe clock (servers before time_sync) tracks the server's clock within a few ms", async () => {
+    const a = client(server.url, { clockProtocol: "latency_probe" });
+    const info = await next(a, "clock");
+    assert.equal(info.mode, "latency_probe");
+    assert.equal(info.synced, true);
+    assert.ok(info.rtt >= 0 && info.rtt < 50, `rtt ${info.rtt}`);
+    // Same machine: the server's clock is this machine's wall clock, in whole
+    // ms (so up to 1 ms low), seen across a loopback round trip.
+    const err = a.serverNow() - localNow();
+    assert.ok(err > -4 && err < 3, `serverNow() − local wall clock = ${err.toFixed(3)} ms`);
+  });
+
+  it("picks time_sync when the server answers it, else latency_probe", async () => {
+    const support = await timeSyncSupport(server.url);
+    const a = client(server.url);
+    const info = await next(a, "clock", () => true, 10_000);
+    assert.equal(info.mode, support === "yes" ? "time_sync" : "latency_probe", `support: ${support}`);
+    assert.equal(info.synced, true);
+  });
+
+  it("time_sync: the estimate is within 0.5 ms of the server's clock on loopback", async (t) => {
+    const support = await timeSyncSupport(server.url);
+    if (support !== "yes") {
+      t.skip(`time_sync is not on this server yet: ${support}`);
+      return;
+    }
+    const a = client(server.url, { clockProtocol: "time_sync" });
+    const info = await next(a, "clock");
+    assert.equal(info.mode, "time_sync");
+    // The server's clock is this machine's wall clock anchored once at its
+    // start: the same as performance.timeOrigin + now() within the anchoring.
+    const err = a.serverNow() - localNow();
+    // (Each side reads the wall clock once, to well under a millisecond.)
+    assert.ok(Math.abs(err) < 1.5, `serverNow() − local wall clock = ${err.toFixed(3)} ms`);
+    // Two clients on the same machine agree closely.
+    const b = client(server.url, { clockProtocol: "time_sync" });
+    await next(b, "clock");
+    const d = a.serverNow() - b.serverNow();
+    assert.ok(Math.abs(d) < 0.5, `two clients' serverNow() differ by ${d.toFixed(3)} ms`);
+  });
+
+  it("play, ticks, seek and pause: positionAt() predicts every tick within a few ms", async () => {
+    const sessionId = sessionName("lib-play");
+    const lead = client(server.url);
+    const follow = client(server.url);
+    await lead.join(sessionId, { displayName: "Lead" });
+    await follow.join(sessionId, { displayName: "Follow" });
+    await next(follow, "clock");
+
+    // Predictions are taken before the library folds each tick in: socket.io
+    // calls any-listeners before the event's own listeners.
+    const checks = [];
+    follow.socket.prependAny((event, p) => {
+      if (event !== "scroll_tick") return;
+      const predicted = follow.positionAt(p.serverTimestamp);
+      checks.push({ predicted, actual: p.positionMs, lag: follow.serverNow() - p.serverTimestamp });
+    });
+
+    lead.play();
+    const play = await next(follow, "play");
+    assert.equal(follow.playingAt(), true);
+    await until("10 ticks", () => checks.length >= 10);
+    const ticks = checks.splice(0);
+    // The first tick is predicted from the play event, the others from the tick before.
+    for (const c of ticks) {
+      assert.ok(Math.abs(c.predicted - c.actual) < 3, `predicted ${c.predicted}, tick said ${c.actual}`);
+      // serverNow() when a tick arrives is its timestamp plus the delivery
+      // time (bounded generously: test machines are shared and loaded).
+      assert.ok(c.lag > -3 && c.lag < LATE_MS, `tick seen ${c.lag.toFixed(2)} ms after its timestamp`);
+    }
+    const now = follow.positionAt();
+    assert.ok(now >= play.position && now < play.position + 10_000, `position ${now}`);
+
+    lead.seek(60_000);
+    const seek = await next(follow, "seek");
+    const after = follow.positionAt();
+    assert.ok(after >= 60_000 && after - 60_000 < 200, `position after seek ${after} (seek ${seek.position})`);
+    await until("5 ticks after the seek", () => checks.length >= 5);
+    for (const c of checks.splice(0)) {
+      assert.ok(Math.abs(c.predicted - c.actual) < 3, `after seek: predicted ${c.predicted}, tick said ${c.actual}`);
+    }
+
+    lead.pause();
+    const pause = await next(follow, "pause");
+    await sleep(250);
+    assert.equal(follow.positionAt(), pause.position);
+    assert.equal(follow.playingAt(), false);
+    assert.ok(pause.position > 60_000);
+  });
+
+  it("onBeat fires on every beat at the beat's server time; at() fires at its instant", async () => {
+    const sessionId = sessionName("lib-beat");
+    const lead = client(server.url);
+    const follow = client(server.url);
+    await lead.join(sessionId);
+    await follow.join(sessionId);
+    await next(follow, "clock");
+    lead.setTempo(300); // a beat every 200 ms
+    await next(follow, "snapshot", (s) => s.tempo === 300);
+
+    const target = follow.serverNow() + 300;
+    const fired = new Promise((resolve) =>
+      follow.at(target, (info) => resolve({ info, when: follow.serverNow() })),
+    );
+    const cancelled = [];
+    const cancel = follow.at(target, () => cancelled.push(1));
+    cancel();
+
+    const beats = [];
+    follow.onBeat((b) => beats.push({ ...b, when: follow.serverNow(), beatNow: follow.beatAt() }));
+    lead.play();
+    await next(follow, "play");
+
+    const { info, when } = await withTimeout(fired, WAIT_MS, "at()");
+    assert.equal(info.serverTime, target);
+    assert.ok(when >= target - 0.5 && when - target < LATE_MS, `at() fired ${(when - target).toFixed(2)} ms after its time`);
+    assert.equal(cancelled.length, 0, "a cancelled at() fired");
+
+    await until("8 beats", () => beats.length >= 8);
+    lead.pause();
+    for (let i = 1; i < beats.length; i++) {
+      assert.equal(beats[i].beat, beats[i - 1].beat + 1, `beats ${beats.map((b) => b.beat)}`);
+      const gap = beats[i].serverTime - beats[i - 1].serverTime;
+      assert.ok(Math.abs(gap - 200) < 3, `beat spacing ${gap} ms at 300 BPM`);
+    }
+    for (const b of beats) {
+      assert.equal(b.countIn, false);
+      assert.equal(b.beatInBar, b.beat % 4);
+      assert.equal(b.bar, Math.floor(b.beat / 4));
+      assert.ok(b.when >= b.serverTime - 0.5 && b.when - b.serverTime < LATE_MS, `beat ${b.beat} fired ${(b.when - b.serverTime).toFixed(2)} ms late`);
+      // At the callback, the musical position is that beat (plus the timer's lateness).
+      assert.ok(b.beatNow - b.beat > -0.01 && b.beatNow - b.beat < LATE_MS / 200, `beatAt() ${b.beatNow} on beat ${b.beat}`);
+    }
+  });
+
+  it("leader controls as methods: tempo, message, takeLead", async () => {
+    const sessionId = sessionName("lib-controls");
+    const a = client(server.url);
+    const b = client(server.url);
+    await a.join(sessionId);
+    await b.join(sessionId);
+    a.setTempo(96);
+    assert.equal((await next(b, "snapshot", (s) => s.tempo === 96)).tempoBpm, 96);
+    a.setMessage("Chorus twice");
+    await next(b, "snapshot", (s) => s.message === "Chorus twice");
+    b.setTempo(100); // a follower's control is refused
+    const err = await next(b, "error");
+    assert.equal(err.code, "NOT_LEADER");
+    const seen = Promise.all([
+      next(a, "roleChanged", (p) => p.socketId === b.id),
+      next(b, "snapshot", (s) => s.leaderSocketId === b.id),
+    ]);
+    b.takeLead();
+    await seen;
+    assert.equal(b.isLeader, true);
+    assert.equal(a.isLeader, false);
+  });
+
+  it("re-joins after a forced disconnect and says so: reconnecting, then connected", async () => {
+    const sessionId = sessionName("lib-drop");
+    const a = client(server.url);
+    const statuses = [];
+    a.on("connection", (s) => statuses.push(s.status));
+    await a.join(sessionId, { displayName: "Drums" });
+    const firstId = a.id;
+    const clientId = a.clientId;
+    a.socket.io.engine.close(); // the transport drops, as on a Wi-Fi loss
+    const snap = await next(a, "snapshot", (s) => s.members.some((m) => m.socketId === a.id && a.id !== firstId));
+    assert.ok(statuses.includes("reconnecting"), `statuses ${statuses}`);
+    assert.equal(statuses.at(-1), "connected");
+    assert.equal(a.clientId, clientId);
+    assert.equal(snap.sessionId, sessionId);
+    assert.equal(snap.members.find((m) => m.socketId === a.id).displayName, "Drums");
+    // The clock is measured again on the new connection.
+    const info = await next(a, "clock");
+    assert.equal(info.synced, true);
+  });
+});
+
+describe("bandsync-client across a server restart", () => {
+  afterEach(closeAll);
+
+  it("reconnects to the restarted server and re-joins its session", async () => {
+    let server = await startServer(["serve"]);
+    const port = server.port;
+    try {
+      const sessionId = sessionName("lib-restart");
+      const a = client(server.url);
+      const statuses = [];
+      a.on("connection", (s) => statuses.push(s.status));
+      await a.join(sessionId, { displayName: "Vox" });
+      a.play();
+      await next(a, "play");
+      const stopped = await server.stop();
+      assert.equal(stopped.code, 0);
+      await until("reconnecting", () => statuses.includes("reconnecting"));
+      server = await startServer(["serve"], { port });
+      // The embedded store starts empty: the re-join creates the session again.
+      const snap = await next(a, "snapshot", (s) => s.sessionId === sessionId, 15_000);
+      assert.equal(snap.members.length, 1);
+      assert.equal(snap.members[0].socketId, a.id);
+      assert.equal(statuses.at(-1), "connected");
+      assert.equal(a.positionAt(), snap.position, "the timeline follows the new server's snapshot");
+    } finally {
+      const exit = await server.stop();
+      assert.equal(exit.code, 0);
+    }
+  });
+});

@@ -1,0 +1,96 @@
+// bandsync-client's timeline: positions, beats and beat times from the
+// session's state reports (snapshot, tick, play with startsAt and count-in,
+// seek/tempo changes scheduled with effectiveAt), with no server.
+
+import { describe, it } from "node:test";
+import assert from "node:assert/strict";
+
+import { Timeline } from "../../../client/bandsync-client.js";
+
+const near = (a, b, what, eps = 1e-6) => assert.ok(Math.abs(a - b) < eps, `${what}: ${a} != ${b}`);
+
+describe("Timeline", () => {
+  it("is empty before any state", () => {
+    const tl = new Timeline();
+    assert.equal(tl.positionAt(0), null);
+    assert.equal(tl.beatAt(0), null);
+    assert.equal(tl.nextBeat(0), null);
+  });
+
+  it("holds while stopped, runs in real time while playing, and ticks continue it", () => {
+    const tl = new Timeline();
+    tl.apply("replace", { from: 1000, position: 5000, playing: false, tempo: 120, beatsPerBar: 4 });
+    assert.equal(tl.positionAt(9999), 5000);
+    tl.apply("replace", { from: 2000, position: 5000, playing: true, tempo: 120, beatsPerBar: 4 });
+    assert.equal(tl.positionAt(2500), 5500);
+    // Old servers send no beat: beats count from position 0 at the tempo.
+    near(tl.beatAt(2500), 11, "beat at 5.5 s and 120 BPM");
+    tl.apply("continue", { from: 2600, position: 5601, playing: true, tempo: 120, beatsPerBar: 4 });
+    assert.equal(tl.positionAt(2700), 5701);
+  });
+
+  it("a scheduled start holds the position until startsAt, with count-in beats before it", () => {
+    const tl = new Timeline();
+    // 120 BPM, 4/4, one bar of count-in: four beats 500 ms apart ending at 10000.
+    tl.apply("replace", { from: 7000, position: 0, playing: true, tempo: 120, startsAt: 10000, beat: 0, beatsPerBar: 4, countInBars: 1 });
+    assert.equal(tl.positionAt(9000), 0);
+    assert.equal(tl.positionAt(10250), 250);
+    const beats = [];
+    let t = 7000;
+    for (let i = 0; i < 7; i++) {
+      const b = tl.nextBeat(t);
+      beats.push([b.time, b.beat, b.countIn]);
+      t = b.time;
+    }
+    assert.deepEqual(beats, [
+      [8000, -4, true], [8500, -3, true], [9000, -2, true], [9500, -1, true],
+      [10000, 0, false], [10500, 1, false], [11000, 2, false],
+    ]);
+    // A tick before the start (position held) keeps the schedule.
+    tl.apply("continue", { from: 9100, position: 0, playing: true, tempo: 120, beat: 0, beatsPerBar: 4 });
+    assert.equal(tl.positionAt(9900), 0);
+    assert.equal(tl.positionAt(10100), 100);
+  });
+
+  it("beats stay continuous across a tempo change when the server sends the beat anchor", () => {
+    const tl = new Timeline();
+    tl.apply("replace", { from: 0, position: 0, playing: true, tempo: 60, beat: 0, beatsPerBar: 3 });
+    near(tl.beatAt(2500), 2.5, "2.5 s at 60 BPM");
+    // At 2.5 s the tempo doubles; the server says the beat there is 2.5.
+    tl.apply("replace", { from: 2500, position: 2500, playing: true, tempo: 120, beat: 2.5, beatsPerBar: 3 });
+    near(tl.beatAt(3000), 3.5, "half a second later at 120 BPM");
+    const b = tl.nextBeat(2500);
+    near(b.time, 2750, "next beat time");
+    assert.equal(b.beat, 3);
+  });
+
+  it("a seek scheduled with effectiveAt applies from then, and later ticks keep it", () => {
+    const tl = new Timeline();
+    tl.apply("replace", { from: 0, position: 0, playing: true, tempo: 120, beatsPerBar: 4 });
+    tl.apply("schedule", { from: 1000, position: 60100, playing: true, tempo: 120, beatsPerBar: 4 });
+    assert.equal(tl.positionAt(900), 900);
+    assert.equal(tl.positionAt(1100), 60200);
+    tl.apply("continue", { from: 950, position: 950, playing: true, tempo: 120, beatsPerBar: 4 });
+    assert.equal(tl.positionAt(1100), 60200, "the tick before effectiveAt kept the seek");
+    // Beat 2 of the old grid would fall at 1000, where the seek moves the grid
+    // to beat 120.2: no beat there; the next is 121, 400 ms later.
+    assert.deepEqual(tl.nextBeat(960), { time: 1000, beat: null, countIn: false });
+    const b = tl.nextBeat(1000);
+    near(b.time, 1400, "first beat after the seek");
+    assert.equal(b.beat, 121);
+  });
+
+  it("a change that lands on a beat of the new grid is that beat", () => {
+    const tl = new Timeline();
+    tl.apply("replace", { from: 0, position: 0, playing: true, tempo: 120, beatsPerBar: 4 });
+    tl.apply("schedule", { from: 1000, position: 60000, playing: true, tempo: 120, beatsPerBar: 4 });
+    assert.deepEqual(tl.nextBeat(960), { time: 1000, beat: 120, countIn: false });
+  });
+
+  it("keeps a bounded number of scheduled segments", () => {
+    const tl = new Timeline();
+    tl.apply("replace", { from: 0, position: 0, playing: true, tempo: 120, beatsPerBar: 4 });
+    for (let i = 1; i <= 100; i++) tl.apply("schedule", { from: i * 10 + 0.5, position: i, playing: true, tempo: 120, beatsPerBar: 4 });
+    assert.ok(tl.segments.length <= Timeline.MAX_SEGMENTS);
+  });
+});
