@@ -137,7 +137,15 @@ for (const tag of tags) {
     if (floor)
       row(
         `${name}: server CPU per delivered tick ÷ floor at ${floor.sockets} sockets (${fmt(floor.us)} µs)`,
-        perTick.map((v) => (typeof v === "number" ? `${(v / floor.us).toFixed(2)}×` : undefined)),
+        // A server that skips ticks spends its per-device costs (pings,
+        // reads, timers) on fewer ticks: the ratio then overstates the cost
+        // per tick, so it is marked.
+        perTick.map((v, i) => {
+          if (typeof v !== "number") return undefined;
+          const loss = get(reports[i], "ticks.loss_pct");
+          const text = `${(v / floor.us).toFixed(2)}×`;
+          return loss > LOOSE_LOSS_LIMIT_PCT ? `${text} (${fmt(loss)} % missing)` : text;
+        }),
         false,
       );
     row(`${name}: server RSS (MiB)`, reports.map((r) => (get(r, "server.rss_end_kib") ?? NaN) / 1024));
