@@ -3,6 +3,7 @@
 #include <CLI/CLI.hpp>
 
 #include "bench/fanout.hpp"
+#include "bench/floor.hpp"
 #include "bench/idle.hpp"
 #include "bench/rehearsal.hpp"
 
@@ -83,6 +84,31 @@ bench_command::bench_command(CLI::App& cli) {
       ->check(CLI::Range(0.0, 60.0))
       ->capture_default_str();
 
+  floor_ = bench_->add_subcommand(
+      "floor",
+      "The raw-write floor: N loopback TCP connections (read by a forked process), the "
+      "same pre-framed ~120-byte scroll_tick WebSocket frame written to each at 10 Hz with "
+      "plain send(); the writer's CPU per write, to compare with a server's CPU per "
+      "delivered tick");
+  floor_->add_option("--json", common_.json_file, "Write the whole report to this file as JSON");
+  floor_->add_option("--sockets", floor_opts_.sockets, "Connections written to")
+      ->check(CLI::Range(1, 100000))
+      ->capture_default_str();
+  floor_->add_option("--duration", floor_opts_.duration_s, "Seconds measured")
+      ->check(CLI::Range(1.0, 600.0))
+      ->capture_default_str();
+  floor_->add_option("--warmup", floor_opts_.warmup_s, "Seconds of writing before measuring")
+      ->check(CLI::Range(0.0, 60.0))
+      ->capture_default_str();
+  floor_->add_option("--rate", floor_opts_.rate_hz, "Writes per connection per second")
+      ->check(CLI::Range(1.0, 1000.0))
+      ->capture_default_str();
+  floor_
+      ->add_option("--slots", floor_opts_.slots,
+                   "A period's writes are spread over this many equal slots (1 = one burst)")
+      ->check(CLI::Range(1, 10000))
+      ->capture_default_str();
+
   idle_ = bench_->add_subcommand(
       "idle", "N joined, idle devices held for D seconds: server memory per connection");
   add_common(idle_, common_);
@@ -101,6 +127,7 @@ bool bench_command::parsed() const {
 int bench_command::run() const {
   if (rehearsal_->parsed()) return bench::run_rehearsal(common_, rehearsal_opts_);
   if (fanout_->parsed()) return bench::run_fanout(common_, fanout_opts_);
+  if (floor_->parsed()) return bench::run_floor(common_, floor_opts_);
   return bench::run_idle(common_, idle_opts_);
 }
 

@@ -1,5 +1,5 @@
 #pragma once
-// `bandsync bench rehearsal|fanout|idle`: the command line of the load and
+// `bandsync bench rehearsal|fanout|floor|idle`: the command line of the load and
 // sync benchmark (src/bench). Loopback targets only.
 
 #include "bench/options.hpp"
@@ -25,10 +25,12 @@ class bench_command {
   CLI::App* bench_ = nullptr;
   CLI::App* rehearsal_ = nullptr;
   CLI::App* fanout_ = nullptr;
+  CLI::App* floor_ = nullptr;
   CLI::App* idle_ = nullptr;
   bench::common_options common_;
   bench::rehearsal_options rehearsal_opts_;
   bench::fanout_options fanout_opts_;
+  bench::floor_options floor_opts_;
   bench::idle_options idle_opts_;
 };
 

@@ -16,6 +16,11 @@
 #   CAPACITY_SIZES="100x8 150x8 1000x8 1500x8 2000x8"  extra fanout sizes to find the largest
 #                                device count with tick p99 <= 15 ms and loss <= 0.1 %,
 #                                measured CAPACITY_DURATION s (15); "" = none
+#   FLOOR_SIZES="4000 8000" FLOOR_DURATION=10  `bandsync bench floor` (the raw-write CPU per
+#                                frame at N loopback sockets, no server) before the fanout
+#                                scenarios and again after them (FLOOR_ROUNDS=2), so that the
+#                                table shows each server's CPU per delivered tick as a ratio
+#                                of the floor measured in the same run; "" = none
 #   IDLE_DEVICES=2000 IDLE_DURATION=35    memory per connection (35 s: every device
 #                                answers at least one BandSync heartbeat, sent every 30 s)
 #   LONG_DURATION=0 LONG_SIZE=10x8  > 0: also a long fanout (e.g. 600 s: position error
@@ -39,6 +44,9 @@ FANOUT_SIZES=${FANOUT_SIZES-"250x8 500x8"}
 FANOUT_DURATION=${FANOUT_DURATION:-30}
 CAPACITY_SIZES=${CAPACITY_SIZES-"100x8 150x8 1000x8 1500x8 2000x8"}
 CAPACITY_DURATION=${CAPACITY_DURATION:-15}
+FLOOR_SIZES=${FLOOR_SIZES-"4000 8000"}
+FLOOR_DURATION=${FLOOR_DURATION:-10}
+FLOOR_ROUNDS=${FLOOR_ROUNDS:-2}
 IDLE_DEVICES=${IDLE_DEVICES:-2000}
 IDLE_DURATION=${IDLE_DURATION:-35}
 LONG_DURATION=${LONG_DURATION:-0}
@@ -138,6 +146,20 @@ run() {
   [[ $rc -le 1 ]] || echo "compare.sh: $name $scenario exited $rc" >&2
 }
 
+# run_floor ROUND: the raw-write floor at every FLOOR_SIZES count (no server).
+run_floor() {
+  local round=$1 n json
+  for n in $FLOOR_SIZES; do
+    json="$OUT/floor-$n-$round.json"
+    echo "== floor: bench floor --sockets $n --duration $FLOOR_DURATION (round $round)" >&2
+    echo "bandsync bench floor --sockets $n --duration $FLOOR_DURATION --json floor-$n-$round.json   # no server" >>"$commands"
+    local rc=0
+    nice -n "$BENCH_NICE" "$BIN" bench floor --sockets "$n" --duration "$FLOOR_DURATION" \
+      --json "$json" >"$OUT/floor-$n-$round.txt" 2>&1 || rc=$?
+    [[ $rc == 0 ]] || echo "compare.sh: floor $n exited $rc (see $OUT/floor-$n-$round.txt)" >&2
+  done
+}
+
 # The long run: every server at once, each with its own generator.
 run_long() {
   local tag="long-$LONG_SIZE" name port log json gens=()
@@ -171,6 +193,8 @@ else
   started=$(date -u +%Y-%m-%dT%H:%M:%SZ)
   load_before=$(cut -d' ' -f1-3 /proc/loadavg)
   for name in $SERVERS; do run "$name" rehearsal rehearsal; done
+  round=1
+  if [[ -n "$FLOOR_SIZES" ]]; then run_floor $round; fi
   for size in $FANOUT_SIZES; do
     for name in $SERVERS; do
       run "$name" fanout "fanout-$size" --sessions "${size%x*}" --members "${size#*x}" \
@@ -183,13 +207,17 @@ else
         --duration "$CAPACITY_DURATION" --probe-interval 0
     done
   done
+  while [[ -n "$FLOOR_SIZES" && $round -lt $FLOOR_ROUNDS ]]; do
+    round=$((round + 1))
+    run_floor $round
+  done
   for name in $SERVERS; do
     run "$name" idle "idle-$IDLE_DEVICES" --devices "$IDLE_DEVICES" --duration "$IDLE_DURATION"
   done
   if [[ "$LONG_DURATION" != 0 ]]; then run_long; fi
   load_after=$(cut -d' ' -f1-3 /proc/loadavg)
   declare -p started load_before load_after BIN BENCH_NICE FANOUT_SIZES FANOUT_DURATION \
-    CAPACITY_SIZES CAPACITY_DURATION IDLE_DEVICES IDLE_DURATION LONG_DURATION LONG_SIZE \
+    CAPACITY_SIZES CAPACITY_DURATION FLOOR_SIZES FLOOR_DURATION FLOOR_ROUNDS IDLE_DEVICES IDLE_DURATION LONG_DURATION LONG_SIZE \
     SERVERS >"$meta"
 fi
 
@@ -207,13 +235,13 @@ if [[ "$RESULTS_FILE" != "-" ]]; then
     echo "- load average before / after: $load_before / $load_after (the 2 cores are shared; the generator runs on them too)"
     echo "- servers: BandSync \`$BIN\` ($(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo unknown) + work tree); Node $(node --version) with socket.io $(node -p 'require("'"$baseline"'/node_modules/socket.io/package.json").version')"
     echo "- open-file limit: $(ulimit -n); nice: $BENCH_NICE"
-    echo "- sizes: FANOUT_SIZES=\"$FANOUT_SIZES\" FANOUT_DURATION=$FANOUT_DURATION CAPACITY_SIZES=\"$CAPACITY_SIZES\" CAPACITY_DURATION=$CAPACITY_DURATION IDLE_DEVICES=$IDLE_DEVICES IDLE_DURATION=$IDLE_DURATION LONG_DURATION=$LONG_DURATION LONG_SIZE=$LONG_SIZE"
+    echo "- sizes: FANOUT_SIZES=\"$FANOUT_SIZES\" FANOUT_DURATION=$FANOUT_DURATION CAPACITY_SIZES=\"$CAPACITY_SIZES\" CAPACITY_DURATION=$CAPACITY_DURATION FLOOR_SIZES=\"$FLOOR_SIZES\" FLOOR_DURATION=$FLOOR_DURATION FLOOR_ROUNDS=${FLOOR_ROUNDS:-2} IDLE_DEVICES=$IDLE_DEVICES IDLE_DURATION=$IDLE_DURATION LONG_DURATION=$LONG_DURATION LONG_SIZE=$LONG_SIZE"
     echo
     echo "$table"
     echo
     echo "## Commands"
     echo
-    echo "Each line ran against a fresh server, BandSync and Node alternating (BandSync: \`RATE_LIMIT_MAX=100000000 LOG_LEVEL=warn bandsync serve --host 127.0.0.1 --port <port>\`; Node: \`HOST=127.0.0.1 PORT=<port> LOG_LEVEL=warn node bench/baseline-node/server.js\`):"
+    echo "Each line ran against a fresh server, BandSync and Node alternating, except \`bench floor\`, which runs no server (BandSync: \`RATE_LIMIT_MAX=100000000 LOG_LEVEL=warn bandsync serve --host 127.0.0.1 --port <port>\`; Node: \`HOST=127.0.0.1 PORT=<port> LOG_LEVEL=warn node bench/baseline-node/server.js\`):"
     echo
     echo '```'
     cat "$commands"

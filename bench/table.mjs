@@ -34,6 +34,41 @@ const tags = fs
   .sort((a, b) => a.t - b.t)
   .map(({ f }) => f.slice(servers[0].length + 1, -5));
 
+// The raw-write floor (`bench floor`, no server): floor-<sockets>-<round>.json.
+// Each server's CPU per delivered tick is shown as a ratio of the mean floor
+// at the socket count nearest to the run's device count.
+const floors = new Map();  // sockets -> [cpu µs per write, one per round]
+for (const f of fs.readdirSync(dir)) {
+  const m = /^floor-(\d+)-\d+\.json$/.exec(f);
+  if (!m) continue;
+  try {
+    const r = JSON.parse(fs.readFileSync(path.join(dir, f), "utf8"));
+    const v = r.writer && r.writer.cpu_us_per_write;
+    if (typeof v !== "number") continue;
+    const n = Number(m[1]);
+    if (!floors.has(n)) floors.set(n, []);
+    floors.get(n).push(v);
+  } catch {
+    // an unreadable report is a missing one
+  }
+}
+const mean = (a) => a.reduce((x, y) => x + y, 0) / a.length;
+function floorFor(devices) {
+  let best;
+  for (const n of floors.keys())
+    if (best === undefined || Math.abs(n - devices) < Math.abs(best - devices)) best = n;
+  return best === undefined ? undefined : { sockets: best, us: mean(floors.get(best)) };
+}
+// Server CPU per delivered tick: from the report, or from its CPU % and the
+// ticks received in the window for reports written before the field existed.
+function cpuPerTick(r) {
+  const v = get(r, "server.cpu_us_per_tick");
+  if (typeof v === "number") return v;
+  const pct = get(r, "server.cpu_pct"), ticks = get(r, "ticks.received"), w = get(r, "ticks.window_s");
+  if (typeof pct !== "number" || !ticks || !w) return undefined;
+  return (pct / 100) * w * 1e6 / ticks;
+}
+
 const get = (o, p) => p.split(".").reduce((v, k) => (v == null ? undefined : v[k]), o);
 const fmt = (v, digits = 2) => {
   if (v === undefined || v === null || Number.isNaN(v)) return "–";
@@ -52,6 +87,13 @@ const row = (metric, values, showRatio = true) =>
   rows.push([metric, ...values.map((v) => fmt(v)), showRatio && servers.length === 2 ? ratio(values[0], values[1]) : ""]);
 
 const capacity = Object.fromEntries(servers.map((s) => [s, { strict: 0, loose: 0 }]));
+
+for (const n of [...floors.keys()].sort((a, b) => a - b)) {
+  const runs = floors.get(n);
+  // No server in this scenario: the same figure stands in every column.
+  const text = `${fmt(mean(runs))} (${runs.map((v) => fmt(v)).join(" / ")})`;
+  row(`floor ${n} sockets: raw write CPU per frame, mean (each round) (µs)`, servers.map(() => text), false);
+}
 
 for (const tag of tags) {
   const reports = servers.map((s) => load(s, tag));
@@ -89,6 +131,23 @@ for (const tag of tags) {
       row(`${name}: probe RTT p99 (ms)`, reports.map((r) => get(r, "probes.rtt_ms.p99")));
     row(`${name}: messages received /s`, reports.map((r) => get(r, "messages.per_second")));
     row(`${name}: server CPU (% of a core)`, reports.map((r) => get(r, "server.cpu_pct")));
+    const perTick = reports.map((r) => cpuPerTick(r));
+    row(`${name}: server CPU per delivered tick (µs)`, perTick);
+    const floor = floorFor(devices);
+    if (floor)
+      row(
+        `${name}: server CPU per delivered tick ÷ floor at ${floor.sockets} sockets (${fmt(floor.us)} µs)`,
+        // A server that skips ticks spends its per-device costs (pings,
+        // reads, timers) on fewer ticks: the ratio then overstates the cost
+        // per tick, so it is marked.
+        perTick.map((v, i) => {
+          if (typeof v !== "number") return undefined;
+          const loss = get(reports[i], "ticks.loss_pct");
+          const text = `${(v / floor.us).toFixed(2)}×`;
+          return loss > LOOSE_LOSS_LIMIT_PCT ? `${text} (${fmt(loss)} % missing)` : text;
+        }),
+        false,
+      );
     row(`${name}: server RSS (MiB)`, reports.map((r) => (get(r, "server.rss_end_kib") ?? NaN) / 1024));
     row(`${name}: generator CPU (%)`, reports.map((r) => get(r, "generator.cpu_pct")));
     row(`${name}: generator loop lag p99 (ms)`, reports.map((r) => get(r, "generator.loop_lag_ms.p99")));

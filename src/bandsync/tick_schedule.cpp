@@ -1,19 +1,66 @@
 #include "bandsync/tick_schedule.hpp"
 
+#include <algorithm>
+
 namespace bandsync::domain {
 
-int64_t tick_schedule::start(const std::string& id, int64_t now_us) {
+tick_schedule::tick_schedule(int64_t interval_us, size_t slots)
+    : interval_us_(interval_us),
+      load_(std::clamp<size_t>(slots, 1, static_cast<size_t>(std::max<int64_t>(interval_us, 1))),
+            0) {}
+
+std::pair<uint32_t, int64_t> tick_schedule::pick_slot(int64_t now_us) const {
+  // Phases are fixed on the steady clock's grid: slot k ticks at the times
+  // t with t mod interval == k * interval / slots.
+  int64_t into = now_us % interval_us_;
+  if (into < 0) into += interval_us_;
+  int64_t period_start = now_us - into;
+  const auto n = static_cast<int64_t>(load_.size());
+  uint32_t best = 0;
+  int64_t best_due = 0;
+  for (int64_t k = 0; k < n; ++k) {
+    int64_t due = period_start + k * interval_us_ / n;
+    if (due <= now_us) due += interval_us_;  // the slot's next time after now
+    auto slot = static_cast<uint32_t>(k);
+    if (k == 0 || load_[slot] < load_[best] || (load_[slot] == load_[best] && due > best_due)) {
+      best = slot;
+      best_due = due;
+    }
+  }
+  return {best, best_due};
+}
+
+int64_t tick_schedule::start(const std::string& id, int64_t now_us, size_t recipients) {
+  stop(id);
+  auto [slot, due] = pick_slot(now_us);
   uint64_t gen = ++next_generation_;
-  active_[id] = gen;
-  int64_t due = now_us + interval_us_;
+  active_[id] = ticker{gen, slot, recipients};
+  load_[slot] += recipients;
   heap_.push(entry{due, gen, id});
   if (heap_.size() > 2 * active_.size() + 64) compact();
   return due;
 }
 
+void tick_schedule::set_recipients(const std::string& id, size_t recipients) {
+  auto it = active_.find(id);
+  if (it == active_.end()) return;
+  load_[it->second.slot] -= it->second.recipients;
+  load_[it->second.slot] += recipients;
+  it->second.recipients = recipients;
+}
+
 void tick_schedule::stop(const std::string& id) {
-  active_.erase(id);
+  auto it = active_.find(id);
+  if (it == active_.end()) return;
+  load_[it->second.slot] -= it->second.recipients;
+  active_.erase(it);
   if (heap_.size() > 2 * active_.size() + 64) compact();
+}
+
+std::optional<size_t> tick_schedule::slot_of(const std::string& id) const {
+  auto it = active_.find(id);
+  if (it == active_.end()) return std::nullopt;
+  return it->second.slot;
 }
 
 size_t tick_schedule::run_due(int64_t now_us,
@@ -23,10 +70,12 @@ size_t tick_schedule::run_due(int64_t now_us,
     entry e = heap_.top();
     heap_.pop();
     auto it = active_.find(e.id);
-    if (it == active_.end() || it->second != e.generation) continue;  // stopped or restarted
+    if (it == active_.end() || it->second.generation != e.generation)
+      continue;  // stopped or restarted
     ++n;
     int64_t next = e.due_us + interval_us_;
-    if (next <= now_us) next = now_us + interval_us_;
+    // Whole intervals missed are skipped, on the same phase (the slot stays).
+    if (next <= now_us) next += (now_us - next) / interval_us_ * interval_us_ + interval_us_;
     heap_.push(entry{next, e.generation, e.id});
     fn(e.id, e.due_us);  // last: fn may stop or restart this session
   }
@@ -44,7 +93,7 @@ void tick_schedule::compact() {
   while (!heap_.empty()) {
     const entry& e = heap_.top();
     auto it = active_.find(e.id);
-    if (it != active_.end() && it->second == e.generation) live.push_back(e);
+    if (it != active_.end() && it->second.generation == e.generation) live.push_back(e);
     heap_.pop();
   }
   heap_ = decltype(heap_)(std::greater<entry>(), std::move(live));

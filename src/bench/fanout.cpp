@@ -149,6 +149,13 @@ class fanout_run {
     msg["received_in_window"] = events_end - events_start;
     msg["per_second"] = std::round((events_end - events_start) / window_s);
     add_process("server", server_before, server_start, server_end);
+    if (server_start && server_end && band_.sync().received() > 0) {
+      // What the server spent per tick delivered: the figure compared with
+      // the raw-write floor (bench floor) in bench/compare.sh's table.
+      report_.section("server")["cpu_us_per_tick"] =
+          round3((server_end->cpu_s - server_start->cpu_s) * 1e6 /
+                 static_cast<double>(band_.sync().received()));
+    }
     if (self_start && self_end) {
       auto& g = report_.section("generator");
       g["cpu_pct"] = std::round(process_stats::cpu_percent(*self_start, *self_end) * 10) / 10;

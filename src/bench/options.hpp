@@ -38,6 +38,16 @@ struct fanout_options {
   double play_spread_s = 2;
 };
 
+struct floor_options {
+  size_t sockets = 4000;   // loopback connections written to
+  double duration_s = 10;  // measured window
+  double warmup_s = 1;     // writing before the window
+  double rate_hz = 10;     // writes per socket per second (scroll_tick's 100 ms)
+  // A period's writes are spread over this many equal slots (1 = one burst
+  // per period), as a server with balanced tick phases spreads them.
+  size_t slots = 100;
+};
+
 struct idle_options {
   size_t devices = 2000;
   size_t members = 8;      // devices per session

@@ -1,7 +1,12 @@
 // The shared tick schedule: phases per session, no drift, no bursts after a
-// stall, stale entries bounded; and tick_due() through the service.
+// stall, stale entries bounded, recipients balanced over the slots of the
+// period; and tick_due() through the service.
 
 #include "bandsync/tick_schedule.hpp"
+
+#include <algorithm>
+#include <random>
+#include <unordered_map>
 
 #include <gtest/gtest.h>
 
@@ -67,6 +72,116 @@ TEST(TickSchedule, StaleEntriesStayBounded) {
   EXPECT_EQ(t.size(), 1u);
   // Only the live entry survives a run far in the future.
   EXPECT_EQ(run(t, 10'000'000).size(), 1u);
+}
+
+uint64_t max_load(const tick_schedule& t) {
+  uint64_t m = 0;
+  for (size_t k = 0; k < t.slots(); ++k) m = std::max(m, t.slot_load(k));
+  return m;
+}
+
+uint64_t total_load(const tick_schedule& t) {
+  uint64_t sum = 0;
+  for (size_t k = 0; k < t.slots(); ++k) sum += t.slot_load(k);
+  return sum;
+}
+
+uint64_t ceil_div(uint64_t a, uint64_t b) {
+  return (a + b - 1) / b;
+}
+
+TEST(TickSchedule, SessionsStartedTogetherSpreadOverTheSlots) {
+  // 500 bands of 8 pressing play in the same microsecond (a bulk resume).
+  tick_schedule t(100'000);
+  ASSERT_EQ(t.slots(), 100u);
+  const int64_t now = 7'000'123;
+  for (int i = 0; i < 500; ++i) {
+    int64_t due = t.start("s" + std::to_string(i), now, 8);
+    EXPECT_GT(due, now);
+    EXPECT_LE(due, now + 100'000);
+  }
+  EXPECT_EQ(total_load(t), 4000u);
+  EXPECT_LE(max_load(t), ceil_div(4000, 100) + 8);
+  // The writes of one period, bucketed by the 1 ms they are due in: the same
+  // spread, where a phase per start would have put all 4 000 in one bucket.
+  std::vector<uint64_t> per_ms(100, 0);
+  size_t due = t.run_due(now + 100'000, [&](const std::string&, int64_t at) {
+    per_ms[static_cast<size_t>((at - now - 1) / 1000)] += 8;
+  });
+  EXPECT_EQ(due, 500u);
+  EXPECT_LE(*std::max_element(per_ms.begin(), per_ms.end()), ceil_div(4000, 100) + 8);
+}
+
+TEST(TickSchedule, UnevenSessionsStartedTogetherStayWithinOneSessionOfEven) {
+  tick_schedule t(100'000);
+  std::mt19937 rng(12);
+  std::uniform_int_distribution<size_t> members(1, 8);
+  uint64_t total = 0;
+  for (int i = 0; i < 500; ++i) {
+    size_t m = members(rng);
+    total += m;
+    t.start("s" + std::to_string(i), 42, m);
+  }
+  EXPECT_EQ(total_load(t), total);
+  EXPECT_LE(max_load(t), ceil_div(total, 100) + 8);
+}
+
+TEST(TickSchedule, SessionsKeepTheirSlotFromTickToTick) {
+  tick_schedule t(100'000);
+  for (int i = 0; i < 300; ++i) t.start("s" + std::to_string(i), 1'000'000 + i % 7, 8);
+  std::unordered_map<std::string, int64_t> last;
+  for (int64_t now = 1'000'000; now <= 2'000'000; now += 1'000) {
+    t.run_due(now, [&](const std::string& id, int64_t at) {
+      auto slot = t.slot_of(id);
+      ASSERT_TRUE(slot);
+      EXPECT_EQ(at % 100'000, static_cast<int64_t>(*slot) * 1'000) << id;
+      if (last.contains(id)) {
+        EXPECT_EQ(at - last[id], 100'000) << id;
+      }
+      last[id] = at;
+    });
+  }
+  EXPECT_EQ(last.size(), 300u);
+}
+
+TEST(TickSchedule, StopFreesTheSlotsLoad) {
+  tick_schedule t(100'000, 4);
+  t.start("a", 0, 8);
+  t.start("b", 0, 8);
+  t.start("c", 0, 8);
+  t.start("d", 0, 8);
+  auto slot_a = t.slot_of("a");
+  ASSERT_TRUE(slot_a);
+  EXPECT_EQ(max_load(t), 8u);  // one session per slot
+  t.stop("a");
+  EXPECT_FALSE(t.slot_of("a"));
+  EXPECT_EQ(t.slot_load(*slot_a), 0u);
+  EXPECT_EQ(total_load(t), 24u);
+  t.start("e", 12'345, 3);
+  EXPECT_EQ(t.slot_of("e"), slot_a);  // the freed slot is the least loaded
+  t.stop("nobody");                   // harmless
+  EXPECT_EQ(total_load(t), 27u);
+}
+
+TEST(TickSchedule, RecipientChangesMoveTheLoadNotTheSession) {
+  tick_schedule t(100'000, 4);
+  t.start("a", 0);  // one recipient unless told
+  EXPECT_EQ(total_load(t), 1u);
+  auto slot_a = *t.slot_of("a");
+  t.set_recipients("a", 8);  // the band joined after play
+  EXPECT_EQ(t.slot_of("a"), slot_a);
+  EXPECT_EQ(t.slot_load(slot_a), 8u);
+  t.start("b", 0, 2);
+  t.start("c", 0, 2);
+  t.start("d", 0, 2);
+  t.start("e", 0, 2);  // slot_a holds 8: "e" goes with one of the 2s
+  EXPECT_NE(t.slot_of("e"), slot_a);
+  t.set_recipients("a", 1);
+  EXPECT_EQ(t.slot_load(slot_a), 1u);
+  t.set_recipients("nobody", 5);  // not ticking: no-op
+  EXPECT_EQ(total_load(t), 1u + 8u);
+  t.start("a", 50'000, 1);  // a restart frees the old slot before picking
+  EXPECT_EQ(total_load(t), 1u + 8u);
 }
 
 class TickDue : public service_test {};
