@@ -16,6 +16,7 @@ class frame_queue {
   bool empty() const { return head_ == items_.size(); }
   size_t size() const { return items_.size() - head_; }
   const frame& front() const { return items_[head_]; }
+  const frame& at(size_t i) const { return items_[head_ + i]; }
 
   void push_back(frame f) { items_.push_back(std::move(f)); }
 

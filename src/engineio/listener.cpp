@@ -52,8 +52,8 @@ struct listener::impl : std::enable_shared_from_this<listener::impl> {
   http_handler fallback;
   std::vector<std::pair<std::string, std::string>> common_headers;
   size_t connections = 0;
-  size_t busy = 0;                                                // connections inside a request
-  std::shared_ptr<size_t> ws_busy = std::make_shared<size_t>(0);  // open WebSockets
+  size_t busy = 0;  // connections inside a request
+  std::shared_ptr<ws_context> ws_busy = std::make_shared<ws_context>();  // open WebSockets
   bool stopped = false;
   descriptor_gauge fds;
 
@@ -108,7 +108,7 @@ struct listener::impl : std::enable_shared_from_this<listener::impl> {
         sock.close(ec);
         continue;
       }
-      if (self->connections + *self->ws_busy >= self->opts.max_connections) {
+      if (self->connections + self->ws_busy->open >= self->opts.max_connections) {
         spdlog::warn("listener: connection limit {} reached, refusing", self->opts.max_connections);
         sock.close(ec);
         continue;
@@ -393,7 +393,7 @@ void listener::stop() {
 }
 
 size_t listener::open_connections() const {
-  return impl_->connections + *impl_->ws_busy;
+  return impl_->connections + impl_->ws_busy->open;
 }
 
 size_t listener::busy_connections() const {

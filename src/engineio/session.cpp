@@ -27,7 +27,7 @@ send_status session::send(const frame& f) {
   queue_.push_back(f);
   queued_bytes_ += f.size();
   if (transport_ == transport_kind::websocket) {
-    if (auto link = ws_.lock()) link->wake();
+    if (ws_) ws_->wake();
   } else {
     wake_poll();
   }
@@ -152,7 +152,7 @@ void session::complete_upgrade(const std::shared_ptr<ws_link>& link) {
   poll_noop_ = true;
   wake_poll();
   transport_ = transport_kind::websocket;
-  ws_ = link;
+  ws_ = link.get();
   if (!queue_.empty()) link->wake();
 }
 
@@ -162,7 +162,7 @@ void session::abort_upgrade() {
 }
 
 void session::bind_websocket(const std::shared_ptr<ws_link>& link) {
-  ws_ = link;
+  ws_ = link.get();
   upgraded_ = true;  // opened on WebSocket: nothing else may attach
 }
 
@@ -188,7 +188,7 @@ void session::do_close(std::string_view reason, bool notify_client) {
     poll_noop_ = true;
   }
   if (transport_ == transport_kind::websocket) {
-    if (auto link = ws_.lock()) link->shutdown();
+    if (ws_) ws_->shutdown();
   } else {
     wake_poll();
   }

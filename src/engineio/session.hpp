@@ -76,6 +76,8 @@ class session : public std::enable_shared_from_this<session> {
   // WebSocket: frames are written from the head of the queue.
   bool has_frames() const { return !queue_.empty(); }
   const frame& front_frame() const { return queue_.front(); }
+  size_t frame_count() const { return queue_.size(); }
+  const frame& frame_at(size_t i) const { return queue_.at(i); }
   void pop_frame();
 
   // Upgrade (spec "Upgrade"): probe received on a new WebSocket, then "5".
@@ -91,6 +93,10 @@ class session : public std::enable_shared_from_this<session> {
   void complete_upgrade(const std::shared_ptr<ws_link>& link);
   void abort_upgrade();
   void bind_websocket(const std::shared_ptr<ws_link>& link);
+  // The WebSocket `link` is being destroyed: forget it if it is ours.
+  void unbind_websocket(const ws_link* link) {
+    if (ws_ == link) ws_ = nullptr;
+  }
 
  private:
   void schedule_ping();
@@ -116,7 +122,9 @@ class session : public std::enable_shared_from_this<session> {
   bool upgrading_ = false;
   bool probed_ = false;
   bool upgraded_ = false;
-  std::weak_ptr<ws_link> ws_;
+  // A plain pointer, not a weak_ptr locked per frame: the link unbinds itself
+  // when destroyed (unbind_websocket), on the one loop thread.
+  ws_link* ws_ = nullptr;
 
   boost::asio::steady_timer ping_timer_;
   bool awaiting_pong_ = false;

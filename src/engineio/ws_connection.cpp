@@ -11,17 +11,20 @@ namespace beast = boost::beast;
 namespace websocket = beast::websocket;
 using boost::system::error_code;
 
-ws_connection::ws_connection(net::ip::tcp::socket&& socket, std::shared_ptr<size_t> open_count,
+ws_connection::ws_connection(net::ip::tcp::socket&& socket, std::shared_ptr<ws_context> context,
                              std::unique_ptr<connection_slot> slot)
     : ws_(std::move(socket)),
-      open_count_(std::move(open_count)),
+      context_(std::move(context)),
       slot_(std::move(slot)),
       timer_(ws_.get_executor()) {
-  ++*open_count_;
+  ws_.next_layer().set_owner(this);
+  ++context_->open;
 }
 
 ws_connection::~ws_connection() {
-  --*open_count_;
+  if (pending_index_ != not_pending) context_->pending[pending_index_] = nullptr;
+  if (session_) session_->unbind_websocket(this);
+  --context_->open;
 }
 
 void ws_connection::run(session_ptr s, bool probing, std::chrono::milliseconds upgrade_timeout) {
@@ -43,12 +46,23 @@ void ws_connection::refuse() {
 }
 
 void ws_connection::wake() {
-  if (!writing_) do_write();
+  if (pending_index_ != not_pending || closed_) return;
+  pending_index_ = context_->pending.size();
+  context_->pending.push_back(this);
+  if (!context_->flush_posted) {
+    context_->flush_posted = true;
+    net::post(ws_.get_executor(), [ctx = context_] { run_pending(*ctx); });
+  }
 }
 
 void ws_connection::shutdown() {
   if (closing_) return wake();
   closing_ = true;
+  // Until the close handshake ends or the connection is reset: the flush that
+  // writes the last frames and starts the close runs later in this turn, and
+  // may find no other owner (a refused WebSocket, whose handshake coroutine
+  // has ended).
+  keep_alive_ = shared_from_this();
   // Whatever is pending (the last frames, the close handshake), the TCP
   // connection is gone after close_grace.
   timer_.expires_after(close_grace);
@@ -64,11 +78,22 @@ void ws_connection::shutdown() {
 }
 
 void ws_connection::abort() {
-  auto& sock = beast::get_lowest_layer(ws_);
+  auto& sock = ws_.next_layer().socket();
   error_code ec;
   sock.set_option(net::socket_base::linger(true, 0), ec);
   sock.close(ec);
   closed_ = true;
+  // The caller holds its own reference (a handler's), or this ends here.
+  auto keep = std::move(keep_alive_);
+  if (held_handler_) {
+    // Beast's held-back write fails as a write on the closed socket would
+    // (its operation holds this connection: it must complete).
+    net::post(ws_.get_executor(), [h = std::move(held_handler_)]() mutable {
+      std::move(h)(net::error::operation_aborted, 0);
+    });
+    held_handler_ = {};
+    held_buffers_.clear();
+  }
 }
 
 void ws_connection::do_read() {
@@ -143,52 +168,122 @@ void ws_connection::finish(std::string_view reason) {
   shutdown();
 }
 
-const frame* ws_connection::next_frame() const {
-  if (probe_answer_.data) return &probe_answer_;
-  if (session_ && session_->transport() == transport_kind::websocket && session_->has_frames())
-    return &session_->front_frame();
-  return nullptr;
+// Called from the one handler posted per loop turn: every connection woken
+// during the turn writes its frames here, after the broadcasts that queued them.
+void run_pending(ws_context& ctx) {
+  // Indexes, not iterators: a flush can wake connections (appended here and
+  // flushed in this same run) or destroy one (its entry is nulled).
+  for (size_t i = 0; i < ctx.pending.size(); ++i) {
+    ws_connection* c = ctx.pending[i];
+    if (!c) continue;
+    ctx.pending[i] = nullptr;
+    c->pending_index_ = ws_connection::not_pending;
+    c->flush();
+  }
+  ctx.pending.clear();
+  ctx.flush_posted = false;
 }
 
-void ws_connection::do_write() {
-  if (closed_) return;
-  const frame* f = next_frame();
-  if (!f) {
-    if (closing_ && !close_sent_) {
-      close_sent_ = true;
-      writing_ = true;
-      ws_.async_close(websocket::close_code::normal, [self = shared_from_this()](error_code) {
-        self->writing_ = false;
-        // Beast closed the socket (or failed to): nothing is left to bound.
-        self->closed_ = true;
-        self->timer_.cancel();
-      });
+void ws_connection::flush() {
+  if (closed_ || close_sent_ || waiting_writable_ || beast_writing_) return;
+  const int fd = ws_.next_layer().socket().native_handle();
+  const bool from_session = session_ && session_->transport() == transport_kind::websocket;
+  for (;;) {
+    const frame* batch[frame_writer::max_batch];
+    size_t n = 0;
+    const bool probe = probe_answer_.data != nullptr;
+    if (probe) batch[n++] = &probe_answer_;
+    if (from_session)
+      for (size_t i = 0, count = session_->frame_count(); i < count && n < frame_writer::max_batch;
+           ++i)
+        batch[n++] = &session_->frame_at(i);
+    if (n == 0) break;
+    auto r = writer_.write(fd, std::span<const frame* const>(batch, n));
+    size_t done = r.frames_done;
+    if (probe && done > 0) {
+      probe_answer_ = frame{};
+      --done;
     }
-    return;
+    while (done-- > 0) session_->pop_frame();
+    if (r.error) {
+      auto self = shared_from_this();  // abort() may drop the last other reference
+      return write_failed();
+    }
+    if (writer_.offset() == 0 && start_held_write()) return;  // Beast's frame goes now
+    if (r.would_block) return wait_writable();
   }
-  writing_ = true;
-  from_probe_ = f == &probe_answer_;
-  held_ = f->data;  // keeps the bytes alive while the write is in flight
-  ws_.text(!f->binary);
-  ws_.async_write(net::buffer(*held_),
-                  [self = shared_from_this()](error_code ec, size_t) { self->on_write(ec); });
+  if (start_held_write()) return;
+  close_when_flushed();
 }
 
-void ws_connection::on_write(error_code ec) {
-  writing_ = false;
-  held_.reset();
-  if (ec) {
-    // First the socket, so that the close path below writes nothing more.
-    if (!closed_) abort();
-    if (session_ && session_->transport() == transport_kind::websocket)
-      session_->on_transport_error("transport error");
+void ws_connection::wait_writable() {
+  waiting_writable_ = true;
+  ws_.next_layer().socket().async_wait(net::socket_base::wait_write,
+                                       [self = shared_from_this()](error_code ec) {
+                                         self->waiting_writable_ = false;
+                                         if (ec) {
+                                           if (!self->closed_) self->write_failed();
+                                           return;
+                                         }
+                                         self->flush();
+                                       });
+}
+
+void ws_connection::write_failed() {
+  // First the socket, so that the close path below writes nothing more.
+  if (!closed_) abort();
+  if (session_ && session_->transport() == transport_kind::websocket)
+    session_->on_transport_error("transport error");
+}
+
+void ws_connection::close_when_flushed() {
+  if (!closing_ || close_sent_ || closed_) return;
+  close_sent_ = true;
+  ws_.async_close(websocket::close_code::normal, [self = shared_from_this()](error_code) {
+    // Beast closed the socket (or failed to): nothing is left to bound.
+    self->closed_ = true;
+    self->timer_.cancel();
+    self->keep_alive_.reset();
+  });
+}
+
+bool ws_connection::start_held_write() {
+  if (!held_handler_) return false;
+  ws_.next_layer().start_write(std::move(held_buffers_), std::move(held_handler_));
+  held_buffers_.clear();
+  held_handler_ = {};
+  return true;
+}
+
+void gated_socket::start_write(std::vector<net::const_buffer> buffers, write_handler h) {
+  ws_connection* c = owner_;
+  if (c && c->writer_.offset() > 0) {
+    // A data frame is partly on the wire: this frame follows it.
+    c->held_buffers_ = std::move(buffers);
+    c->held_handler_ = std::move(h);
     return;
   }
-  if (from_probe_)
-    probe_answer_ = frame{};
-  else if (session_ && session_->has_frames())
-    session_->pop_frame();
-  do_write();
+  std::weak_ptr<ws_connection> weak;
+  if (c) {
+    c->beast_writing_ = true;
+    weak = c->weak_from_this();
+  }
+  sock_.async_write_some(buffers, [weak, h = std::move(h)](error_code ec, size_t n) mutable {
+    auto c = weak.lock();
+    if (c) c->beast_writing_ = false;
+    std::move(h)(ec, n);
+    // Beast may have started its next write from the handler; otherwise the
+    // data frames that waited go at the end of this turn.
+    if (c && !c->beast_writing_) c->wake();
+  });
+}
+
+void teardown(beast::role_type role, gated_socket& s, error_code& ec) {
+  websocket::teardown(role, s.socket(), ec);
+}
+
+void beast_close_socket(gated_socket& s) {
+  beast::close_socket(s.socket());
 }
 
 }  // namespace bandsync::engineio

@@ -4,8 +4,21 @@
 // and is included by listener.cpp and ws_connection.cpp only.
 //
 // Beast's do_x/on_x pairs, no coroutine, so that an idle connection costs only
-// this object, the Beast stream and the pending read's buffer. Writes come
-// from the session's queue one at a time; the probe answer goes first.
+// this object, the Beast stream and the pending read's buffer.
+//
+// Writes bypass Beast: a server frame is unmasked, so its header is fixed by
+// the payload's length (frame_writer), and every frame queued for the
+// connection during one loop turn goes out in one non-blocking sendmsg on the
+// bare socket at the end of that turn (one posted handler flushes every
+// connection woken in the turn: ws_context::pending). Only when the kernel
+// takes part of it does the connection wait for writability
+// (async_wait(wait_write)) and continue from the offset. The probe answer
+// goes first.
+//
+// Beast still writes its own frames (the handshake response, pong, close) on
+// the same socket: its next layer, gated_socket, holds such a write back
+// while a data frame is partly written, and the raw writes wait while a
+// Beast write is in flight, so frames never interleave on the wire.
 //
 // Teardown is bounded: once the session is closed, the close frame gets
 // `close_grace` to be written and answered; a peer that does not read (its
@@ -14,8 +27,14 @@
 // long as the peer likes.
 
 #include <chrono>
+#include <cstddef>
 #include <memory>
 #include <string>
+#include <vector>
+
+#include <boost/asio/any_completion_handler.hpp>
+#include <boost/asio/async_result.hpp>
+#include <boost/asio/buffer.hpp>
 
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -23,6 +42,7 @@
 #include <boost/beast/websocket/stream.hpp>
 
 #include "engineio/address_limits.hpp"
+#include "engineio/frame_writer.hpp"
 #include "engineio/session.hpp"
 
 namespace bandsync::engineio {
@@ -40,6 +60,67 @@ struct connection_slot {
   connection_slot& operator=(const connection_slot&) = delete;
 };
 
+class ws_connection;
+
+// What the WebSockets of one listener share: their count and the connections
+// to flush at the end of the current loop turn.
+struct ws_context {
+  size_t open = 0;
+  std::vector<ws_connection*> pending;  // entries nulled by a destroyed connection
+  bool flush_posted = false;
+};
+
+// The WebSocket's next layer: the TCP socket, with Beast's writes held back
+// while a raw data frame is partly written (see ws_connection).
+class gated_socket {
+ public:
+  using executor_type = boost::asio::ip::tcp::socket::executor_type;
+  using write_handler =
+      boost::asio::any_completion_handler<void(boost::system::error_code, size_t)>;
+
+  explicit gated_socket(boost::asio::ip::tcp::socket&& s) : sock_(std::move(s)) {}
+
+  executor_type get_executor() noexcept { return sock_.get_executor(); }
+  boost::asio::ip::tcp::socket& socket() { return sock_; }
+  void set_owner(ws_connection* owner) { owner_ = owner; }
+
+  template <class MutableBuffers, class Handler>
+  auto async_read_some(const MutableBuffers& b, Handler&& h) {
+    return sock_.async_read_some(b, std::forward<Handler>(h));
+  }
+
+  template <class ConstBuffers, class Handler>
+  auto async_write_some(const ConstBuffers& b, Handler&& h) {
+    return boost::asio::async_initiate<Handler, void(boost::system::error_code, size_t)>(
+        [this](auto handler, const ConstBuffers& buffers) {
+          start_write(
+              std::vector<boost::asio::const_buffer>(boost::asio::buffer_sequence_begin(buffers),
+                                                     boost::asio::buffer_sequence_end(buffers)),
+              write_handler(std::move(handler)));
+        },
+        h, b);
+  }
+
+  // Runs or holds back one of Beast's writes (defined in ws_connection.cpp).
+  void start_write(std::vector<boost::asio::const_buffer> buffers, write_handler h);
+
+ private:
+  boost::asio::ip::tcp::socket sock_;
+  ws_connection* owner_ = nullptr;
+};
+
+// Beast's close handshake ends with a TCP teardown of the next layer, and its
+// timeouts close it: both act on the socket itself (found by ADL).
+void teardown(boost::beast::role_type role, gated_socket& s, boost::system::error_code& ec);
+template <class Handler>
+void async_teardown(boost::beast::role_type role, gated_socket& s, Handler&& h) {
+  boost::beast::websocket::async_teardown(role, s.socket(), std::forward<Handler>(h));
+}
+void beast_close_socket(gated_socket& s);
+
+// Flushes the connections woken during this loop turn (ws_connection.cpp).
+void run_pending(ws_context& ctx);
+
 class ws_connection : public ws_link, public std::enable_shared_from_this<ws_connection> {
  public:
   // How long a closing WebSocket may take before its TCP connection is reset.
@@ -48,11 +129,11 @@ class ws_connection : public ws_link, public std::enable_shared_from_this<ws_con
   // The WebSocket runs on the bare socket: its own timer covers the
   // handshake and idle timeouts, so tcp_stream's per-connection state is not
   // kept for the connection's life.
-  ws_connection(boost::asio::ip::tcp::socket&& socket, std::shared_ptr<size_t> open_count,
+  ws_connection(boost::asio::ip::tcp::socket&& socket, std::shared_ptr<ws_context> context,
                 std::unique_ptr<connection_slot> slot);
   ~ws_connection() override;
 
-  boost::beast::websocket::stream<boost::asio::ip::tcp::socket>& ws() { return ws_; }
+  boost::beast::websocket::stream<gated_socket>& ws() { return ws_; }
 
   // The session whose queue this WebSocket writes (set before anything is sent).
   void bind(session_ptr s) { session_ = std::move(s); }
@@ -70,30 +151,44 @@ class ws_connection : public ws_link, public std::enable_shared_from_this<ws_con
   void shutdown() override;
 
  private:
+  friend class gated_socket;
+  friend void run_pending(ws_context& ctx);
   void do_read();
   void on_read(boost::system::error_code ec);
   void finish(std::string_view reason);
-  const frame* next_frame() const;
-  void do_write();
-  void on_write(boost::system::error_code ec);
+  // Writes every queued frame it can without blocking (see above).
+  void flush();
+  void wait_writable();
+  void write_failed();
+  // Starts Beast's held-back write, if any, now that no frame is partly written.
+  bool start_held_write();
+  void close_when_flushed();
   // Resets the TCP connection now: pending operations end with an error.
   void abort();
   bool torn_down() const { return closed_; }
 
   static constexpr size_t read_chunk = 256;  // most client packets are smaller
 
-  boost::beast::websocket::stream<boost::asio::ip::tcp::socket> ws_;
-  std::shared_ptr<size_t> open_count_;
+  static constexpr size_t not_pending = static_cast<size_t>(-1);
+
+  boost::beast::websocket::stream<gated_socket> ws_;
+  std::shared_ptr<ws_context> context_;
   std::unique_ptr<connection_slot> slot_;
   // The upgrade deadline while probing, then the close deadline.
   boost::asio::steady_timer timer_;
   boost::beast::flat_buffer buf_;
   session_ptr session_;
   frame probe_answer_;
-  std::shared_ptr<const std::string> held_;
+  frame_writer writer_;
+  size_t pending_index_ = not_pending;  // our slot in context_->pending
+  // One of Beast's writes, held back while a data frame is partly written
+  // (Beast serializes its own writes: at most one at a time).
+  std::vector<boost::asio::const_buffer> held_buffers_;
+  gated_socket::write_handler held_handler_;
+  std::shared_ptr<ws_connection> keep_alive_;  // from shutdown() until closed
+  bool beast_writing_ = false;
+  bool waiting_writable_ = false;
   bool probing_ = false;
-  bool writing_ = false;
-  bool from_probe_ = false;
   bool closing_ = false;
   bool close_sent_ = false;
   bool closed_ = false;  // the socket is closed (or Beast's close finished)
