@@ -20,25 +20,37 @@ size_t broadcast::emit(std::string_view event, const message& m) const {
 }
 
 size_t broadcast::send_encoded(const encoded_packet& p) const {
-  // Collect first: a send may close a session and so change the rooms.
-  std::vector<socket_ptr> targets;
+  // Raw pointers, no reference count touched per recipient: the loop is
+  // single-threaded, and while a broadcast runs the namespace keeps alive
+  // every socket it removes (a send can close a session, whose socket leaves
+  // its rooms and the namespace), until the outermost broadcast ends.
+  // Collect first: that same close changes the rooms.
+  socket_namespace& ns = *ns_;
+  struct guard {
+    socket_namespace& ns;
+    explicit guard(socket_namespace& n) : ns(n) { ++ns.broadcasting_; }
+    ~guard() {
+      if (--ns.broadcasting_ == 0) ns.removed_while_broadcasting_.clear();
+    }
+  } g(ns);
+  std::vector<socket*> targets;
   if (rooms_.empty()) {
-    targets.reserve(ns_->sockets_.size());
-    for (const auto& [id, s] : ns_->sockets_)
-      if (!except_.count(id)) targets.push_back(s);
+    targets.reserve(ns.sockets_.size());
+    for (const auto& [id, s] : ns.sockets_)
+      if (!except_.count(id)) targets.push_back(s.get());
   } else {
     std::unordered_set<const socket*> seen;
     for (const auto& room : rooms_) {
-      auto it = ns_->rooms_.find(room);
-      if (it == ns_->rooms_.end()) continue;
+      auto it = ns.rooms_.find(room);
+      if (it == ns.rooms_.end()) continue;
       for (const auto& [id, s] : it->second) {
         if (except_.count(id)) continue;
         if (rooms_.size() > 1 && !seen.insert(s).second) continue;
-        targets.push_back(s->shared_from_this());
+        targets.push_back(s);
       }
     }
   }
-  for (const auto& s : targets) s->send_encoded(p);
+  for (socket* s : targets) s->send_encoded(p);
   return targets.size();
 }
 
@@ -66,7 +78,11 @@ void socket_namespace::connected(const socket_ptr& s) {
 }
 
 void socket_namespace::remove(const socket& s) {
-  sockets_.erase(s.id());
+  auto it = sockets_.find(s.id());
+  if (it == sockets_.end()) return;
+  // A broadcast holds raw pointers to its recipients (send_encoded).
+  if (broadcasting_ > 0) removed_while_broadcasting_.push_back(std::move(it->second));
+  sockets_.erase(it);
 }
 
 bool socket_namespace::add_to_room(socket& s, const std::string& room) {

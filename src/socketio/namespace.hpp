@@ -71,6 +71,10 @@ class socket_namespace {
   connection_handler on_connection_;
   std::unordered_map<std::string, socket_ptr> sockets_;
   std::unordered_map<std::string, std::unordered_map<std::string, socket*>> rooms_;
+  // Nested broadcasts running (an emit from a close handler during a send),
+  // and the sockets removed meanwhile, kept alive until the outermost ends.
+  size_t broadcasting_ = 0;
+  std::vector<socket_ptr> removed_while_broadcasting_;
 };
 
 }  // namespace bandsync::socketio
