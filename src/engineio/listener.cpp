@@ -333,6 +333,11 @@ struct listener::impl : std::enable_shared_from_this<listener::impl> {
     ws.write_buffer_bytes(64);
     auto [aec] = co_await ws.async_accept(req, use_tuple);
     if (aec) co_return;
+    // Once open, Engine.IO's ping/pong finds dead peers: Beast's idle timer
+    // would only add a pending timer operation to every idle connection.
+    auto timeouts = websocket::stream_base::timeout::suggested(beast::role_type::server);
+    timeouts.idle_timeout = websocket::stream_base::none();
+    ws.set_option(timeouts);
 
     if (q.sid.empty()) {
       auto s = eio.create_session(transport_kind::websocket, plain.remote_address);

@@ -167,7 +167,9 @@ class ws_connection : public ws_link, public std::enable_shared_from_this<ws_con
   void abort();
   bool torn_down() const { return closed_; }
 
-  static constexpr size_t read_chunk = 256;  // most client packets are smaller
+  // Every idle connection's pending read reserves this much: client packets
+  // are mostly a pong ("3") or a short event; longer ones take a few reads.
+  static constexpr size_t read_chunk = 128;
 
   static constexpr size_t not_pending = static_cast<size_t>(-1);
 
