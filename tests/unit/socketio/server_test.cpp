@@ -238,3 +238,48 @@ TEST_F(server_test, connection_without_namespace_times_out) {
 }
 
 }  // namespace
+
+// A broadcast collects its recipients as raw pointers. A send that overflows
+// a queue closes that session inside the broadcast, and its disconnect
+// handler here disconnects every other recipient, which may come later in the
+// same broadcast and which nobody else holds: the namespace must keep them
+// alive until the broadcast ends (under ASan, a use after free otherwise).
+TEST(broadcast_overflow, recipients_closed_mid_broadcast_are_kept_until_it_ends) {
+  boost::asio::io_context ioc;
+  sio::server io(ioc.get_executor(), sio::options{});
+  eio::options eo;
+  eo.ping_interval = 10s;
+  eo.max_buffered_frames = 2;
+  eio::server engine(ioc.get_executor(), eo, io);
+  std::vector<std::weak_ptr<sio::socket>> sockets;
+  size_t disconnects = 0;
+  io.on_connection("/", [&](const sio::socket_ptr& s) {
+    s->join("band");
+    sockets.push_back(s);
+    s->on_disconnect([&](const sio::socket_ptr&, std::string_view) {
+      ++disconnects;
+      for (const auto& w : sockets)
+        if (auto other = w.lock()) other->disconnect(true);
+    });
+  });
+  std::vector<eio::session_ptr> sessions;
+  for (int i = 0; i < 3; ++i) {
+    auto s = engine.create_session(eio::transport_kind::polling, "127.0.0.1");
+    s->start();
+    io.on_open(s);
+    s->on_packet(eio::packet{eio::packet_type::message, false, "0"});
+    sessions.push_back(s);
+  }
+  // The first keeps its CONNECT answer queued: the second tick overflows it.
+  sessions[1]->take_poll_payload();
+  sessions[2]->take_poll_payload();
+  EXPECT_EQ(io.to("band").emit("tick"), 3u);
+  EXPECT_TRUE(sessions[0]->is_open());
+  EXPECT_EQ(io.to("band").emit("tick"), 3u);
+  for (const auto& s : sessions) EXPECT_FALSE(s->is_open());
+  EXPECT_EQ(disconnects, 3u);
+  EXPECT_EQ(io.of("/").room_size("band"), 0u);
+  EXPECT_EQ(io.of("/").size(), 0u);
+  // Released once the broadcast ended.
+  for (const auto& w : sockets) EXPECT_TRUE(w.expired());
+}
