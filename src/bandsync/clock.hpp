@@ -3,7 +3,7 @@
 // scroll clock, latency and idle expiry deterministically (ARCHITECTURE.md
 // "Time": position is derived from a monotonic clock, never accumulated).
 //
-// Server time (docs/CLOCK.md): the time every client synchronises to, in Unix
+// Server time (docs/EVENTS.md "Clock"): the time every client synchronises to, in Unix
 // epoch milliseconds with a sub-millisecond fraction. It is the monotonic
 // clock shifted by a constant fixed once when the clock is made, so it reads
 // like the wall clock at start but never jumps when the system clock is set

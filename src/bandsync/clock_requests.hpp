@@ -1,5 +1,5 @@
 #pragma once
-// Validation of the clock requests (docs/CLOCK.md): time_sync, and the
+// Validation of the clock requests (docs/EVENTS.md "Clock"): time_sync, and the
 // scheduling fields of play, seek and set_tempo, and set_time_signature. Same
 // rules as requests.hpp: nothing throws on any input, each failure is an
 // invalid_payload naming the field. Times a client sends for `at` are server

@@ -1,5 +1,5 @@
 #pragma once
-// The beat-aware, schedulable transport (docs/CLOCK.md): the song position of
+// The beat-aware, schedulable transport (docs/EVENTS.md "Clock"): the song position of
 // scroll_clock plus a tempo, a time signature and a beat grid, with changes
 // that take effect at a stated steady time. Pure: no clock is read here; every
 // call takes the steady time `now_us`, and all times are steady microseconds
