@@ -30,7 +30,7 @@ const std::vector<variable>& variables() {
       {"SESSION_IDLE_TIMEOUT", "1800000", "empty sessions idle this long are removed (ms)"},
       {"SWEEP_INTERVAL", "300000", "period of the idle-session sweep (ms)"},
       {"CONNECT_TIMEOUT", "45000", "a connection must join a namespace within this (ms)"},
-      {"PLAY_LEAD_MS", "200",
+      {"PLAY_LEAD_MS", "0",
        "a play without `at` starts this much later, so every device has it first (ms, 0..5000)"},
       {"SERVE_CLIENT", "true", "serve the socket.io-client bundle under /socket.io/ (true/false)"},
   };

@@ -34,10 +34,8 @@ struct service_options {
   double max_latency_ms = 60'000;             // recorded latencies are clamped to [0, this]
   int64_t persist_playing_ms = 1000;          // tick_due() saves playing sessions this often
   int64_t tick_interval_ms = 100;             // scroll_tick period of a playing session
-  // How far ahead a play without `at`, and a seek/set_tempo while playing
-  // without `at`, take effect (docs/EVENTS.md PLAY_LEAD_MS). 0 here (at once,
-  // as the old contract) so that the domain's default is the old behaviour;
-  // the app's setting defaults to 200.
+  // How far ahead a play without `at` starts (docs/EVENTS.md PLAY_LEAD_MS);
+  // 0: at once, as the old contract.
   int64_t play_lead_ms = 0;
 };
 
