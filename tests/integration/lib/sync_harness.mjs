@@ -60,6 +60,23 @@ export function socketExchange(socket, timeoutMs = 5000) {
     });
 }
 
+// The same burst through bandsync-client's estimator (client/bandsync-client.js
+// ClockEstimator: the burst's best samples, weighted by RTT), as an app using
+// the library would estimate. `bursts` bursts of `count`, `gapMs` apart.
+export async function clientEstimate(exchange, { count = 16, gapMs = 15, bursts = 1 } = {}) {
+  const { ClockEstimator } = await import("../../../client/bandsync-client.js");
+  const est = new ClockEstimator();
+  for (let b = 0; b < bursts; b += 1) {
+    for (let i = 0; i < count; i += 1) {
+      if (i > 0 || b > 0) await new Promise((r) => setTimeout(r, gapMs));
+      est.add(await exchange(localNow()));
+    }
+    est.endBurst();
+  }
+  // An offset for the report instant, which follows within milliseconds.
+  return { offset: est.offsetAt(localNow()), delay: est.rtt };
+}
+
 export function referenceFromOffset(serverOffsetUs) {
   const offset = BigInt(Math.round(serverOffsetUs));
   return {
@@ -109,6 +126,7 @@ export async function runSyncAccuracy({
   burst = { count: 16, gapMs: 15 },
   serverOffsetUs = null,
   seed = 1,
+  estimator = "burst",
 }) {
   const { io } = await import("socket.io-client");
   const { startJitterProxy } = await import("./jitter_proxy.mjs");
@@ -136,7 +154,8 @@ export async function runSyncAccuracy({
       proxies.push(p);
       sockets.push(await connect(p.port));
     }
-    const estimates = await Promise.all(sockets.map((s) => burstEstimate(socketExchange(s), burst)));
+    const estimate = estimator === "client" ? clientEstimate : burstEstimate;
+    const estimates = await Promise.all(sockets.map((s) => estimate(socketExchange(s), burst)));
     let reference;
     if (serverOffsetUs !== null) {
       reference = referenceFromOffset(serverOffsetUs);
@@ -155,8 +174,54 @@ export async function runSyncAccuracy({
   }
 }
 
-// node tests/integration/lib/sync_harness.mjs --url http://127.0.0.1:PORT
-//   [--devices 8] [--delay 20] [--jitter 10] [--count 16] [--offset-us N]
+// Starts `bin serve` on a free loopback port and reads the server clock's
+// offset from its start-up log ("server_offset_us N"). Resolves to
+// { url, serverOffsetUs, stop() }.
+export async function spawnServer(bin) {
+  const { spawn } = await import("node:child_process");
+  const net = await import("node:net");
+  const port = await new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.once("error", reject);
+    srv.listen(0, "127.0.0.1", () => {
+      const { port: p } = srv.address();
+      srv.close(() => resolve(p));
+    });
+  });
+  const proc = spawn(bin, ["serve", "--port", String(port), "--host", "127.0.0.1"], {
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let log = "";
+  const offset = await new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no server_offset_us in 10 s:\n${log}`)), 10_000);
+    const onData = (chunk) => {
+      log += chunk;
+      const m = /server_offset_us (-?\d+)/.exec(log);
+      if (m && /listening/.test(log)) {
+        clearTimeout(timer);
+        resolve(Number(m[1]));
+      }
+    };
+    proc.stdout.on("data", onData);
+    proc.stderr.on("data", onData);
+    proc.once("exit", (code) => reject(new Error(`${bin} exited (${code}):\n${log}`)));
+  });
+  return {
+    url: `http://127.0.0.1:${port}`,
+    serverOffsetUs: offset,
+    stop: () =>
+      new Promise((resolve) => {
+        proc.once("exit", resolve);
+        proc.kill("SIGTERM");
+      }),
+  };
+}
+
+// node tests/integration/lib/sync_harness.mjs (--url http://127.0.0.1:PORT | --bin PATH)
+//   [--devices 8] [--delay 20] [--jitter 10] [--count 16] [--bursts 1]
+//   [--offset-us N] [--estimator client|burst]
+// With --bin it starts that server itself and takes the exact reference from
+// its log; with --url the reference is exact only when --offset-us is given.
 if (process.argv[1] && import.meta.url === new URL(`file://${process.argv[1]}`).href) {
   const arg = (name, fallback) => {
     const i = process.argv.indexOf(`--${name}`);
@@ -164,13 +229,25 @@ if (process.argv[1] && import.meta.url === new URL(`file://${process.argv[1]}`).
   };
   const delayMs = Number(arg("delay", 0));
   const jitterMs = Number(arg("jitter", 0));
-  const report = await runSyncAccuracy({
-    url: arg("url", "http://127.0.0.1:3001"),
-    devices: Number(arg("devices", 8)),
-    up: { delayMs, jitterMs },
-    down: { delayMs, jitterMs },
-    burst: { count: Number(arg("count", 16)), gapMs: 15 },
-    serverOffsetUs: arg("offset-us", null) === null ? null : Number(arg("offset-us")),
-  });
-  console.log(JSON.stringify(report, null, 2));
+  const bin = arg("bin", null);
+  const server = bin ? await spawnServer(bin) : null;
+  try {
+    const report = await runSyncAccuracy({
+      url: server ? server.url : arg("url", "http://127.0.0.1:3001"),
+      devices: Number(arg("devices", 8)),
+      up: { delayMs, jitterMs },
+      down: { delayMs, jitterMs },
+      burst: { count: Number(arg("count", 16)), gapMs: 15, bursts: Number(arg("bursts", 1)) },
+      serverOffsetUs: server
+        ? server.serverOffsetUs
+        : arg("offset-us", null) === null
+          ? null
+          : Number(arg("offset-us")),
+      estimator: arg("estimator", "client"),
+      seed: Number(arg("seed", 1)),
+    });
+    console.log(JSON.stringify({ delayMs, jitterMs, estimator: arg("estimator", "client"), ...report }));
+  } finally {
+    if (server) await server.stop();
+  }
 }
