@@ -30,6 +30,8 @@ const std::vector<variable>& variables() {
       {"SESSION_IDLE_TIMEOUT", "1800000", "empty sessions idle this long are removed (ms)"},
       {"SWEEP_INTERVAL", "300000", "period of the idle-session sweep (ms)"},
       {"CONNECT_TIMEOUT", "45000", "a connection must join a namespace within this (ms)"},
+      {"PLAY_LEAD_MS", "0",
+       "a play without `at` starts this much later, so every device has it first (ms, 0..5000)"},
       {"SERVE_CLIENT", "true", "serve the socket.io-client bundle under /socket.io/ (true/false)"},
   };
   return vars;
@@ -150,6 +152,7 @@ config_result make_config(const std::map<std::string, std::string>& values) {
   millis("SESSION_IDLE_TIMEOUT", 1000, 604800000, c.session_idle);
   millis("SWEEP_INTERVAL", 100, 86400000, c.sweep_interval);
   millis("CONNECT_TIMEOUT", 100, 3600000, c.connect_timeout);
+  millis("PLAY_LEAD_MS", 0, 5000, c.play_lead);
   uint32_t rate = static_cast<uint32_t>(c.handshake_rate);
   integer("HANDSHAKE_RATE", uint32_t{1}, uint32_t{1000000}, rate,
           "a count per second from 1 to 1000000");

@@ -31,6 +31,8 @@ struct config {
   std::chrono::milliseconds session_idle{1800000};
   std::chrono::milliseconds sweep_interval{300000};
   std::chrono::milliseconds connect_timeout{45000};
+  // A play without `at` starts this much later (docs/EVENTS.md "Clock").
+  std::chrono::milliseconds play_lead{0};
   // Engine.IO admission per client address (engineio/address_limits.hpp).
   double handshake_rate = 100;
   double handshake_burst = 1000;

@@ -62,6 +62,7 @@ int run_serve(const config& cfg) {
 
   domain::service_options svc_opts;
   svc_opts.session_idle_ms = cfg.session_idle.count();
+  svc_opts.play_lead_ms = cfg.play_lead.count();
   domain::session_service service(clock, outbox, *store, svc_opts);
   service.restore(store->load_sessions());
   if (redis) {
@@ -123,6 +124,11 @@ int run_serve(const config& cfg) {
   spdlog::info("BandSync listening on [{}]:{} (store: {})", cfg.host, listener.port(),
                redis ? "redis " + *cfg.redis_host + ":" + std::to_string(cfg.redis_port)
                      : std::string("memory"));
+  // Server time = steady clock + this offset (docs/EVENTS.md "Clock"): with it
+  // a process on this machine reads the true server time from
+  // CLOCK_MONOTONIC, which the accuracy harness (bench sync) needs.
+  spdlog::info("server clock: server_offset_us {} (PLAY_LEAD_MS {})", clock.server_offset_us(),
+               cfg.play_lead.count());
 
   // One scheduler for every playing session's ticks (ARCHITECTURE.md "Time").
   glue::tick_driver ticker(ioc, service, lag);

@@ -34,6 +34,9 @@
 #   OUT=/tmp/bandsync-bench-<date>  where the JSON reports and server logs go
 #   REPORT_ONLY=1                runs nothing: rebuilds the table and RESULTS.md from
 #                                the reports already in OUT
+#   SYNC=1                       then runs bench/sync.sh (clock accuracy, issue 11; BandSync
+#                                only: the old server has no time_sync), which adds its
+#                                section to RESULTS.md; SYNC=0 skips it
 # With the defaults the whole run takes about 9 minutes (LONG_DURATION=600 adds 10).
 set -euo pipefail
 
@@ -248,4 +251,8 @@ if [[ "$RESULTS_FILE" != "-" ]]; then
     echo '```'
   } >"$RESULTS_FILE"
   echo "compare.sh: wrote $RESULTS_FILE (reports in $OUT)" >&2
+fi
+
+if [[ "${SYNC:-1}" == 1 && "$REPORT_ONLY" != 1 ]]; then
+  OUT="$OUT/sync" RESULTS_FILE="$RESULTS_FILE" "$here/sync.sh" "$BIN"
 fi

@@ -4,6 +4,7 @@
 // then call its handler. Adding an event is one row in events.cpp, one parser
 // in requests.hpp and one handler in handlers.hpp.
 
+#include <cstdint>
 #include <optional>
 #include <span>
 #include <string>
@@ -26,10 +27,13 @@ enum class sender {
 struct event_spec {
   std::string_view name;
   sender who;
-  // Validates `args`, authorizes the sender, and runs the handler; every
-  // refusal is answered with `error` and changes nothing.
+  // Validates `args`, authorizes the sender, and runs the handler at
+  // `received_us` (steady µs, when the event was seen); every refusal is
+  // answered with `error` and changes nothing. `ack` is the client's ack
+  // callback, empty when it asked for none.
   void (*run)(service_core& core, const std::string& conn_id, connection_state& conn,
-              std::string_view name, const boost::json::array& args);
+              std::string_view name, const boost::json::array& args, int64_t received_us,
+              const ack_reply& ack);
 };
 
 // Every event, in a fixed order (the index counts events in metrics).

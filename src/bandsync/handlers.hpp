@@ -7,6 +7,7 @@
 #include <string>
 #include <string_view>
 
+#include "bandsync/clock_requests.hpp"
 #include "bandsync/requests.hpp"
 #include "bandsync/service_core.hpp"
 
@@ -27,11 +28,15 @@ void leave_current(service_core& core, const std::string& conn_id, connection_st
                    std::string_view why);
 
 // playback.cpp
-void on_set_tempo(service_core& core, const event_call& call, const tempo_request& req, session& s);
-void on_play(service_core& core, const event_call& call, const session_request& req, session& s);
+void on_set_tempo(service_core& core, const event_call& call, const scheduled_tempo_request& req,
+                  session& s);
+void on_play(service_core& core, const event_call& call, const play_request& req, session& s);
 void on_pause(service_core& core, const event_call& call, const session_request& req, session& s);
 void on_stop(service_core& core, const event_call& call, const session_request& req, session& s);
-void on_seek(service_core& core, const event_call& call, const seek_request& req, session& s);
+void on_seek(service_core& core, const event_call& call, const scheduled_seek_request& req,
+             session& s);
+void on_set_time_signature(service_core& core, const event_call& call,
+                           const time_signature_request& req, session& s);
 void on_sync_request(service_core& core, const event_call& call, const session_request& req,
                      session& s);
 
@@ -39,5 +44,8 @@ void on_sync_request(service_core& core, const event_call& call, const session_r
 void on_latency_probe(service_core& core, const event_call& call, const latency_probe_request& req);
 void on_heartbeat_response(service_core& core, const event_call& call,
                            const heartbeat_response_request& req);
+// Answers through the ack when the client asked for one, else with
+// `time_sync_response`.
+void on_time_sync(service_core& core, const event_call& call, const time_sync_request& req);
 
 }  // namespace bandsync::domain

@@ -40,13 +40,25 @@ void on_latency_probe(service_core& core, const event_call& call,
                       const latency_probe_request& req) {
   // Answer first: the client measures the round trip, so nothing may delay it.
   core.out.emit_to(call.conn_id, "latency_response",
-                   payloads::latency_response(req.timestamp, call.now_wall_ms));
+                   payloads::latency_response(req.timestamp, core.clk.server_ms_at(call.now_us)));
   record_latency(core, call, static_cast<double>(call.now_wall_ms) - req.timestamp_ms);
 }
 
 void on_heartbeat_response(service_core& core, const event_call& call,
                            const heartbeat_response_request& req) {
   record_latency(core, call, static_cast<double>(call.now_wall_ms) - req.timestamp_ms);
+}
+
+void on_time_sync(service_core& core, const event_call& call, const time_sync_request& req) {
+  // t2 is when the event was seen (on_event's first clock read), t3 is read
+  // last, just before the answer is encoded and sent.
+  double t2 = core.clk.server_ms_at(call.now_us);
+  if (call.ack) {
+    call.ack(payloads::time_sync(req.t1, t2, core.clk.server_time_ms()));
+  } else {
+    core.out.emit_to(call.conn_id, "time_sync_response",
+                     payloads::time_sync(req.t1, t2, core.clk.server_time_ms()));
+  }
 }
 
 }  // namespace bandsync::domain

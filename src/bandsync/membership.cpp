@@ -36,7 +36,7 @@ void rejoin(service_core& core, const event_call& call, session& s, const join_r
   core.out.join_room(conn_id, s.id());
   if (!changed) {
     spdlog::debug("session {}: {} re-joined, nothing changed", s.id(), conn_id);
-    core.out.emit_to(conn_id, "snapshot", payloads::snapshot(s, call.now_us, call.now_wall_ms));
+    core.out.emit_to(conn_id, "snapshot", payloads::snapshot(s, core.clk, call.now_us));
     return;
   }
   s.touch(call.now_wall_ms);
@@ -116,7 +116,7 @@ void on_join_session(service_core& core, const event_call& call, const join_requ
   const auto* member = target->find_member(conn_id);
   spdlog::info("session {}: {} joined as {} ({} members)", id, conn_id,
                store::role_name(member->role), target->member_count());
-  core.out.emit_to(conn_id, "snapshot", payloads::snapshot(*target, now_us, now_wall));
+  core.out.emit_to(conn_id, "snapshot", payloads::snapshot(*target, core.clk, now_us));
   if (previous_leader) {
     core.out.emit_to_session(id, "role_changed",
                              payloads::role_taken(conn_id, *previous_leader, now_wall));

@@ -3,12 +3,19 @@
 // glue maps it onto socket.io on the main namespace (EVENTS.md): rooms are
 // named by session id.
 
+#include <functional>
 #include <string>
 #include <string_view>
 
 #include <boost/json/value.hpp>
 
 namespace bandsync::domain {
+
+// The reply to one client event that asked for an acknowledgement (a
+// Socket.IO ack callback): called at most once, with the ack's single
+// argument, which the glue encodes and sends at once. Empty when the client
+// asked for none; the service then answers with an event instead.
+using ack_reply = std::function<void(const boost::json::value& payload)>;
 
 class outbox {
  public:

@@ -29,14 +29,27 @@ boost::json::object role_changed(const std::string& new_leader, bool previous_ro
   return o;
 }
 
-boost::json::object transport(const session& s, bool with_tempo, int64_t position_us,
-                              int64_t now_wall_ms) {
+// The old fields of play/pause/seek; `at_us` is the instant the event
+// describes (the start, the pause, the seek's effect), `now_us` when it is sent.
+boost::json::object transport(const session& s, const clock& clk, bool with_tempo,
+                              int64_t position_us, int64_t now_us, int64_t at_us) {
   boost::json::object o;
   o["sessionId"] = s.id();
-  if (with_tempo) o["tempoBpm"] = store::json_number(s.tempo());
+  if (with_tempo) o["tempoBpm"] = store::json_number(s.tempo(at_us));
   o["position"] = position(position_us);
-  o["serverTimestamp"] = now_wall_ms;
+  o["serverTimestamp"] = store::json_number(clk.server_ms_at(now_us));
   return o;
+}
+
+// The musical position at `at_us` (docs/EVENTS.md "Clock").
+void add_beat(boost::json::object& o, const session& s, int64_t at_us) {
+  o["beat"] = store::json_number(s.beat(at_us));
+  o["bar"] = store::json_number(s.bar(at_us));
+}
+
+boost::json::value server_time_or_null(const clock& clk, std::optional<int64_t> steady_us) {
+  if (steady_us) return store::json_number(clk.server_ms_at(*steady_us));
+  return nullptr;
 }
 
 }  // namespace
@@ -46,12 +59,12 @@ boost::json::value position(int64_t position_us) {
   return static_cast<double>(position_us) / 1000.0;
 }
 
-boost::json::object snapshot(const session& s, int64_t now_us, int64_t now_wall_ms) {
+boost::json::object snapshot(const session& s, const clock& clk, int64_t now_us) {
   boost::json::object o;
   o["sessionId"] = s.id();
   o["message"] = s.message();
-  o["tempo"] = store::json_number(s.tempo());
-  o["tempoBpm"] = store::json_number(s.tempo());
+  o["tempo"] = store::json_number(s.tempo(now_us));
+  o["tempoBpm"] = store::json_number(s.tempo(now_us));
   o["position"] = position(s.position_us(now_us));
   o["isPlaying"] = s.playing();
   o["leaderSocketId"] = nullable(s.leader());
@@ -62,7 +75,11 @@ boost::json::object snapshot(const session& s, int64_t now_us, int64_t now_wall_
   members.reserve(s.member_count());
   for (const auto& m : s.members()) members.push_back(store::to_json(m));
   o["members"] = std::move(members);
-  o["serverTimestamp"] = now_wall_ms;
+  o["serverTimestamp"] = store::json_number(clk.server_ms_at(now_us));
+  o["beatsPerBar"] = s.beats_per_bar();
+  add_beat(o, s, now_us);
+  o["startsAt"] = server_time_or_null(clk, s.starts_at_us(now_us));
+  o["effectiveAt"] = server_time_or_null(clk, s.last_change_at_us(now_us));
   return o;
 }
 
@@ -73,7 +90,7 @@ boost::json::object room_stats(const session& s, int64_t now_us, int64_t now_wal
   // Members are removed as their connections drop, so every member is connected.
   o["connectedCount"] = s.member_count();
   o["isPlaying"] = s.playing();
-  o["tempo"] = store::json_number(s.tempo());
+  o["tempo"] = store::json_number(s.tempo(now_us));
   o["position"] = position(s.position_us(now_us));
   o["leader"] = nullable(s.leader());
   o["uptime"] = std::max<int64_t>(0, now_wall_ms - s.created_at());
@@ -111,42 +128,67 @@ boost::json::object user_left(const std::string& socket_id, size_t member_count,
   return o;
 }
 
-boost::json::object play(const session& s, int64_t position_us, int64_t now_wall_ms) {
-  return transport(s, true, position_us, now_wall_ms);
-}
-
-boost::json::object pause(const session& s, int64_t position_us, int64_t now_wall_ms) {
-  return transport(s, false, position_us, now_wall_ms);
-}
-
-boost::json::object seek(const session& s, int64_t position_us, int64_t now_wall_ms) {
-  return transport(s, false, position_us, now_wall_ms);
-}
-
-boost::json::object scroll_tick(const session& s, int64_t now_us, int64_t now_wall_ms) {
-  boost::json::object o;
-  o["sessionId"] = s.id();
-  o["positionMs"] = s.position_us(now_us) / 1000;  // floor: positions are never negative
-  o["tempoBpm"] = store::json_number(s.tempo());
-  o["serverTimestamp"] = now_wall_ms;
+boost::json::object play(const session& s, const clock& clk, int64_t now_us, int64_t starts_at_us,
+                         int count_in_bars) {
+  auto o = transport(s, clk, true, s.position_us(starts_at_us), now_us, starts_at_us);
+  o["startsAt"] = store::json_number(clk.server_ms_at(starts_at_us));
+  o["countInBars"] = count_in_bars;
+  o["beatsPerBar"] = s.beats_per_bar();
+  add_beat(o, s, starts_at_us);
   return o;
 }
 
-boost::json::object sync_response(const session& s, int64_t now_us, int64_t now_wall_ms) {
+boost::json::object pause(const session& s, const clock& clk, int64_t now_us) {
+  auto o = transport(s, clk, false, s.position_us(now_us), now_us, now_us);
+  add_beat(o, s, now_us);
+  return o;
+}
+
+boost::json::object seek(const session& s, const clock& clk, int64_t now_us, int64_t position_us,
+                         int64_t effective_at_us) {
+  auto o = transport(s, clk, false, position_us, now_us, effective_at_us);
+  o["effectiveAt"] = store::json_number(clk.server_ms_at(effective_at_us));
+  add_beat(o, s, effective_at_us);
+  return o;
+}
+
+boost::json::object scroll_tick(const session& s, const clock& clk, int64_t now_us) {
+  boost::json::object o;
+  o["sessionId"] = s.id();
+  o["positionMs"] = s.position_us(now_us) / 1000;  // floor: positions are never negative
+  o["tempoBpm"] = store::json_number(s.tempo(now_us));
+  o["serverTimestamp"] = store::json_number(clk.server_ms_at(now_us));
+  add_beat(o, s, now_us);
+  return o;
+}
+
+boost::json::object sync_response(const session& s, const clock& clk, int64_t now_us) {
   boost::json::object o;
   o["sessionId"] = s.id();
   o["positionMs"] = s.position_us(now_us) / 1000;
-  o["tempoBpm"] = store::json_number(s.tempo());
+  o["tempoBpm"] = store::json_number(s.tempo(now_us));
   o["isPlaying"] = s.playing();
-  o["serverTime"] = now_wall_ms;
+  o["serverTime"] = store::json_number(clk.server_ms_at(now_us));
+  o["beatsPerBar"] = s.beats_per_bar();
+  add_beat(o, s, now_us);
+  o["startsAt"] = server_time_or_null(clk, s.starts_at_us(now_us));
   return o;
 }
 
 boost::json::object latency_response(const boost::json::value& client_timestamp,
-                                     int64_t now_wall_ms) {
+                                     double now_server_ms) {
   boost::json::object o;
   o["clientTimestamp"] = client_timestamp;
-  o["serverTimestamp"] = now_wall_ms;
+  o["serverTimestamp"] = store::json_number(now_server_ms);
+  return o;
+}
+
+boost::json::object time_sync(const boost::json::value& t1, double t2_server_ms,
+                              double t3_server_ms) {
+  boost::json::object o;
+  o["t1"] = t1;
+  o["t2"] = store::json_number(t2_server_ms);
+  o["t3"] = store::json_number(t3_server_ms);
   return o;
 }
 

@@ -1,7 +1,9 @@
 #pragma once
 // Every payload the service sends (EVENTS.md "Server -> client"), built in one
 // place so that a field is named, ordered and typed the same way wherever the
-// event is sent. Pure functions of domain state: no clock, no I/O.
+// event is sent. Pure functions of domain state, no I/O: the time is passed in
+// (steady µs); the clock is only used to convert steady times to server times
+// (clock::server_ms_at), never read.
 
 #include <cstdint>
 #include <optional>
@@ -11,6 +13,7 @@
 #include <boost/json/object.hpp>
 #include <boost/json/value.hpp>
 
+#include "bandsync/clock.hpp"
 #include "bandsync/reply_error.hpp"
 #include "bandsync/session.hpp"
 #include "store/member_record.hpp"
@@ -22,8 +25,11 @@ namespace bandsync::domain::payloads {
 boost::json::value position(int64_t position_us);
 
 // `snapshot`: every session field, `sessionId`, `members` in join order, the
-// current derived `position` and `serverTimestamp`.
-boost::json::object snapshot(const session& s, int64_t now_us, int64_t now_wall_ms);
+// current derived `position` and `serverTimestamp` (server time of `now_us`),
+// then the clock fields: `beatsPerBar`, `beat`, `bar`, `startsAt` (the
+// scheduled start while ahead, else null) and `effectiveAt` (when the last
+// pending seek/tempo change takes effect, else null).
+boost::json::object snapshot(const session& s, const clock& clk, int64_t now_us);
 
 // `room_stats` (EVENTS.md "Session state").
 boost::json::object room_stats(const session& s, int64_t now_us, int64_t now_wall_ms);
@@ -47,20 +53,31 @@ boost::json::object user_joined(const store::member_record& member, size_t membe
 boost::json::object user_left(const std::string& socket_id, size_t member_count,
                               const std::optional<std::string>& new_leader);
 
-// `play { sessionId, tempoBpm, position, serverTimestamp }`.
-boost::json::object play(const session& s, int64_t position_us, int64_t now_wall_ms);
-// `pause` and `seek`: { sessionId, position, serverTimestamp }.
-boost::json::object pause(const session& s, int64_t position_us, int64_t now_wall_ms);
-boost::json::object seek(const session& s, int64_t position_us, int64_t now_wall_ms);
+// `play { sessionId, tempoBpm, position, serverTimestamp, startsAt,
+// countInBars, beatsPerBar, beat, bar }`: position, tempo, beat and bar as
+// they will be at `starts_at_us`; serverTimestamp is `now_us`.
+boost::json::object play(const session& s, const clock& clk, int64_t now_us, int64_t starts_at_us,
+                         int count_in_bars);
+// `pause { sessionId, position, serverTimestamp, beat, bar }` at `now_us`.
+boost::json::object pause(const session& s, const clock& clk, int64_t now_us);
+// `seek { sessionId, position, serverTimestamp, effectiveAt, beat, bar }`:
+// the position sought and its beat, from `effective_at_us`.
+boost::json::object seek(const session& s, const clock& clk, int64_t now_us, int64_t position_us,
+                         int64_t effective_at_us);
 
-// `scroll_tick { sessionId, positionMs (floor), tempoBpm, serverTimestamp }`.
-boost::json::object scroll_tick(const session& s, int64_t now_us, int64_t now_wall_ms);
-// `sync_response { sessionId, positionMs, tempoBpm, isPlaying, serverTime }`.
-boost::json::object sync_response(const session& s, int64_t now_us, int64_t now_wall_ms);
+// `scroll_tick { sessionId, positionMs (floor), tempoBpm, serverTimestamp,
+// beat, bar }`.
+boost::json::object scroll_tick(const session& s, const clock& clk, int64_t now_us);
+// `sync_response { sessionId, positionMs, tempoBpm, isPlaying, serverTime,
+// beatsPerBar, beat, bar, startsAt }`.
+boost::json::object sync_response(const session& s, const clock& clk, int64_t now_us);
 
 // `latency_response { clientTimestamp (echoed as sent), serverTimestamp }`.
 boost::json::object latency_response(const boost::json::value& client_timestamp,
-                                     int64_t now_wall_ms);
+                                     double now_server_ms);
+// `time_sync`'s ack (or `time_sync_response`): { t1 (echoed as sent), t2, t3 }.
+boost::json::object time_sync(const boost::json::value& t1, double t2_server_ms,
+                              double t3_server_ms);
 // `heartbeat { timestamp }`.
 boost::json::object heartbeat(int64_t now_wall_ms);
 

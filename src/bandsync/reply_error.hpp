@@ -15,11 +15,13 @@ enum class reply_error {
   no_such_session,  // NO_SUCH_SESSION: the named session does not exist
   session_full,     // SESSION_FULL: join_session on a session at maxMembers
   server_busy,      // SERVER_BUSY: a new session while the session table is full
+  schedule_full,    // SCHEDULE_FULL: a timed seek/set_tempo with 16 changes pending
 };
 
-inline constexpr std::array<reply_error, 6> all_reply_errors = {
+inline constexpr std::array<reply_error, 7> all_reply_errors = {
     reply_error::invalid_payload, reply_error::not_leader,   reply_error::not_a_member,
     reply_error::no_such_session, reply_error::session_full, reply_error::server_busy,
+    reply_error::schedule_full,
 };
 
 // The wire `code`, e.g. "NOT_LEADER".

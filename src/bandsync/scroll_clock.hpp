@@ -17,11 +17,16 @@ class scroll_clock {
   bool playing() const { return playing_; }
 
   // The exact position at steady time `now_us`. A `now_us` earlier than the
-  // anchor (impossible with a monotonic clock) reads as the anchor.
+  // anchor reads as the anchor: playing with an anchor in the future is how a
+  // scheduled start is encoded (the position holds until then, then runs).
   int64_t position_us(int64_t now_us) const;
 
-  // Starts from the current position. Already playing: nothing changes (the
-  // anchor is kept, so a repeated play does not jump).
+  // The steady time of the anchor (the start time after play(start_us)).
+  int64_t anchor_us() const { return anchor_steady_us_; }
+
+  // Starts from the current position at `now_us` (which may be in the future:
+  // a scheduled start). Already playing: nothing changes (the anchor is kept,
+  // so a repeated play does not jump).
   void play(int64_t now_us);
 
   // Freezes at the exact current position. Already paused: nothing changes.

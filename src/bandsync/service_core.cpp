@@ -66,8 +66,9 @@ void set_playing(service_core& core, const session& s, bool playing) {
   if (core.tick_wakeup) core.tick_wakeup(due);
 }
 
-void emit_snapshot(service_core& core, const session& s, int64_t now_us, int64_t now_wall_ms) {
-  core.out.emit_to_session(s.id(), "snapshot", payloads::snapshot(s, now_us, now_wall_ms));
+void emit_snapshot(service_core& core, const session& s, int64_t now_us,
+                   int64_t /*now_wall_ms: a snapshot carries server time*/) {
+  core.out.emit_to_session(s.id(), "snapshot", payloads::snapshot(s, core.clk, now_us));
 }
 
 void emit_room_stats(service_core& core, const session& s, int64_t now_us, int64_t now_wall_ms) {

@@ -34,6 +34,9 @@ struct service_options {
   double max_latency_ms = 60'000;             // recorded latencies are clamped to [0, this]
   int64_t persist_playing_ms = 1000;          // tick_due() saves playing sessions this often
   int64_t tick_interval_ms = 100;             // scroll_tick period of a playing session
+  // How far ahead a play without `at` starts (docs/EVENTS.md PLAY_LEAD_MS);
+  // 0: at once, as the old contract.
+  int64_t play_lead_ms = 0;
 };
 
 struct service_core {
@@ -63,8 +66,9 @@ struct event_call {
   const std::string& conn_id;
   connection_state& conn;
   std::string_view event;  // its name, for logs and error messages
-  int64_t now_us;          // steady clock
+  int64_t now_us;          // steady clock, when the event was seen
   int64_t now_wall_ms;     // Unix ms
+  const ack_reply& ack;    // the client's ack callback; empty when not asked for
 };
 
 // `error { message, code }` to the sender, counted by code and logged once.

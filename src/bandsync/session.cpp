@@ -25,12 +25,14 @@ session session::restore(const store::session_record& record, size_t max_members
   s.message_ = record.message;
   // A record from elsewhere may hold anything; out-of-range values would
   // break the tempo contract, so they fall back to the default.
+  double tempo = 120;
   if (std::isfinite(record.tempo) && record.tempo >= min_tempo && record.tempo <= max_tempo) {
-    s.tempo_ = record.tempo;
+    tempo = record.tempo;
   }
   double position_ms =
       std::isfinite(record.position_ms) ? std::clamp(record.position_ms, 0.0, max_position_ms) : 0;
-  s.clock_ = scroll_clock(std::llround(position_ms * 1000));
+  // Paused, on the beat grid of its tempo from position 0 (docs/EVENTS.md).
+  s.transport_ = transport(std::llround(position_ms * 1000), tempo);
   s.last_active_at_ = record.last_active_at;
   s.keep_message_ = !s.message_.empty();
   return s;
@@ -104,7 +106,7 @@ std::optional<session::departure> session::remove_member(const std::string& sock
   leader_.reset();
   // The hand-over pauses: the new leader did not choose to play, and a frozen
   // position is where everybody can see the band stopped.
-  clock_.pause(now_us);
+  transport_.pause(now_us);
   auto next = senior_member(nullptr);
   if (next >= 0) {
     set_role(static_cast<size_t>(next), store::member_role::leader);
@@ -127,21 +129,11 @@ std::optional<std::string> session::hand_over_lead() {
   return leader_;
 }
 
-void session::set_tempo(double bpm, int64_t now_us) {
-  tempo_ = bpm;
-  clock_.reanchor(now_us);
-}
-
-void session::stop(int64_t now_us) {
-  clock_.pause(now_us);
-  clock_.seek(0, now_us);
-}
-
 store::session_record session::to_record(int64_t now_us) const {
   store::session_record r;
   r.id = id_;
   r.message = message_;
-  r.tempo = tempo_;
+  r.tempo = tempo(now_us);
   r.position_ms = static_cast<double>(position_us(now_us)) / 1000.0;
   r.is_playing = playing();
   r.leader_socket_id = leader_;

@@ -5,14 +5,15 @@
 //   - members are kept in join order and hold at most max_members entries;
 //   - there is a leader exactly when there are members, and exactly that member
 //     has role "leader";
-//   - the position is derived from a scroll_clock, never accumulated.
+//   - the position, tempo and beat are derived from a transport (a clock with
+//     scheduled changes, docs/EVENTS.md "Clock"), never accumulated.
 
 #include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
 
-#include "bandsync/scroll_clock.hpp"
+#include "bandsync/transport.hpp"
 #include "store/member_record.hpp"
 #include "store/session_record.hpp"
 
@@ -33,9 +34,24 @@ class session {
 
   const std::string& id() const { return id_; }
   const std::string& message() const { return message_; }
-  double tempo() const { return tempo_; }
-  bool playing() const { return clock_.playing(); }
-  int64_t position_us(int64_t now_us) const { return clock_.position_us(now_us); }
+  // The transport readings at steady time `now_us` (scheduled changes that
+  // are due by then applied).
+  double tempo(int64_t now_us) const { return transport_.tempo(now_us); }
+  bool playing() const { return transport_.playing(); }
+  int64_t position_us(int64_t now_us) const { return transport_.position_us(now_us); }
+  double beat(int64_t now_us) const { return transport_.beat(now_us); }
+  double bar(int64_t now_us) const { return transport_.bar(now_us); }
+  int beats_per_bar() const { return transport_.beats_per_bar(); }
+  // When the last pending seek/tempo change takes effect, if any is ahead.
+  std::optional<int64_t> last_change_at_us(int64_t now_us) const {
+    auto pending = transport_.pending(now_us);
+    if (pending.empty()) return std::nullopt;
+    return pending.back().at_us;
+  }
+  // The scheduled start while it is ahead of `now_us`.
+  std::optional<int64_t> starts_at_us(int64_t now_us) const {
+    return transport_.starts_at_us(now_us);
+  }
   int64_t created_at() const { return created_at_; }
   int64_t last_active_at() const { return last_active_at_; }
   size_t max_members() const { return max_members_; }
@@ -80,14 +96,25 @@ class session {
   std::optional<std::string> hand_over_lead();
 
   void set_message(std::string message) { message_ = std::move(message); }
-  // Sets tempo/tempoBpm and re-anchors the scroll clock (position unchanged).
-  void set_tempo(double bpm, int64_t now_us);
-  void play(int64_t now_us) { clock_.play(now_us); }
-  void pause(int64_t now_us) { clock_.pause(now_us); }
-  // Pauses at position 0.
-  void stop(int64_t now_us);
-  // Jumps to `position_us`; a playing session keeps playing from there.
-  void seek(int64_t position_us, int64_t now_us) { clock_.seek(position_us, now_us); }
+  // Sets tempo/tempoBpm at `at_us` while playing (at once while paused); the
+  // position and the beat do not jump. Returns when it takes effect, or
+  // std::nullopt (nothing changes) when too many changes are pending.
+  std::optional<int64_t> set_tempo(double bpm, int64_t at_us, int64_t now_us) {
+    return transport_.set_tempo(bpm, at_us, now_us);
+  }
+  // Starts playing at `start_us` (the position holds until then). Returns
+  // false (the first schedule kept) when already playing or scheduled.
+  bool play_at(int64_t start_us, int64_t now_us) { return transport_.play_at(start_us, now_us); }
+  void pause(int64_t now_us) { transport_.pause(now_us); }
+  // Pauses at position 0, beat 0.
+  void stop(int64_t now_us) { transport_.stop(now_us); }
+  // Jumps to `position_us` at `at_us` while playing (at once while paused); a
+  // playing session keeps playing from there. Returns as set_tempo.
+  std::optional<int64_t> seek(int64_t position_us, int64_t at_us, int64_t now_us) {
+    return transport_.seek(position_us, at_us, now_us);
+  }
+  // Precondition: min_beats_per_bar <= n <= max_beats_per_bar.
+  void set_beats_per_bar(int n) { transport_.set_beats_per_bar(n); }
   void touch(int64_t now_wall_ms) { last_active_at_ = now_wall_ms; }
 
   // The record the store keeps, with the position at `now_us`.
@@ -101,8 +128,7 @@ class session {
 
   std::string id_;
   std::string message_;
-  double tempo_ = 120;
-  scroll_clock clock_;
+  transport transport_;
   std::optional<std::string> leader_;
   std::vector<store::member_record> members_;
   int64_t created_at_ = 0;

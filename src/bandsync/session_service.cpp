@@ -27,9 +27,12 @@ void session_service::on_disconnect(const std::string& conn_id) {
 }
 
 void session_service::on_event(const std::string& conn_id, std::string_view event,
-                               const boost::json::array& args) {
+                               const boost::json::array& args, const ack_reply& ack) {
   if (core_.stopping) return;
-  core_.messages.record(core_.clk.steady_us());
+  // Read once, as early as the event is seen: every handler's "now", and
+  // time_sync's receive time t2.
+  int64_t received_us = core_.clk.steady_us();
+  core_.messages.record(received_us);
   auto index = event_index(event);
   ++core_.event_counts[index.value_or(event_table().size())];
   if (!index) {
@@ -42,7 +45,7 @@ void session_service::on_event(const std::string& conn_id, std::string_view even
     return;
   }
   const event_spec& spec = event_table()[*index];
-  spec.run(core_, conn_id, *conn, spec.name, args);
+  spec.run(core_, conn_id, *conn, spec.name, args, received_us, ack);
 }
 
 const session* session_service::find_session(const std::string& session_id) const {

@@ -57,8 +57,10 @@ class session_service {
   // arguments (args[0] is the payload). Every payload is validated before
   // anything else; a rejected event changes nothing and is answered with
   // `error { message, code }`. Unknown event names and events from
-  // connections that never connected are ignored (counted).
-  void on_event(const std::string& conn_id, std::string_view event, const boost::json::array& args);
+  // connections that never connected are ignored (counted). `ack` is the
+  // client's ack callback, if it asked for one (only time_sync uses it).
+  void on_event(const std::string& conn_id, std::string_view event, const boost::json::array& args,
+                const ack_reply& ack = {});
 
   // The scroll ticks: `scroll_tick` to every playing session whose tick is
   // due at the current steady time (each session ticks every

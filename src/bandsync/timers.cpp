@@ -20,7 +20,6 @@ void persist_playing(service_core& core, int64_t now_us) {
 
 size_t session_service::tick_due(const std::function<void(int64_t lag_us)>& on_lag) {
   int64_t now_us = core_.clk.steady_us();
-  int64_t now_wall = core_.clk.wall_ms();
   size_t sent = core_.ticks.run_due(now_us, [&](const std::string& id, int64_t due_us) {
     const session* s = core_.sessions.find(id);
     if (!s || !s->playing()) {
@@ -29,7 +28,7 @@ size_t session_service::tick_due(const std::function<void(int64_t lag_us)>& on_l
       core_.ticks.stop(id);
       return;
     }
-    core_.out.emit_to_session(s->id(), "scroll_tick", payloads::scroll_tick(*s, now_us, now_wall));
+    core_.out.emit_to_session(s->id(), "scroll_tick", payloads::scroll_tick(*s, core_.clk, now_us));
     if (on_lag) on_lag(now_us - due_us);
   });
   persist_playing(core_, now_us);

@@ -28,8 +28,17 @@ void attach(socketio::socket_namespace& ns, domain::session_service& service) {
   ns.on_connection([&service](const socketio::socket_ptr& s) {
     service.on_connect(s->id());
     s->on_any([&service](const socketio::socket_ptr& s, std::string_view event,
-                         socketio::message& m,
-                         socketio::ack_fn) { service.on_event(s->id(), event, m.args); });
+                         socketio::message& m, socketio::ack_fn ack) {
+      domain::ack_reply reply;
+      if (ack) {
+        // Encoded and sent as soon as the domain calls it: time_sync's t3 is
+        // read just before.
+        reply = [ack = std::move(ack)](const boost::json::value& payload) {
+          ack(socketio::message{boost::json::array{payload}, {}});
+        };
+      }
+      service.on_event(s->id(), event, m.args, reply);
+    });
     s->on_disconnect([&service](const socketio::socket_ptr& s, std::string_view) {
       service.on_disconnect(s->id());
     });

@@ -30,8 +30,9 @@ class socketio_outbox : public domain::outbox {
 };
 
 // Every connection of `ns` is reported to `service` (on_connect, each event
-// with its arguments, on_disconnect). Acknowledgement callbacks are not used:
-// the service answers with events (EVENTS.md).
+// with its arguments and its ack callback, if the client asked for one,
+// on_disconnect). Events of the old contract ignore the ack and answer with
+// events (EVENTS.md); time_sync answers through it.
 void attach(socketio::socket_namespace& ns, domain::session_service& service);
 
 }  // namespace bandsync::glue

@@ -14,6 +14,7 @@ import {
   assertKeys,
   checkSnapshot,
   join,
+  CLOCK_FIELDS,
   sessionName,
   sleep,
 } from "./lib/bandsync.mjs";
@@ -120,7 +121,7 @@ describe("session features over WebSocket", () => {
       assert.deepEqual(names(evs), ["snapshot", "seek"], `${d.label}: events after seek`);
       assert.equal(evs[0].payload.position, 60_000, "snapshot.position after seek");
       assert.equal(evs[0].payload.isPlaying, true, "seek while playing keeps playing");
-      assertKeys(evs[1].payload, ["sessionId", "position", "serverTimestamp"], `${d.label} seek`);
+      assertKeys(evs[1].payload, ["sessionId", "position", "serverTimestamp", ...CLOCK_FIELDS.seek], `${d.label} seek`);
       assert.equal(evs[1].payload.sessionId, sessionId);
       assert.equal(evs[1].payload.position, 60_000);
       assertEpochNear(evs[1].payload.serverTimestamp, "seek.serverTimestamp");
@@ -136,7 +137,7 @@ describe("session features over WebSocket", () => {
 
     // sync_request while playing: the real-time position.
     const sync = await syncState(follow, sessionId);
-    assertKeys(sync, ["sessionId", "positionMs", "tempoBpm", "isPlaying", "serverTime"], "sync_response");
+    assertKeys(sync, ["sessionId", "positionMs", "tempoBpm", "isPlaying", "serverTime", ...CLOCK_FIELDS.sync_response], "sync_response");
     assert.equal(sync.sessionId, sessionId);
     assert.equal(sync.isPlaying, true);
     assert.equal(sync.tempoBpm, 120);
@@ -152,7 +153,7 @@ describe("session features over WebSocket", () => {
     assert.deepEqual(names(evs), ["snapshot", "pause"], "events after stop (stop behaves as pause)");
     assert.equal(evs[0].payload.isPlaying, false, "snapshot.isPlaying after stop");
     assert.equal(evs[0].payload.position, 0, "snapshot.position after stop");
-    assertKeys(stopped.payload, ["sessionId", "position", "serverTimestamp"], "pause after stop");
+    assertKeys(stopped.payload, ["sessionId", "position", "serverTimestamp", ...CLOCK_FIELDS.pause], "pause after stop");
     assert.equal(stopped.payload.position, 0, "pause.position after stop");
     await sleep(QUIET_MS);
     assert.ok(follow.events({ after: stopped.seq + 1, names: ["scroll_tick"] }).length <= 1, "ticks after stop");

@@ -23,6 +23,7 @@ import {
   errorCount,
   join,
   median,
+  CLOCK_FIELDS,
   sessionName,
   sleep,
 } from "./bandsync.mjs";
@@ -55,7 +56,7 @@ export function checkTicks(device, { sessionId, play, from, to, tempoBpm, expect
   let previous = -Infinity;
   for (const t of ticks) {
     const p = t.payload;
-    assertKeys(p, ["sessionId", "positionMs", "tempoBpm", "serverTimestamp"], `${label} scroll_tick`);
+    assertKeys(p, ["sessionId", "positionMs", "tempoBpm", "serverTimestamp", ...CLOCK_FIELDS.scroll_tick], `${label} scroll_tick`);
     assert.equal(p.sessionId, sessionId, `${label}: scroll_tick.sessionId`);
     if (tempoBpm !== undefined) assert.equal(p.tempoBpm, tempoBpm, `${label}: scroll_tick.tempoBpm`);
     const latency = t.at - p.serverTimestamp;
@@ -186,7 +187,7 @@ export function describeBandScenario({ title, clientOptions = {}, full = true })
         assert.deepEqual(names(evs.slice(0, 2)), ["snapshot", "play"], `${device.label}: first events after play`);
         checkSnapshot(evs[0].payload, { sessionId, members: band, leader });
         assert.equal(evs[0].payload.isPlaying, true, "snapshot.isPlaying after play");
-        assertKeys(rec.payload, ["sessionId", "tempoBpm", "position", "serverTimestamp"], `${device.label} play`);
+        assertKeys(rec.payload, ["sessionId", "tempoBpm", "position", "serverTimestamp", ...CLOCK_FIELDS.play], `${device.label} play`);
         assert.equal(rec.payload.sessionId, sessionId, "play.sessionId");
         assert.equal(rec.payload.tempoBpm, 120, "play.tempoBpm");
         assert.equal(rec.payload.position, 0, "play.position");
@@ -325,7 +326,7 @@ export function describeBandScenario({ title, clientOptions = {}, full = true })
         const evs = device.events({ after: marks.get(device), exclude: [...IGNORED, "scroll_tick"] });
         assert.deepEqual(names(evs), ["snapshot", "pause"], `${device.label}: events after pause`);
         assert.equal(evs[0].payload.isPlaying, false, "snapshot.isPlaying after pause");
-        assertKeys(pause.payload, ["sessionId", "position", "serverTimestamp"], `${device.label} pause`);
+        assertKeys(pause.payload, ["sessionId", "position", "serverTimestamp", ...CLOCK_FIELDS.pause], `${device.label} pause`);
         assert.equal(pause.payload.sessionId, sessionId, "pause.sessionId");
         const expected = pause.payload.serverTimestamp - play.serverTimestamp + play.position;
         assert.ok(

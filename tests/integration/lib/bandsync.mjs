@@ -251,6 +251,15 @@ export const SNAPSHOT_FIELDS = [
   "members",
   "serverTimestamp",
 ];
+// The fields issue 11 (docs/EVENTS.md "Clock") adds to old events: the old
+// fields keep their meaning, and these are the only new ones.
+export const CLOCK_FIELDS = {
+  play: ["startsAt", "countInBars", "beatsPerBar", "beat", "bar"],
+  pause: ["beat", "bar"],
+  seek: ["effectiveAt", "beat", "bar"],
+  scroll_tick: ["beat", "bar"],
+  sync_response: ["beatsPerBar", "beat", "bar", "startsAt"],
+};
 export const MEMBER_FIELDS = ["socketId", "displayName", "role", "joinedAt", "lastPingAt"];
 export const ROOM_STATS_FIELDS = [
   "sessionId",

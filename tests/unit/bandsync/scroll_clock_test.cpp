@@ -21,6 +21,19 @@ TEST(ScrollClock, PlayingDerivesFromTheAnchor) {
   EXPECT_EQ(c.position_us(500), 0);  // before the anchor: no negative elapsed time
 }
 
+TEST(ScrollClock, PlayWithAFutureAnchorHoldsUntilIt) {
+  scroll_clock c(300);
+  c.play(2000);
+  EXPECT_TRUE(c.playing());
+  EXPECT_EQ(c.anchor_us(), 2000);
+  EXPECT_EQ(c.position_us(1000), 300);
+  EXPECT_EQ(c.position_us(2000), 300);
+  EXPECT_EQ(c.position_us(2001), 301);
+  c.pause(1500);  // before the anchor: frozen at the held position
+  EXPECT_EQ(c.position_us(5000), 300);
+  EXPECT_EQ(c.anchor_us(), 1500);
+}
+
 TEST(ScrollClock, PauseFreezesExactly) {
   scroll_clock c;
   c.play(10);

@@ -215,8 +215,7 @@ class MalformedPayload : public service_test, public ::testing::WithParamInterfa
     std::string s;
     for (const char* id : {"band", "other"}) {
       if (const auto* sess = svc().find_session(id)) {
-        s += boost::json::serialize(
-            domain::payloads::snapshot(*sess, clock_.steady_us(), clock_.wall_ms()));
+        s += boost::json::serialize(domain::payloads::snapshot(*sess, clock_, clock_.steady_us()));
       }
       if (auto rec = store_.find_session(id)) s += boost::json::serialize(store::to_json(*rec));
       s += store_.is_ticking(id) ? "T" : "-";
@@ -353,7 +352,7 @@ TEST_F(Authorization, NotAMember) {
   const auto& s = session("band");
   EXPECT_EQ(s.leader(), "lead");
   EXPECT_EQ(s.message(), "Keys is leading");
-  EXPECT_EQ(s.tempo(), 120);
+  EXPECT_EQ(s.tempo(clock_.steady_us()), 120);
   EXPECT_FALSE(s.playing());
   EXPECT_EQ(session("elsewhere").member_count(), 1u);
   EXPECT_EQ(svc().metrics().errors_by_code.at("NOT_A_MEMBER"), 18u);

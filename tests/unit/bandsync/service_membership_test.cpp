@@ -38,7 +38,12 @@ TEST_F(Membership, FirstJoinCreatesTheSessionWithDefaultsAndLeads) {
                                 {"role", "leader"},
                                 {"joinedAt", clock_.wall_ms()},
                                 {"lastPingAt", clock_.wall_ms()}}));
-  EXPECT_EQ(snap.size(), 12u);
+  EXPECT_EQ(snap.at("beatsPerBar"), 4);
+  EXPECT_EQ(snap.at("beat"), 0);
+  EXPECT_EQ(snap.at("bar"), 0);
+  EXPECT_EQ(snap.at("startsAt"), nullptr);
+  EXPECT_EQ(snap.at("effectiveAt"), nullptr);
+  EXPECT_EQ(snap.size(), 17u);
 
   const auto& stats = out_.named("room_stats")[0]->obj();
   EXPECT_EQ(boost::json::value(stats), boost::json::value({{"sessionId", "band"},

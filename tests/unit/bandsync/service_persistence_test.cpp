@@ -132,7 +132,7 @@ TEST_F(Persistence, RestartRestoresAPlayingSessionPausedWhereItWas) {
   ASSERT_NE(s, nullptr);
   EXPECT_FALSE(s->playing());
   EXPECT_EQ(s->position_us(clock_.steady_us()), 2'000'000);
-  EXPECT_EQ(s->tempo(), 97);
+  EXPECT_EQ(s->tempo(clock_.steady_us()), 97);
   EXPECT_TRUE(s->empty());
   join("again", "band", "Keys");
   EXPECT_EQ(service_->find_session("band")->leader(), "again");

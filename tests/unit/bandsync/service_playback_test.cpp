@@ -4,6 +4,7 @@
 #include <random>
 
 #include "service_fixture.hpp"
+#include "store/json_number.hpp"
 
 namespace bandsync::testing {
 namespace {
@@ -16,6 +17,9 @@ class Playback : public service_test {
     join("lead", "band", "Keys");
     join("f", "band", "Bass");
   }
+
+  // Server time now as the wire writes it (a whole ms as an integer).
+  boost::json::value server_now() const { return store::json_number(clock_.server_time_ms()); }
 
   // The position of the tick the scheduler sends now (one must be due).
   int64_t tick_position() {
@@ -36,7 +40,13 @@ TEST_F(Playback, PlaySendsSnapshotThenPlay) {
             boost::json::value({{"sessionId", "band"},
                                 {"tempoBpm", 120},
                                 {"position", 0},
-                                {"serverTimestamp", clock_.wall_ms()}}));
+                                {"serverTimestamp", server_now()},
+                                // PLAY_LEAD_MS is 0 in the service's defaults
+                                {"startsAt", server_now()},
+                                {"countInBars", 0},
+                                {"beatsPerBar", 4},
+                                {"beat", 0},
+                                {"bar", 0}}));
   EXPECT_TRUE(store_.is_ticking("band"));
   EXPECT_TRUE(store_.find_session("band")->is_playing);
   EXPECT_EQ(svc().session_stats().at("playingSessions"), 1);
@@ -52,7 +62,9 @@ TEST_F(Playback, TickReportsTheDerivedPosition) {
             boost::json::value({{"sessionId", "band"},
                                 {"positionMs", 123},  // floor of 123.456
                                 {"tempoBpm", 120},
-                                {"serverTimestamp", clock_.wall_ms()}}));
+                                {"serverTimestamp", server_now()},
+                                {"beat", 123.456 * 120 / 60000},
+                                {"bar", 123.456 * 120 / 60000 / 4}}));
 }
 
 TEST_F(Playback, TenMinutesInUnevenStepsDoNotDrift) {
@@ -89,10 +101,12 @@ TEST_F(Playback, PauseFreezesAndPlayResumes) {
   out_.clear();
   send("lead", "pause", R"({"sessionId":"band"})");
   EXPECT_EQ(out_.trace(), (strings{"session:band snapshot", "session:band pause"}));
-  EXPECT_EQ(
-      boost::json::value(out_.last("pause")->obj()),
-      boost::json::value(
-          {{"sessionId", "band"}, {"position", 2000.5}, {"serverTimestamp", clock_.wall_ms()}}));
+  EXPECT_EQ(boost::json::value(out_.last("pause")->obj()),
+            boost::json::value({{"sessionId", "band"},
+                                {"position", 2000.5},
+                                {"serverTimestamp", server_now()},
+                                {"beat", 2000.5 * 120 / 60000},
+                                {"bar", 2000.5 * 120 / 60000 / 4}}));
   EXPECT_FALSE(store_.is_ticking("band"));
   EXPECT_EQ(store_.find_session("band")->position_ms, 2000.5);
 
@@ -140,8 +154,12 @@ TEST_F(Playback, SeekWhilePlayingKeepsPlayingFromThere) {
   EXPECT_EQ(out_.trace(), (strings{"session:band snapshot", "session:band seek"}));
   EXPECT_EQ(
       boost::json::value(out_.last("seek")->obj()),
-      boost::json::value(
-          {{"sessionId", "band"}, {"position", 60000.25}, {"serverTimestamp", clock_.wall_ms()}}));
+      boost::json::value({{"sessionId", "band"},
+                          {"position", 60000.25},
+                          {"serverTimestamp", server_now()},
+                          {"effectiveAt", server_now()},  // no `at`: at once, as the old contract
+                          {"beat", 60000.25 * 120 / 60000},
+                          {"bar", 60000.25 * 120 / 60000 / 4}}));
   EXPECT_EQ(out_.last("snapshot")->obj().at("isPlaying"), true);
   clock_.advance_ms(250);
   EXPECT_EQ(tick_position(), 60250);
@@ -183,7 +201,11 @@ TEST_F(Playback, SyncResponseToTheSenderOnly) {
                                 {"positionMs", 999},
                                 {"tempoBpm", 120},
                                 {"isPlaying", true},
-                                {"serverTime", clock_.wall_ms()}}));
+                                {"serverTime", server_now()},
+                                {"beatsPerBar", 4},
+                                {"beat", 999.999 * 120 / 60000},
+                                {"bar", 999.999 * 120 / 60000 / 4},
+                                {"startsAt", nullptr}}));
 }
 
 TEST_F(Playback, TickBuildsOnePayloadPerPlayingSessionOnly) {
@@ -210,7 +232,7 @@ TEST_F(Playback, FollowersCannotDriveTheTransport) {
   send("f", "set_tempo", R"({"sessionId":"band","tempo":90})");
   expect_only_error("f", "NOT_LEADER", "Only the leader can set_tempo");
   EXPECT_FALSE(session("band").playing());
-  EXPECT_EQ(session("band").tempo(), 120);
+  EXPECT_EQ(session("band").tempo(clock_.steady_us()), 120);
   EXPECT_EQ(session("band").position_us(clock_.steady_us()), 0);
 }
 

@@ -3,6 +3,7 @@
 
 #include "bandsync/session.hpp"
 #include "bandsync/payloads.hpp"
+#include "test_support.hpp"
 
 #include <gtest/gtest.h>
 
@@ -73,7 +74,7 @@ TEST(Session, FollowerDepartureKeepsTheLeaderAndPlayback) {
   session s("x", 0, 8);
   s.add_member(m("a", 1));
   s.add_member(m("b", 2));
-  s.play(0);
+  s.play_at(0, 0);
   auto d = s.remove_member("b", 100);
   ASSERT_TRUE(d);
   EXPECT_FALSE(d->was_leader);
@@ -114,9 +115,10 @@ TEST(Session, TakeLeadAndHandOver) {
 TEST(Session, SnapshotAndRecordAgree) {
   session s("band", 1000, 8);
   s.add_member(m("a", 1001, "Keys"));
-  s.set_tempo(96, 0);
-  s.seek(1500, 0);
-  auto snap = payloads::snapshot(s, 0, 2000);
+  s.set_tempo(96, 0, 0);
+  s.seek(1500, 0, 0);
+  bandsync::testing::fake_clock clk;
+  auto snap = payloads::snapshot(s, clk, 0);
   auto rec = s.to_record(0);
   EXPECT_EQ(rec.id, "band");
   EXPECT_EQ(rec.tempo, 96);
@@ -151,7 +153,7 @@ TEST(Session, RestoreClearsMembersAndPauses) {
   auto s = session::restore(r, 8);
   EXPECT_EQ(s.id(), "band");
   EXPECT_EQ(s.message(), "old");
-  EXPECT_EQ(s.tempo(), 90);
+  EXPECT_EQ(s.tempo(0), 90);
   EXPECT_EQ(s.position_us(123456789), 2'500'500);
   EXPECT_FALSE(s.playing());
   EXPECT_TRUE(s.empty());

@@ -19,6 +19,9 @@ class fake_clock : public domain::clock {
  public:
   int64_t steady_us() const override { return steady_us_; }
   int64_t wall_ms() const override { return wall_ms_; }
+  // Server time starts equal to the initial wall time and then follows steady
+  // time only: set_wall_ms (a system clock adjustment) does not move it.
+  int64_t server_offset_us() const override { return initial_wall_ms * 1000 - initial_steady_us; }
 
   // Moves both clocks; wall time follows steady time to the whole millisecond
   // (the sub-millisecond remainder is carried over).
@@ -31,9 +34,12 @@ class fake_clock : public domain::clock {
   void advance_ms(int64_t ms) { advance_us(ms * 1000); }
   void set_wall_ms(int64_t ms) { wall_ms_ = ms; }
 
+  static constexpr int64_t initial_steady_us = 5'000'000'000;  // an arbitrary origin, not 0
+  static constexpr int64_t initial_wall_ms = 1'795'627'303'502;
+
  private:
-  int64_t steady_us_ = 5'000'000'000;  // an arbitrary origin, not 0
-  int64_t wall_ms_ = 1'795'627'303'502;
+  int64_t steady_us_ = initial_steady_us;
+  int64_t wall_ms_ = initial_wall_ms;
   int64_t carry_us_ = 0;
 };
 
