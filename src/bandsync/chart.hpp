@@ -52,6 +52,12 @@ bool looks_like_chord(std::string_view s);
 // True when `s` is well-formed UTF-8 (no overlongs, no surrogates, <= U+10FFFF).
 bool valid_utf8(std::string_view s);
 
+// `s` without leading and trailing blanks (space, tab, CR).
+std::string_view trim_blanks(std::string_view s);
+
+// True when `s` holds a control character other than tab (C0 or DEL).
+bool has_control_chars(std::string_view s);
+
 // Number of code points of valid UTF-8 text.
 size_t code_points(std::string_view s);
 

@@ -5,14 +5,8 @@
 namespace bandsync::domain {
 namespace {
 
-bool is_blank(char c) {
-  return c == ' ' || c == '\t' || c == '\r';
-}
-
 std::string_view trim(std::string_view s) {
-  while (!s.empty() && is_blank(s.front())) s.remove_prefix(1);
-  while (!s.empty() && is_blank(s.back())) s.remove_suffix(1);
-  return s;
+  return trim_blanks(s);
 }
 
 std::string lower_ascii(std::string_view s) {
@@ -21,13 +15,6 @@ std::string lower_ascii(std::string_view s) {
     if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
   }
   return out;
-}
-
-bool has_control(std::string_view s) {
-  for (unsigned char c : s) {
-    if ((c < 0x20 && c != '\t') || c == 0x7F) return true;
-  }
-  return false;
 }
 
 // "96", "96.5", "96 bpm": a decimal with at most 3 + 3 digits, so the value
@@ -162,7 +149,7 @@ class importer {
     if (name == "title" || name == "t") {
       title(value);
     } else if (name == "key") {
-      if (value.empty() || code_points(value) > max_key_length || has_control(value)) {
+      if (value.empty() || code_points(value) > max_key_length || has_control_chars(value)) {
         warn("{key} must be 1 to 8 characters; ignored");
       } else {
         song_.key = std::string(value);
@@ -196,7 +183,7 @@ class importer {
       warn("a second {title} is ignored");
       return;
     }
-    if (value.empty() || has_control(value)) {
+    if (value.empty() || has_control_chars(value)) {
       warn("{title} is empty or holds control characters; ignored");
       return;
     }

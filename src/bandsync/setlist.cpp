@@ -9,11 +9,8 @@ setlist_error error(setlist_errc code, std::string message) {
   return setlist_error{code, std::move(message)};
 }
 
-bool has_control(std::string_view s) {
-  for (unsigned char c : s) {
-    if ((c < 0x20 && c != '\t') || c == 0x7F) return true;
-  }
-  return false;
+bool transport_differs(const song& a, const song& b) {
+  return a.tempo != b.tempo || a.beats_per_bar != b.beats_per_bar;
 }
 
 size_t chart_size(const song& s) {
@@ -73,7 +70,7 @@ bool valid_song_id(std::string_view id) {
 std::optional<std::string> check_song_fields(const song_input& in) {
   if (in.id && !valid_song_id(*in.id)) return "song id must be 1-64 characters of [A-Za-z0-9_-]";
   if (in.title.empty() || !valid_utf8(in.title) || code_points(in.title) > max_title_length ||
-      has_control(in.title)) {
+      has_control_chars(in.title)) {
     return "song title must be 1-200 characters without control characters";
   }
   if (in.tempo && !(*in.tempo >= min_song_tempo && *in.tempo <= max_song_tempo)) {
@@ -84,7 +81,7 @@ std::optional<std::string> check_song_fields(const song_input& in) {
     return "song beatsPerBar must be a whole number from 1 to 16";
   }
   if (in.key && (in.key->empty() || !valid_utf8(*in.key) || code_points(*in.key) > max_key_length ||
-                 has_control(*in.key))) {
+                 has_control_chars(*in.key))) {
     return "song key must be 1-8 characters without control characters";
   }
   if (in.chart && (in.chart->size() > max_chart_bytes || !valid_utf8(*in.chart))) {
@@ -210,9 +207,15 @@ setlist_result<setlist_change> setlist::set(std::vector<song_input> inputs) {
     next.songs_.push_back(std::move(made));
   }
   next.chart_bytes_ = bytes;
-  if (current_ && next.find(*current_)) next.current_ = current_;
+  setlist_change out{"set", std::nullopt, {}, false};
+  if (const song* before = current_song()) {
+    if (const song* after = next.find(before->id)) {
+      next.current_ = current_;
+      out.current_transport_changed = transport_differs(*before, *after);
+    }
+  }
   *this = std::move(next);
-  return setlist_change{"set", std::nullopt, {}};
+  return out;
 }
 
 setlist_result<setlist_change> setlist::add(song_input input, std::optional<size_t> index) {
@@ -232,11 +235,10 @@ setlist_result<setlist_change> setlist::add(song_input input, std::optional<size
   std::string id = made.id;
   songs_.insert(songs_.begin() + static_cast<std::ptrdiff_t>(index.value_or(songs_.size())),
                 std::move(made));
-  return setlist_change{"add", std::move(id), {}};
+  return setlist_change{"add", std::move(id), {}, false};
 }
 
-setlist_result<setlist::update_outcome> setlist::update(std::string_view id,
-                                                        const song_changes& changes) {
+setlist_result<setlist_change> setlist::update(std::string_view id, const song_changes& changes) {
   auto i = index_of(id);
   if (!i) return no_song(id);
   const song& old = songs_[*i];
@@ -251,10 +253,7 @@ setlist_result<setlist::update_outcome> setlist::update(std::string_view id,
   auto& made = std::get<song>(s);
   size_t bytes = chart_bytes_ - chart_size(old) + chart_size(made);
   if (bytes > max_setlist_chart_bytes) return full_charts();
-  update_outcome out;
-  out.current_transport_changed =
-      current_ == old.id && (made.tempo != old.tempo || made.beats_per_bar != old.beats_per_bar);
-  out.change = setlist_change{"update", old.id, {}};
+  setlist_change out{"update", old.id, {}, transport_differs(old, made) && current_ == old.id};
   chart_bytes_ = bytes;
   songs_[*i] = std::move(made);
   return out;
@@ -267,7 +266,7 @@ setlist_result<setlist_change> setlist::remove(std::string_view id) {
   std::string removed = std::move(songs_[*i].id);
   songs_.erase(songs_.begin() + static_cast<std::ptrdiff_t>(*i));
   if (current_ == removed) current_.reset();
-  return setlist_change{"remove", std::move(removed), {}};
+  return setlist_change{"remove", std::move(removed), {}, false};
 }
 
 setlist_result<setlist_change> setlist::move(std::string_view id, size_t index) {
@@ -284,13 +283,13 @@ setlist_result<setlist_change> setlist::move(std::string_view id, size_t index) 
   } else {
     std::rotate(to, from, from + 1);
   }
-  return setlist_change{"move", std::string(id), {}};
+  return setlist_change{"move", std::string(id), {}, false};
 }
 
 setlist_result<setlist_change> setlist::select(std::string_view id) {
   if (!find(id)) return no_song(id);
   current_ = std::string(id);
-  return setlist_change{"select", current_, {}};
+  return setlist_change{"select", current_, {}, false};
 }
 
 setlist_result<setlist_change> setlist::next() {

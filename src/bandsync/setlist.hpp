@@ -113,6 +113,10 @@ struct setlist_change {
   std::string kind;
   std::optional<std::string> song_id;
   std::vector<std::string> warnings;  // import only: what the importer ignored
+  // set and update only: the current song stayed current but its tempo or
+  // beatsPerBar changed; the caller applies after_update_of_current. (A
+  // select is always applied with after_select.)
+  bool current_transport_changed = false;
 };
 
 // A cue as every member receives it: a short text, a section of the current
@@ -151,19 +155,15 @@ class setlist {
   std::vector<store::song_record> records() const;
 
   // set_setlist: replaces every song. The current song stays current if a
-  // song with its id is in the new list, otherwise there is none.
+  // song with its id is in the new list (current_transport_changed if its
+  // tempo or metre differ), otherwise there is none.
   setlist_result<setlist_change> set(std::vector<song_input> inputs);
 
   // add_song: inserts at `index` (0..size; absent = at the end).
   setlist_result<setlist_change> add(song_input input, std::optional<size_t> index);
 
-  // update_song: applies the changes to the song `id`. The result's
-  // `current_changed` tells the caller to apply after_update_of_current.
-  struct update_outcome {
-    setlist_change change;
-    bool current_transport_changed = false;
-  };
-  setlist_result<update_outcome> update(std::string_view id, const song_changes& changes);
+  // update_song: applies the changes to the song `id`.
+  setlist_result<setlist_change> update(std::string_view id, const song_changes& changes);
 
   // remove_song: removes the song `id`; if it was current there is none (the
   // transport is left as it is).

@@ -18,13 +18,6 @@ const boost::json::value* field(const boost::json::object& o, std::string_view k
   return v && !v->is_null() ? v : nullptr;
 }
 
-bool has_control(std::string_view s) {
-  for (unsigned char c : s) {
-    if ((c < 0x20 && c != '\t') || c == 0x7F) return true;
-  }
-  return false;
-}
-
 // The payload object and its sessionId, shared by every setlist event.
 template <class Request>
 setlist_result<Request> with_session(const boost::json::array& args,
@@ -270,7 +263,7 @@ setlist_result<cue_request> parse_cue(const boost::json::array& args) {
   if (!req) return r;
   if (const auto* v = field(*o, "text")) {
     const auto* s = v->if_string();
-    if (!s || s->empty() || code_points(*s) > max_cue_text_length || has_control(*s)) {
+    if (!s || s->empty() || code_points(*s) > max_cue_text_length || has_control_chars(*s)) {
       return invalid("text must be 1-140 characters without control characters");
     }
     req->text = std::string(*s);

@@ -93,9 +93,13 @@ TEST(Setlist, SetFillsDefaultsGeneratesIdsAndDerivesSections) {
 TEST(Setlist, SetKeepsTheCurrentSongOnlyIfItStays) {
   auto l = abc();
   value(l.select("b"));
-  value(l.set({in("B again", "b"), in("D", "d")}));
+  EXPECT_FALSE(value(l.set({in("B again", "b"), in("D", "d")})).current_transport_changed);
   EXPECT_EQ(l.current_id(), "b");
   EXPECT_EQ(l.current_song()->title, "B again");
+  song_input faster = in("B faster", "b");
+  faster.tempo = 150;
+  EXPECT_TRUE(value(l.set({in("D", "d"), faster})).current_transport_changed);
+  EXPECT_EQ(l.current_song()->tempo, 150);
   value(l.set({in("D", "d")}));
   EXPECT_FALSE(l.current_id());
   value(l.set({}));
@@ -210,7 +214,8 @@ TEST(Setlist, UpdateKeepsAbsentFieldsAndReportsTransportChanges) {
   value(l.add(full, std::nullopt));
   auto out = value(l.update("d", with([](song_changes& c) { c.title = "D2"; })));
   EXPECT_FALSE(out.current_transport_changed);
-  EXPECT_EQ(out.change.kind, "update");
+  EXPECT_EQ(out.kind, "update");
+  EXPECT_EQ(out.song_id, "d");
   const song* d = l.find("d");
   EXPECT_EQ(d->title, "D2");
   EXPECT_EQ(d->key, "Em");
@@ -352,7 +357,7 @@ TEST(SetlistPayloads, SetlistChangedAndSnapshotFields) {
   s.chart = "[Verse] @1\nla";
   value(l.set({s, in("Bare", "b")}));
   value(l.select("s"));
-  auto p = setlist_changed_payload("band", l, setlist_change{"select", "s", {}});
+  auto p = setlist_changed_payload("band", l, setlist_change{"select", "s", {}, false});
   auto want = boost::json::parse(R"({"sessionId":"band","currentSongId":"s",
       "setlist":[{"id":"s","title":"Song","tempo":120,"beatsPerBar":4,"key":"A",
                   "chart":"[Verse] @1\nla","sections":[{"name":"Verse","line":0,"bar":1}]},
@@ -365,10 +370,10 @@ TEST(SetlistPayloads, SetlistChangedAndSnapshotFields) {
   EXPECT_EQ(boost::json::value(snapshot),
             boost::json::parse(R"({"tempo":120,"setlist":[],"currentSongId":null})"));
 
-  auto imported = setlist_changed_payload("band", l, setlist_change{"import", "s", {"w1"}});
+  auto imported = setlist_changed_payload("band", l, setlist_change{"import", "s", {"w1"}, false});
   EXPECT_EQ(imported.at("change"),
             boost::json::parse(R"({"kind":"import","songId":"s","warnings":["w1"]})"));
-  auto set = setlist_changed_payload("band", l, setlist_change{"set", std::nullopt, {}});
+  auto set = setlist_changed_payload("band", l, setlist_change{"set", std::nullopt, {}, false});
   EXPECT_EQ(set.at("change"), boost::json::parse(R"({"kind":"set"})"));
 }
 
