@@ -1,5 +1,5 @@
 #pragma once
-// A song's chart text and the section markers in it (docs/SETLISTS.md "Chart
+// A song's chart text and the section markers in it (docs/EVENTS.md "Chart
 // section markers"). Pure functions over bytes, no Boost, no allocation beyond
 // the result: the ChordPro importer and its fuzz target use this without the
 // rest of the domain.

@@ -1,5 +1,5 @@
 #pragma once
-// The ChordPro subset BandSync imports (docs/SETLISTS.md "Chart import"):
+// The ChordPro subset BandSync imports (docs/EVENTS.md "Chart import"):
 // a pasted chart becomes a song's title, tempo, metre, key and chart text,
 // with ChordPro's environments turned into BandSync section markers
 // (chart.hpp). Pure and total: any bytes in, a song or an error value out,

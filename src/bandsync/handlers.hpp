@@ -9,6 +9,7 @@
 
 #include "bandsync/requests.hpp"
 #include "bandsync/service_core.hpp"
+#include "bandsync/setlist_requests.hpp"
 
 namespace bandsync::domain {
 
@@ -39,5 +40,26 @@ void on_sync_request(service_core& core, const event_call& call, const session_r
 void on_latency_probe(service_core& core, const event_call& call, const latency_probe_request& req);
 void on_heartbeat_response(service_core& core, const event_call& call,
                            const heartbeat_response_request& req);
+
+// setlist_events.cpp (docs/EVENTS.md "Setlists")
+void on_set_setlist(service_core& core, const event_call& call, const set_setlist_request& req,
+                    session& s);
+void on_add_song(service_core& core, const event_call& call, const add_song_request& req,
+                 session& s);
+void on_update_song(service_core& core, const event_call& call, const update_song_request& req,
+                    session& s);
+void on_remove_song(service_core& core, const event_call& call, const song_request& req,
+                    session& s);
+void on_move_song(service_core& core, const event_call& call, const move_song_request& req,
+                  session& s);
+void on_select_song(service_core& core, const event_call& call, const select_song_request& req,
+                    session& s);
+void on_next_song(service_core& core, const event_call& call, const step_song_request& req,
+                  session& s);
+void on_previous_song(service_core& core, const event_call& call, const step_song_request& req,
+                      session& s);
+void on_import_chart(service_core& core, const event_call& call, const import_chart_request& req,
+                     session& s);
+void on_cue(service_core& core, const event_call& call, const cue_request& req, session& s);
 
 }  // namespace bandsync::domain

@@ -4,6 +4,7 @@
 
 #include <boost/json/array.hpp>
 
+#include "bandsync/setlist_payloads.hpp"
 #include "store/json_number.hpp"
 
 namespace bandsync::domain::payloads {
@@ -63,6 +64,10 @@ boost::json::object snapshot(const session& s, int64_t now_us, int64_t now_wall_
   for (const auto& m : s.members()) members.push_back(store::to_json(m));
   o["members"] = std::move(members);
   o["serverTimestamp"] = now_wall_ms;
+  // BandSync additions: the metre, and the setlist with the current song, so
+  // that a device joining or recovering mid-set gets all of it at once.
+  o["beatsPerBar"] = s.beats_per_bar();
+  add_setlist_fields(o, s.setlist());
   return o;
 }
 

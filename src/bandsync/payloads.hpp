@@ -22,7 +22,8 @@ namespace bandsync::domain::payloads {
 boost::json::value position(int64_t position_us);
 
 // `snapshot`: every session field, `sessionId`, `members` in join order, the
-// current derived `position` and `serverTimestamp`.
+// current derived `position` and `serverTimestamp`; then `beatsPerBar`,
+// `setlist` (the songs, setlist_payloads.hpp) and `currentSongId` (or null).
 boost::json::object snapshot(const session& s, int64_t now_us, int64_t now_wall_ms);
 
 // `room_stats` (EVENTS.md "Session state").

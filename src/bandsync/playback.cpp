@@ -8,16 +8,17 @@
 namespace bandsync::domain {
 namespace {
 
-enum class transport { play, pause, stop };
+enum class transport_action { play, pause, stop };
 
 // play / pause / stop. `stop` is "as pause, and position = 0" (EVENTS.md), so
 // it sends the same `pause` event, with position 0; there is no `stop` event
 // for clients to miss. Repeating the current state re-sends the messages and
 // keeps the anchor (a second play does not jump).
-void run_transport(service_core& core, const event_call& call, session& s, transport action) {
-  if (action == transport::play) {
+void run_transport(service_core& core, const event_call& call, session& s,
+                   transport_action action) {
+  if (action == transport_action::play) {
     s.play(call.now_us);
-  } else if (action == transport::pause) {
+  } else if (action == transport_action::pause) {
     s.pause(call.now_us);
   } else {
     s.stop(call.now_us);
@@ -26,7 +27,7 @@ void run_transport(service_core& core, const event_call& call, session& s, trans
   commit(core, call, s);
   int64_t position_us = s.position_us(call.now_us);
   spdlog::info("session {}: {} at {} ms", s.id(), call.event, position_us / 1000);
-  if (action == transport::play) {
+  if (action == transport_action::play) {
     core.out.emit_to_session(s.id(), "play", payloads::play(s, position_us, call.now_wall_ms));
   } else {
     core.out.emit_to_session(s.id(), "pause", payloads::pause(s, position_us, call.now_wall_ms));
@@ -43,15 +44,15 @@ void on_set_tempo(service_core& core, const event_call& call, const tempo_reques
 }
 
 void on_play(service_core& core, const event_call& call, const session_request&, session& s) {
-  run_transport(core, call, s, transport::play);
+  run_transport(core, call, s, transport_action::play);
 }
 
 void on_pause(service_core& core, const event_call& call, const session_request&, session& s) {
-  run_transport(core, call, s, transport::pause);
+  run_transport(core, call, s, transport_action::pause);
 }
 
 void on_stop(service_core& core, const event_call& call, const session_request&, session& s) {
-  run_transport(core, call, s, transport::stop);
+  run_transport(core, call, s, transport_action::stop);
 }
 
 void on_seek(service_core& core, const event_call& call, const seek_request& req, session& s) {

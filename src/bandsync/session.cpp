@@ -20,7 +20,8 @@ session::session(std::string id, int64_t now_wall_ms, size_t max_members)
       last_active_at_(now_wall_ms),
       max_members_(max_members) {}
 
-session session::restore(const store::session_record& record, size_t max_members) {
+session session::restore(const store::session_record& record, size_t max_members,
+                         size_t* skipped_songs) {
   session s(record.id, record.created_at, max_members);
   s.message_ = record.message;
   // A record from elsewhere may hold anything; out-of-range values would
@@ -32,6 +33,10 @@ session session::restore(const store::session_record& record, size_t max_members
       std::isfinite(record.position_ms) ? std::clamp(record.position_ms, 0.0, max_position_ms) : 0;
   s.clock_ = scroll_clock(std::llround(position_ms * 1000));
   s.last_active_at_ = record.last_active_at;
+  if (record.beats_per_bar >= min_beats_per_bar && record.beats_per_bar <= max_beats_per_bar) {
+    s.beats_per_bar_ = static_cast<int>(record.beats_per_bar);
+  }
+  s.setlist_ = domain::setlist::restore(record.setlist, record.current_song_id, skipped_songs);
   s.keep_message_ = !s.message_.empty();
   return s;
 }
@@ -137,6 +142,18 @@ void session::stop(int64_t now_us) {
   clock_.seek(0, now_us);
 }
 
+domain::transport session::transport(int64_t now_us) const {
+  return domain::transport{tempo_, beats_per_bar_, position_us(now_us), playing()};
+}
+
+void session::apply(const domain::transport& t, int64_t now_us) {
+  if (!t.playing) clock_.pause(now_us);
+  set_tempo(t.tempo, now_us);
+  beats_per_bar_ = t.beats_per_bar;
+  if (t.position_us != position_us(now_us)) clock_.seek(t.position_us, now_us);
+  if (t.playing && !playing()) clock_.play(now_us);
+}
+
 store::session_record session::to_record(int64_t now_us) const {
   store::session_record r;
   r.id = id_;
@@ -149,6 +166,8 @@ store::session_record session::to_record(int64_t now_us) const {
   r.created_at = created_at_;
   r.last_active_at = last_active_at_;
   r.max_members = static_cast<int64_t>(max_members_);
+  r.beats_per_bar = beats_per_bar_;
+  r.current_song_id = setlist_.current_id();
   return r;
 }
 

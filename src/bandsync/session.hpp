@@ -5,7 +5,9 @@
 //   - members are kept in join order and hold at most max_members entries;
 //   - there is a leader exactly when there are members, and exactly that member
 //     has role "leader";
-//   - the position is derived from a scroll_clock, never accumulated.
+//   - the position is derived from a scroll_clock, never accumulated;
+//   - the setlist keeps its own invariants (setlist.hpp); the session applies
+//     what a selection does to its transport (apply()).
 
 #include <cstdint>
 #include <optional>
@@ -13,6 +15,7 @@
 #include <vector>
 
 #include "bandsync/scroll_clock.hpp"
+#include "bandsync/setlist.hpp"
 #include "store/member_record.hpp"
 #include "store/session_record.hpp"
 
@@ -24,16 +27,24 @@ class session {
   session(std::string id, int64_t now_wall_ms, size_t max_members);
 
   // A session read back from the store: message, tempo, position, createdAt and
-  // lastActiveAt are kept; members and leader are cleared (their sockets died
+  // lastActiveAt are kept, and so are beatsPerBar, the setlist
+  // (record.setlist, re-checked by setlist::restore; `*skipped_songs` counts
+  // the songs it dropped) and the current song; members and leader are cleared (their sockets died
   // with the previous process) and it is paused at the stored position. The
   // first member to join it leads but keeps the stored message (the band finds
   // its session as it left it; the old server, which kept its dead leader,
   // kept the message too).
-  static session restore(const store::session_record& record, size_t max_members);
+  static session restore(const store::session_record& record, size_t max_members,
+                         size_t* skipped_songs = nullptr);
 
   const std::string& id() const { return id_; }
   const std::string& message() const { return message_; }
   double tempo() const { return tempo_; }
+  // The metre's numerator (1-16, default 4): the current song's when one was
+  // selected (docs/EVENTS.md "Setlists").
+  int beats_per_bar() const { return beats_per_bar_; }
+  const domain::setlist& setlist() const { return setlist_; }
+  domain::setlist& setlist() { return setlist_; }
   bool playing() const { return clock_.playing(); }
   int64_t position_us(int64_t now_us) const { return clock_.position_us(now_us); }
   int64_t created_at() const { return created_at_; }
@@ -90,6 +101,12 @@ class session {
   void seek(int64_t position_us, int64_t now_us) { clock_.seek(position_us, now_us); }
   void touch(int64_t now_wall_ms) { last_active_at_ = now_wall_ms; }
 
+  // The transport as a setlist rule sees it (setlist.hpp), and the session
+  // made to match one: tempo and metre set, the position moved (a playing
+  // session keeps playing from there) and playback paused or kept.
+  domain::transport transport(int64_t now_us) const;
+  void apply(const domain::transport& t, int64_t now_us);
+
   // The record the store keeps, with the position at `now_us`.
   store::session_record to_record(int64_t now_us) const;
 
@@ -102,7 +119,9 @@ class session {
   std::string id_;
   std::string message_;
   double tempo_ = 120;
+  int beats_per_bar_ = 4;
   scroll_clock clock_;
+  domain::setlist setlist_;
   std::optional<std::string> leader_;
   std::vector<store::member_record> members_;
   int64_t created_at_ = 0;

@@ -1,6 +1,6 @@
 #pragma once
 // A session's setlist: the ordered songs, the current one, and the rules of
-// every setlist event (docs/SETLISTS.md). Pure state, no I/O, no clock: the
+// every setlist event (docs/EVENTS.md "Setlists"). Pure state, no I/O, no clock: the
 // service validates who may act, calls one operation, and sends what it
 // returns. Every operation either applies completely or changes nothing and
 // returns an error value.

@@ -1,6 +1,6 @@
 #pragma once
 // The JSON views of songs and setlists that the setlist events send
-// (docs/SETLISTS.md "Server -> client"): built once per change and broadcast
+// (docs/EVENTS.md "Setlists", "Server → client"): built once per change and broadcast
 // as one pre-encoded frame by the caller.
 
 #include <cstdint>

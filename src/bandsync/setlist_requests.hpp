@@ -1,5 +1,5 @@
 #pragma once
-// Validation of the setlist events' payloads (docs/SETLISTS.md "Events"), in
+// Validation of the setlist events' payloads (docs/EVENTS.md "Setlists", "Events"), in
 // the manner of requests.hpp: each parser turns an event's arguments into a
 // typed request or an error value, never throws, and reads client data only
 // through Boost.JSON's non-throwing accessors. Errors carry a setlist_errc

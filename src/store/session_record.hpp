@@ -28,7 +28,7 @@ struct session_record {
   int64_t created_at = 0;              // Unix epoch ms
   int64_t last_active_at = 0;          // Unix epoch ms
   int64_t max_members = 8;             // settings.maxMembers
-  // BandSync additions (docs/SETLISTS.md "Persistence"): new keys in the
+  // BandSync additions (docs/EVENTS.md "Persistence of setlists"): new keys in the
   // session value, which the old server carries along and never reads.
   int64_t beats_per_bar = 4;                   // `beatsPerBar`
   std::optional<std::string> current_song_id;  // `currentSongId`, null when none

@@ -23,7 +23,7 @@ class session_store {
 
   // `setlist:<id>` := { songs } with the session's expiry; an empty list
   // deletes the key. Called only when the songs change, never by the
-  // position write-behind (docs/SETLISTS.md "Persistence").
+  // position write-behind (docs/EVENTS.md "Persistence of setlists").
   virtual void save_setlist(const std::string& session_id,
                             const std::vector<song_record>& songs) = 0;
 

@@ -1,6 +1,6 @@
 #pragma once
-// A session's setlist as stored under `setlist:<id>` (docs/SETLISTS.md
-// "Persistence"): `{ "songs": [song, ...] }`. A key of its own, beside
+// A session's setlist as stored under `setlist:<id>` (docs/EVENTS.md
+// "Persistence of setlists"): `{ "songs": [song, ...] }`. A key of its own, beside
 // `session:<id>`, because the session value is rewritten once a second while
 // playing (the position write-behind) and a setlist may hold 256 KiB of charts;
 // the setlist key is written only when the songs change. The old server never

@@ -38,7 +38,11 @@ TEST_F(Membership, FirstJoinCreatesTheSessionWithDefaultsAndLeads) {
                                 {"role", "leader"},
                                 {"joinedAt", clock_.wall_ms()},
                                 {"lastPingAt", clock_.wall_ms()}}));
-  EXPECT_EQ(snap.size(), 12u);
+  // BandSync additions: the metre and an empty setlist without a current song.
+  EXPECT_EQ(snap.at("beatsPerBar"), 4);
+  EXPECT_EQ(snap.at("setlist"), boost::json::array());
+  EXPECT_TRUE(snap.at("currentSongId").is_null());
+  EXPECT_EQ(snap.size(), 15u);
 
   const auto& stats = out_.named("room_stats")[0]->obj();
   EXPECT_EQ(boost::json::value(stats), boost::json::value({{"sessionId", "band"},
