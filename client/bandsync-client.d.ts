@@ -29,8 +29,21 @@ export interface Song {
   beatsPerBar: number;
   key?: string;
   chart?: string;
-  sections?: { name: string; line: number; bar?: number }[];
+  sections: { name: string; line: number; bar?: number }[];
 }
+
+/** A song as set_setlist/add_song send it (sections are derived by the server). */
+export interface SongInput {
+  id?: string;
+  title: string;
+  tempo?: number;
+  beatsPerBar?: number;
+  key?: string | null;
+  chart?: string | null;
+}
+
+/** update_song's changes: absent fields are kept; null or "" clears key/chart. */
+export type SongChanges = Partial<Omit<SongInput, "id">>;
 
 export interface Snapshot {
   sessionId: string;
@@ -137,8 +150,13 @@ export interface BandSyncEvents {
   memberLeft: { socketId: string; memberCount: number; newLeader: string | null };
   memberReplaced: { sessionId: string; previousSocketId: string; socketId: string; member: Member };
   roomStats: { sessionId: string; memberCount: number; connectedCount: number; isPlaying: boolean; tempo: number; position: number; leader: string | null; uptime: number; lastActiveAt: number };
-  setlist: { sessionId: string; setlist: Song[]; currentSongId: string | null; change: { kind: string; songId?: string } };
-  cue: { sessionId: string; text: string; section: string | null; bar: number; from: string; timestamp: number };
+  setlist: {
+    sessionId: string;
+    setlist: Song[];
+    currentSongId: string | null;
+    change: { kind: "set" | "add" | "update" | "remove" | "move" | "select" | "import"; songId?: string; warnings?: string[] };
+  };
+  cue: { sessionId: string; text: string | null; section: string | null; bar: number | null; from: string; timestamp: number };
   error: ServerError;
   connection: ConnectionStatus;
   clock: ClockInfo;
@@ -237,16 +255,17 @@ export declare class BandSyncClient {
   takeLead(): void;
   requestSync(): void;
 
-  setSetlist(songs: Partial<Song>[]): void;
-  addSong(song: Partial<Song>, index?: number): void;
-  updateSong(song: Partial<Song> & { id: string }): void;
+  setSetlist(songs: SongInput[]): void;
+  addSong(song: SongInput, index?: number): void;
+  updateSong(songId: string, changes: SongChanges): void;
   removeSong(songId: string): void;
   moveSong(songId: string, index: number): void;
   selectSong(songId: string, options?: { continue?: boolean }): void;
-  nextSong(): void;
-  previousSong(): void;
-  importChart(text: string, index?: number): void;
+  nextSong(options?: { continue?: boolean }): void;
+  previousSong(options?: { continue?: boolean }): void;
+  importChart(text: string, options?: { index?: number; id?: string }): void;
   cue(c: { text?: string; section?: string }): void;
+  currentSong(): Song | null;
 
   serverNow(): number;
   toServer(localTime: number): number;

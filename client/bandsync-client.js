@@ -548,6 +548,13 @@ export class BandSyncClient {
         });
         break;
       }
+      case "setlist_changed":
+        // The songs travel whole in every change: the last snapshot is kept
+        // current, so `client.snapshot` always holds the running order.
+        if (this.snapshot) {
+          this.snapshot = { ...this.snapshot, setlist: p.setlist, currentSongId: p.currentSongId };
+        }
+        return;
       default:
         return;
     }
@@ -681,37 +688,63 @@ export class BandSyncClient {
     this.send("sync_request");
   }
 
-  // Setlists (SPEC-next, issue 13): each answered with `setlist`.
+  // Setlists (docs/EVENTS.md "Setlists"): each change is answered to the
+  // whole session with one `setlist` event (and a `snapshot` when the
+  // session's tempo, metre, position or playback changed).
+  /** @param {object[]} songs { id?, title, tempo?, beatsPerBar?, key?, chart? } each */
   setSetlist(songs) {
     this.send("set_setlist", { setlist: songs });
   }
+  /** @param {object} song @param {number} [index] 0..songs (default: the end) */
   addSong(song, index) {
     this.send("add_song", index === undefined ? { song } : { song, index });
   }
-  updateSong(song) {
-    this.send("update_song", { song });
+  /**
+   * @param {string} songId
+   * @param {{ title?: string, tempo?: number, beatsPerBar?: number, key?: string|null,
+   *           chart?: string|null }} changes null or "" clears key/chart
+   */
+  updateSong(songId, changes) {
+    this.send("update_song", { songId, song: changes });
   }
   removeSong(songId) {
     this.send("remove_song", { songId });
   }
+  /** @param {string} songId @param {number} index where it ends, 0..songs-1 */
   moveSong(songId, index) {
     this.send("move_song", { songId, index });
   }
+  /** @param {string} songId @param {{ continue?: boolean }} [o] continue: keep playing from 0 */
   selectSong(songId, o = {}) {
     this.send("select_song", o.continue !== undefined ? { songId, continue: o.continue } : { songId });
   }
-  nextSong() {
-    this.send("next_song");
+  /** @param {{ continue?: boolean }} [o] */
+  nextSong(o = {}) {
+    this.send("next_song", o.continue !== undefined ? { continue: o.continue } : {});
   }
-  previousSong() {
-    this.send("previous_song");
+  /** @param {{ continue?: boolean }} [o] */
+  previousSong(o = {}) {
+    this.send("previous_song", o.continue !== undefined ? { continue: o.continue } : {});
   }
-  importChart(text, index) {
-    this.send("import_chart", index === undefined ? { text } : { text, index });
+  /**
+   * A ChordPro text (the subset of docs/EVENTS.md "Chart import") becomes a song.
+   * @param {string} text @param {{ index?: number, id?: string }} [o]
+   */
+  importChart(text, o = {}) {
+    const f = { text };
+    if (o.index !== undefined) f.index = o.index;
+    if (o.id !== undefined) f.id = o.id;
+    this.send("import_chart", f);
   }
-  /** @param {{ text?: string, section?: string }} c */
+  /** @param {{ text?: string, section?: string }} c at least one */
   cue(c) {
     this.send("cue", c);
+  }
+
+  /** The current song of the last snapshot or setlist change, or null. */
+  currentSong() {
+    const id = this.snapshot?.currentSongId;
+    return (id && this.snapshot?.setlist?.find((s) => s.id === id)) || null;
   }
 
   // ---- clock -------------------------------------------------------------

@@ -9,6 +9,15 @@
 namespace bandsync::domain {
 namespace {
 
+// A parser's refusal as the `error` reply's code: the session events refuse
+// with INVALID_PAYLOAD, the setlist events with their own codes too.
+reply_error code_of(const invalid_payload&) {
+  return reply_error::invalid_payload;
+}
+reply_error code_of(const setlist_error& e) {
+  return to_reply_error(e.code);
+}
+
 // The prologue every event shares: parse, then (member and leader events)
 // find the session and check the sender, then the handler.
 template <sender Who, auto Parse, auto Handle>
@@ -23,8 +32,8 @@ void run(service_core& core, const std::string& conn_id, connection_state& conn,
       return Parse(args);
     }
   }();
-  if (const auto* bad = std::get_if<invalid_payload>(&parsed)) {
-    send_error(core, conn_id, name, reply_error::invalid_payload, bad->message);
+  if (const auto* bad = std::get_if<1>(&parsed)) {
+    send_error(core, conn_id, name, code_of(*bad), bad->message);
     return;
   }
   const auto& req = *std::get_if<0>(&parsed);
@@ -59,6 +68,16 @@ constexpr std::array table = {
     row<anyone, parse_heartbeat_response, on_heartbeat_response>("heartbeat_response"),
     row<anyone, parse_time_sync, on_time_sync>("time_sync"),
     row<leader, parse_set_time_signature, on_set_time_signature>("set_time_signature"),
+    row<leader, parse_set_setlist, on_set_setlist>("set_setlist"),
+    row<leader, parse_add_song, on_add_song>("add_song"),
+    row<leader, parse_update_song, on_update_song>("update_song"),
+    row<leader, parse_remove_song, on_remove_song>("remove_song"),
+    row<leader, parse_move_song, on_move_song>("move_song"),
+    row<leader, parse_select_song, on_select_song>("select_song"),
+    row<leader, parse_step_song, on_next_song>("next_song"),
+    row<leader, parse_step_song, on_previous_song>("previous_song"),
+    row<leader, parse_import_chart, on_import_chart>("import_chart"),
+    row<leader, parse_cue, on_cue>("cue"),
 };
 
 }  // namespace

@@ -10,6 +10,7 @@
 #include "bandsync/clock_requests.hpp"
 #include "bandsync/requests.hpp"
 #include "bandsync/service_core.hpp"
+#include "bandsync/setlist_requests.hpp"
 
 namespace bandsync::domain {
 
@@ -47,5 +48,26 @@ void on_heartbeat_response(service_core& core, const event_call& call,
 // Answers through the ack when the client asked for one, else with
 // `time_sync_response`.
 void on_time_sync(service_core& core, const event_call& call, const time_sync_request& req);
+
+// setlist_events.cpp (docs/EVENTS.md "Setlists")
+void on_set_setlist(service_core& core, const event_call& call, const set_setlist_request& req,
+                    session& s);
+void on_add_song(service_core& core, const event_call& call, const add_song_request& req,
+                 session& s);
+void on_update_song(service_core& core, const event_call& call, const update_song_request& req,
+                    session& s);
+void on_remove_song(service_core& core, const event_call& call, const song_request& req,
+                    session& s);
+void on_move_song(service_core& core, const event_call& call, const move_song_request& req,
+                  session& s);
+void on_select_song(service_core& core, const event_call& call, const select_song_request& req,
+                    session& s);
+void on_next_song(service_core& core, const event_call& call, const step_song_request& req,
+                  session& s);
+void on_previous_song(service_core& core, const event_call& call, const step_song_request& req,
+                      session& s);
+void on_import_chart(service_core& core, const event_call& call, const import_chart_request& req,
+                     session& s);
+void on_cue(service_core& core, const event_call& call, const cue_request& req, session& s);
 
 }  // namespace bandsync::domain

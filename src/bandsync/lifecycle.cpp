@@ -12,18 +12,24 @@ size_t session_service::restore(const std::vector<store::session_record>& record
   int64_t now_us = core_.clk.steady_us();
   size_t restored = 0;
   size_t skipped = 0;
+  size_t dropped_songs = 0;
   for (const auto& record : records) {
     if (!valid_session_id(record.id) || core_.sessions.find(record.id) ||
         core_.sessions.size() >= core_.options.max_sessions) {
       ++skipped;
       continue;
     }
-    session s = session::restore(record, core_.options.max_members);
+    size_t dropped = 0;
+    session s = session::restore(record, core_.options.max_members, &dropped);
     // The old server kept dead members on restore (EVENTS.md); clear them from
     // the store too, so that no reader sees a full session or a dead leader.
     for (const auto& m : record.members) core_.store.remove_member(m.socket_id);
     core_.store.set_ticking(record.id, false);
     core_.store.save_session(s.to_record(now_us));
+    // Songs that failed the domain's bounds were dropped: the key is rewritten
+    // so that it matches what the band sees (an empty setlist deletes it).
+    if (dropped > 0) core_.store.save_setlist(s.id(), s.setlist().records());
+    dropped_songs += dropped;
     core_.sessions.insert(std::move(s), nullptr);
     ++restored;
   }
@@ -31,6 +37,9 @@ size_t session_service::restore(const std::vector<store::session_record>& record
   if (restored > 0 || skipped > 0) {
     spdlog::info("store: restored {} sessions (paused, without members), skipped {}", restored,
                  skipped);
+  }
+  if (dropped_songs > 0) {
+    spdlog::warn("store: dropped {} stored songs outside the setlist bounds", dropped_songs);
   }
   return restored;
 }
@@ -41,10 +50,12 @@ void session_service::persist_all() {
   core_.sessions.for_each([&](const session& s) {
     save(core_, s, now_us);  // first: a store may keep a ticker flag only for a known session
     core_.store.set_ticking(s.id(), s.playing());
+    if (!s.setlist().empty()) core_.store.save_setlist(s.id(), s.setlist().records());
     for (const auto& m : s.members()) core_.store.save_member(s.id(), m);
     members += s.member_count();
   });
-  spdlog::info("store: rewrote {} sessions and {} members", core_.sessions.size(), members);
+  spdlog::info("store: rewrote {} sessions (with their setlists) and {} members",
+               core_.sessions.size(), members);
 }
 
 void session_service::shutdown() {
@@ -59,6 +70,10 @@ void session_service::shutdown() {
     r.is_playing = false;
     core_.store.save_session(r);
     core_.store.set_ticking(s.id(), false);
+    // Each change already wrote the songs; written again so that the last
+    // word before exit is complete even if a write was lost while the store
+    // was down.
+    if (!s.setlist().empty()) core_.store.save_setlist(s.id(), s.setlist().records());
   });
   spdlog::info("store: saved {} sessions for the next start (paused, without members)",
                core_.sessions.size());

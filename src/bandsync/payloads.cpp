@@ -4,6 +4,7 @@
 
 #include <boost/json/array.hpp>
 
+#include "bandsync/setlist_payloads.hpp"
 #include "store/json_number.hpp"
 
 namespace bandsync::domain::payloads {
@@ -80,6 +81,7 @@ boost::json::object snapshot(const session& s, const clock& clk, int64_t now_us)
   add_beat(o, s, now_us);
   o["startsAt"] = server_time_or_null(clk, s.starts_at_us(now_us));
   o["effectiveAt"] = server_time_or_null(clk, s.last_change_at_us(now_us));
+  add_setlist_fields(o, s.setlist());
   return o;
 }
 

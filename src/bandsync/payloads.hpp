@@ -28,7 +28,8 @@ boost::json::value position(int64_t position_us);
 // current derived `position` and `serverTimestamp` (server time of `now_us`),
 // then the clock fields: `beatsPerBar`, `beat`, `bar`, `startsAt` (the
 // scheduled start while ahead, else null) and `effectiveAt` (when the last
-// pending seek/tempo change takes effect, else null).
+// pending seek/tempo change takes effect, else null); then `setlist` (the
+// songs, setlist_payloads.hpp) and `currentSongId` (or null).
 boost::json::object snapshot(const session& s, const clock& clk, int64_t now_us);
 
 // `room_stats` (EVENTS.md "Session state").

@@ -16,15 +16,26 @@ enum class reply_error {
   session_full,     // SESSION_FULL: join_session on a session at maxMembers
   server_busy,      // SERVER_BUSY: a new session while the session table is full
   schedule_full,    // SCHEDULE_FULL: a timed seek/set_tempo with 16 changes pending
+  // The setlist events' own refusals (setlist_errc, setlist.hpp):
+  setlist_full,     // SETLIST_FULL: more than 100 songs or 256 KiB of charts
+  no_such_song,     // NO_SUCH_SONG: songId names no song of the setlist
+  song_id_taken,    // SONG_ID_TAKEN: a client-supplied song id is already used
+  end_of_setlist,   // END_OF_SETLIST: next_song on the last song, previous_song on the first
+  no_such_section,  // NO_SUCH_SECTION: a cue names no section of the current song
 };
 
-inline constexpr std::array<reply_error, 7> all_reply_errors = {
-    reply_error::invalid_payload, reply_error::not_leader,   reply_error::not_a_member,
-    reply_error::no_such_session, reply_error::session_full, reply_error::server_busy,
-    reply_error::schedule_full,
+inline constexpr std::array<reply_error, 12> all_reply_errors = {
+    reply_error::invalid_payload, reply_error::not_leader,      reply_error::not_a_member,
+    reply_error::no_such_session, reply_error::session_full,    reply_error::server_busy,
+    reply_error::schedule_full,   reply_error::setlist_full,    reply_error::no_such_song,
+    reply_error::song_id_taken,   reply_error::end_of_setlist,  reply_error::no_such_section,
 };
 
 // The wire `code`, e.g. "NOT_LEADER".
 std::string_view code_name(reply_error error);
+
+enum class setlist_errc;
+// The reply for a refused setlist event: the same wire code as code_name(errc).
+reply_error to_reply_error(setlist_errc errc);
 
 }  // namespace bandsync::domain

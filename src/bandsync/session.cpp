@@ -20,7 +20,8 @@ session::session(std::string id, int64_t now_wall_ms, size_t max_members)
       last_active_at_(now_wall_ms),
       max_members_(max_members) {}
 
-session session::restore(const store::session_record& record, size_t max_members) {
+session session::restore(const store::session_record& record, size_t max_members,
+                         size_t* skipped_songs) {
   session s(record.id, record.created_at, max_members);
   s.message_ = record.message;
   // A record from elsewhere may hold anything; out-of-range values would
@@ -34,6 +35,10 @@ session session::restore(const store::session_record& record, size_t max_members
   // Paused, on the beat grid of its tempo from position 0 (docs/EVENTS.md).
   s.transport_ = transport(std::llround(position_ms * 1000), tempo);
   s.last_active_at_ = record.last_active_at;
+  if (record.beats_per_bar >= min_beats_per_bar && record.beats_per_bar <= max_beats_per_bar) {
+    s.transport_.set_beats_per_bar(static_cast<int>(record.beats_per_bar));
+  }
+  s.setlist_ = domain::setlist::restore(record.setlist, record.current_song_id, skipped_songs);
   s.keep_message_ = !s.message_.empty();
   return s;
 }
@@ -129,6 +134,20 @@ std::optional<std::string> session::hand_over_lead() {
   return leader_;
 }
 
+song_state session::song_state_at(int64_t now_us) const {
+  return song_state{tempo(now_us), beats_per_bar(), position_us(now_us), playing()};
+}
+
+// A selection is immediate: pending timed changes are folded in by the pause
+// or overridden by the tempo/seek taken at `now_us`.
+void session::apply(const song_state& t, int64_t now_us) {
+  if (!t.playing) transport_.pause(now_us);
+  transport_.set_tempo(t.tempo, now_us, now_us);
+  transport_.set_beats_per_bar(t.beats_per_bar);
+  if (t.position_us != position_us(now_us)) transport_.seek(t.position_us, now_us, now_us);
+  if (t.playing && !playing()) transport_.play_at(now_us, now_us);
+}
+
 store::session_record session::to_record(int64_t now_us) const {
   store::session_record r;
   r.id = id_;
@@ -141,6 +160,8 @@ store::session_record session::to_record(int64_t now_us) const {
   r.created_at = created_at_;
   r.last_active_at = last_active_at_;
   r.max_members = static_cast<int64_t>(max_members_);
+  r.beats_per_bar = beats_per_bar();
+  r.current_song_id = setlist_.current_id();
   return r;
 }
 

@@ -7,6 +7,8 @@
 //     has role "leader";
 //   - the position, tempo and beat are derived from a transport (a clock with
 //     scheduled changes, docs/EVENTS.md "Clock"), never accumulated.
+//   - the setlist keeps its own invariants (setlist.hpp); the session applies
+//     what a selection does to its transport (apply()).
 
 #include <cstdint>
 #include <optional>
@@ -14,6 +16,7 @@
 #include <vector>
 
 #include "bandsync/transport.hpp"
+#include "bandsync/setlist.hpp"
 #include "store/member_record.hpp"
 #include "store/session_record.hpp"
 
@@ -25,12 +28,15 @@ class session {
   session(std::string id, int64_t now_wall_ms, size_t max_members);
 
   // A session read back from the store: message, tempo, position, createdAt and
-  // lastActiveAt are kept; members and leader are cleared (their sockets died
+  // lastActiveAt are kept, and so are beatsPerBar, the setlist
+  // (record.setlist, re-checked by setlist::restore; `*skipped_songs` counts
+  // the songs it dropped) and the current song; members and leader are cleared (their sockets died
   // with the previous process) and it is paused at the stored position. The
   // first member to join it leads but keeps the stored message (the band finds
   // its session as it left it; the old server, which kept its dead leader,
   // kept the message too).
-  static session restore(const store::session_record& record, size_t max_members);
+  static session restore(const store::session_record& record, size_t max_members,
+                         size_t* skipped_songs = nullptr);
 
   const std::string& id() const { return id_; }
   const std::string& message() const { return message_; }
@@ -52,6 +58,8 @@ class session {
   std::optional<int64_t> starts_at_us(int64_t now_us) const {
     return transport_.starts_at_us(now_us);
   }
+  const domain::setlist& setlist() const { return setlist_; }
+  domain::setlist& setlist() { return setlist_; }
   int64_t created_at() const { return created_at_; }
   int64_t last_active_at() const { return last_active_at_; }
   size_t max_members() const { return max_members_; }
@@ -117,6 +125,12 @@ class session {
   void set_beats_per_bar(int n) { transport_.set_beats_per_bar(n); }
   void touch(int64_t now_wall_ms) { last_active_at_ = now_wall_ms; }
 
+  // The transport as a setlist rule sees it (setlist.hpp), and the session
+  // made to match one: tempo and metre set, the position moved (a playing
+  // session keeps playing from there) and playback paused or kept.
+  song_state song_state_at(int64_t now_us) const;
+  void apply(const song_state& t, int64_t now_us);
+
   // The record the store keeps, with the position at `now_us`.
   store::session_record to_record(int64_t now_us) const;
 
@@ -129,6 +143,7 @@ class session {
   std::string id_;
   std::string message_;
   transport transport_;
+  domain::setlist setlist_;
   std::optional<std::string> leader_;
   std::vector<store::member_record> members_;
   int64_t created_at_ = 0;

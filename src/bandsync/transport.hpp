@@ -31,12 +31,11 @@
 #include <vector>
 
 #include "bandsync/scroll_clock.hpp"
+#include "bandsync/metre.hpp"
 
 namespace bandsync::domain {
 
 inline constexpr int default_beats_per_bar = 4;
-inline constexpr int min_beats_per_bar = 1;
-inline constexpr int max_beats_per_bar = 16;
 inline constexpr int max_count_in_bars = 8;
 // Pending seek/tempo changes are bounded; one more is refused (nothing
 // changes) and the caller answers the client with an error.

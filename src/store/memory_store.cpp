@@ -10,7 +10,21 @@ void memory_store::save_session(const session_record& record) {
   if (it != sessions_.end()) {
     it->second = record;
   } else if (sessions_.size() < limits_.max_sessions) {
-    sessions_.emplace(record.id, record);
+    it = sessions_.emplace(record.id, record).first;
+  } else {
+    ++dropped_writes_;
+    return;
+  }
+  it->second.setlist.clear();  // as in Redis: the songs have a key of their own
+}
+
+void memory_store::save_setlist(const std::string& session_id,
+                                const std::vector<song_record>& songs) {
+  std::lock_guard lock(mutex_);
+  if (songs.empty()) {
+    setlists_.erase(session_id);
+  } else if (sessions_.contains(session_id)) {
+    setlists_[session_id] = songs;
   } else {
     ++dropped_writes_;
   }
@@ -20,6 +34,7 @@ void memory_store::remove_session(const std::string& session_id) {
   std::lock_guard lock(mutex_);
   sessions_.erase(session_id);
   ticking_.erase(session_id);
+  setlists_.erase(session_id);
 }
 
 void memory_store::save_member(const std::string& session_id, const member_record& member) {
@@ -56,8 +71,17 @@ std::vector<session_record> memory_store::load_sessions() {
   std::lock_guard lock(mutex_);
   std::vector<session_record> out;
   out.reserve(sessions_.size());
-  for (const auto& [id, record] : sessions_) out.push_back(record);
+  for (const auto& [id, record] : sessions_) {
+    out.push_back(record);
+    if (auto it = setlists_.find(id); it != setlists_.end()) out.back().setlist = it->second;
+  }
   return out;
+}
+
+std::vector<song_record> memory_store::find_setlist(const std::string& session_id) const {
+  std::lock_guard lock(mutex_);
+  auto it = setlists_.find(session_id);
+  return it == setlists_.end() ? std::vector<song_record>{} : it->second;
 }
 
 std::optional<session_record> memory_store::find_session(const std::string& session_id) const {

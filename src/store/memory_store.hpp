@@ -28,6 +28,9 @@ class memory_store : public session_store {
   // Writes that would add a key beyond the limits are dropped and counted in
   // dropped_writes(); overwriting an existing key always succeeds.
   void save_session(const session_record& record) override;
+  // A setlist is kept only for a stored session (as the ticker key), since
+  // nothing else would ever remove it; otherwise dropped and counted.
+  void save_setlist(const std::string& session_id, const std::vector<song_record>& songs) override;
   void remove_session(const std::string& session_id) override;
   void save_member(const std::string& session_id, const member_record& member) override;
   void remove_member(const std::string& socket_id) override;
@@ -37,6 +40,7 @@ class memory_store : public session_store {
   std::optional<session_record> find_session(const std::string& session_id) const;
   std::optional<member_entry> find_member(const std::string& socket_id) const;
   bool is_ticking(const std::string& session_id) const;
+  std::vector<song_record> find_setlist(const std::string& session_id) const;
   size_t session_count() const;
   size_t member_count() const;
   uint64_t dropped_writes() const;
@@ -47,6 +51,7 @@ class memory_store : public session_store {
   std::map<std::string, session_record> sessions_;
   std::map<std::string, member_entry> members_;
   std::set<std::string> ticking_;  // bounded: only ids present in sessions_
+  std::map<std::string, std::vector<song_record>> setlists_;  // likewise
   uint64_t dropped_writes_ = 0;
 };
 

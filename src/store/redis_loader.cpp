@@ -11,6 +11,7 @@ namespace bandsync::store {
 namespace {
 
 constexpr std::string_view session_prefix = "session:";
+constexpr std::string_view setlist_prefix = "setlist:";
 constexpr const char* scan_page = "1000";
 
 struct context_deleter {
@@ -49,6 +50,36 @@ reply_ptr command(redisContext* c, const std::vector<std::string>& args, std::st
     return nullptr;
   }
   return r;
+}
+
+// Fills the setlists of sessions[first..] from their `setlist:<id>` keys, in
+// one MGET. An absent key is an empty setlist; an unreadable one too, counted.
+bool load_setlists(redisContext* c, load_result& out, size_t first) {
+  if (first >= out.sessions.size()) return true;
+  std::vector<std::string> mget{"MGET"};
+  for (size_t i = first; i < out.sessions.size(); ++i) {
+    mget.push_back(std::string(setlist_prefix) + out.sessions[i].id);
+  }
+  auto values = command(c, mget, out.error);
+  if (!values) return false;
+  if (values->type != REDIS_REPLY_ARRAY || values->elements != mget.size() - 1) {
+    out.error = "MGET: unexpected reply";
+    return false;
+  }
+  for (size_t i = 0; i < values->elements; ++i) {
+    const redisReply* v = values->element[i];
+    if (v->type != REDIS_REPLY_STRING) continue;
+    boost::system::error_code ec;
+    auto json = boost::json::parse(std::string_view(v->str, v->len), ec);
+    std::optional<std::vector<song_record>> songs;
+    if (!ec) songs = setlist_from_json(json);
+    if (songs) {
+      out.sessions[first + i].setlist = std::move(*songs);
+    } else {
+      ++out.unreadable_setlists;
+    }
+  }
+  return true;
 }
 
 }  // namespace
@@ -95,10 +126,11 @@ load_result load_sessions_blocking(const redis_store_options& options) {
       out.error = "MGET: unexpected reply";
       return out;
     }
+    const size_t page_first = out.sessions.size();
     for (size_t i = 0; i < values->elements; ++i) {
       const redisReply* v = values->element[i];
       if (v->type != REDIS_REPLY_STRING) continue;  // expired meanwhile, or not a string
-      if (out.sessions.size() >= options.max_load_sessions) return out;
+      if (out.sessions.size() >= options.max_load_sessions) break;
       std::string id = mget[i + 1].substr(session_prefix.size());
       boost::system::error_code ec;
       auto json = boost::json::parse(std::string_view(v->str, v->len), ec);
@@ -110,6 +142,8 @@ load_result load_sessions_blocking(const redis_store_options& options) {
         ++out.unreadable;
       }
     }
+    if (!load_setlists(c.get(), out, page_first)) return out;
+    if (out.sessions.size() >= options.max_load_sessions) return out;
   } while (cursor != "0");
   return out;
 }

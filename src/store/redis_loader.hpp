@@ -20,11 +20,13 @@ namespace bandsync::store {
 struct load_result {
   std::vector<session_record> sessions;  // at most max_load_sessions
   size_t unreadable = 0;                 // values that are not a session in the layout
+  size_t unreadable_setlists = 0;        // `setlist:<id>` values that are not a setlist
   std::string error;                     // non-empty when Redis could not be read (fully)
 };
 
 // Reads the sessions as the old server or BandSync wrote them (any key order,
-// members as [socketId, member] pairs). Keys that vanish between SCAN and MGET
+// members as [socketId, member] pairs), each with the songs of its
+// `setlist:<id>` key (read with one MGET per SCAN page). Keys that vanish between SCAN and MGET
 // or hold another type are skipped silently; unparsable values are counted in
 // `unreadable`. On a connection or command failure, returns what was read so
 // far with `error` set.

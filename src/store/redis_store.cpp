@@ -29,6 +29,9 @@ std::string member_key(const std::string& socket_id) {
 std::string interval_key(const std::string& id) {
   return "interval:" + id;
 }
+std::string setlist_key(const std::string& id) {
+  return "setlist:" + id;
+}
 
 int64_t wall_ms() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -91,8 +94,15 @@ std::vector<session_record> redis_store::load_sessions() {
                  options_.connection.endpoint.host, options_.connection.endpoint.port, result.error,
                  result.sessions.size());
   } else {
-    spdlog::info("redis: loaded {} sessions in {:.1f} ms ({} unreadable values skipped)",
-                 result.sessions.size(), ms, result.unreadable);
+    spdlog::info(
+        "redis: loaded {} sessions in {:.1f} ms ({} unreadable values skipped, {} unreadable "
+        "setlists loaded as empty)",
+        result.sessions.size(), ms, result.unreadable, result.unreadable_setlists);
+  }
+  // The loaded setlists' keys must keep being refreshed with their sessions.
+  for (const auto& r : result.sessions) {
+    if (r.setlist.empty()) continue;
+    if (auto* meta = meta_of(r.id)) meta->has_setlist = true;
   }
   return std::move(result.sessions);
 }
@@ -102,22 +112,44 @@ std::vector<session_record> redis_store::load_sessions() {
 void redis_store::save_session(const session_record& record) {
   const std::string key = session_key(record.id);
   put(record.id, key, op_kind::set, util::to_json_text(to_json(record)));
-  auto it = sessions_.find(record.id);
+  auto* meta = meta_of(record.id);
+  if (!meta) return;
+  meta->members.clear();
+  for (const auto& m : record.members) meta->members.push_back(m.socket_id);
+  meta->playing = record.is_playing;
+  // Every session write, not once a minute as the other keys: the session key
+  // just got a fresh TTL, and a setlist that expired before its session would
+  // come back from a restart as a session without its songs. One EXPIRE per
+  // write (1/s while playing) is cheap next to rewriting the songs.
+  if (meta->has_setlist) put(record.id, setlist_key(record.id), op_kind::expire);
+  maybe_refresh(record.id, key);
+}
+
+void redis_store::save_setlist(const std::string& session_id,
+                               const std::vector<song_record>& songs) {
+  if (songs.empty()) {
+    put(session_id, setlist_key(session_id), op_kind::del);
+  } else {
+    put(session_id, setlist_key(session_id), op_kind::set,
+        util::to_json_text(setlist_to_json(songs)));
+  }
+  if (auto* meta = meta_of(session_id)) meta->has_setlist = !songs.empty();
+}
+
+redis_store::session_meta* redis_store::meta_of(const std::string& session_id) {
+  auto it = sessions_.find(session_id);
   if (it == sessions_.end()) {
-    if (sessions_.size() >= options_.max_pending_keys) return;  // only the refresh is lost
-    it = sessions_.emplace(record.id, session_meta{}).first;
+    if (sessions_.size() >= options_.max_pending_keys) return nullptr;
+    it = sessions_.emplace(session_id, session_meta{}).first;
     it->second.refreshed = std::chrono::steady_clock::now();
   }
-  auto& meta = it->second;
-  meta.members.clear();
-  for (const auto& m : record.members) meta.members.push_back(m.socket_id);
-  meta.playing = record.is_playing;
-  maybe_refresh(record.id, key);
+  return &it->second;
 }
 
 void redis_store::remove_session(const std::string& session_id) {
   put(session_id, session_key(session_id), op_kind::del);
   put(session_id, interval_key(session_id), op_kind::del);
+  put(session_id, setlist_key(session_id), op_kind::del);
   sessions_.erase(session_id);
 }
 

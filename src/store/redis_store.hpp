@@ -48,7 +48,10 @@ class redis_store : public session_store {
   redis_store(const redis_store&) = delete;
   redis_store& operator=(const redis_store&) = delete;
 
+  // Also EXPIREs `setlist:<id>` in the same MULTI/EXEC when the session has
+  // one, so the two keys expire together.
   void save_session(const session_record& record) override;
+  void save_setlist(const std::string& session_id, const std::vector<song_record>& songs) override;
   void remove_session(const std::string& session_id) override;
   void save_member(const std::string& session_id, const member_record& member) override;
   void remove_member(const std::string& socket_id) override;
@@ -95,9 +98,13 @@ class redis_store : public session_store {
   struct session_meta {
     std::vector<std::string> members;
     bool playing = false;
+    bool has_setlist = false;  // `setlist:<id>` exists (written, or found by load_sessions)
     std::chrono::steady_clock::time_point refreshed;
   };
 
+  // The session's bookkeeping entry, created if absent; nullptr when the
+  // table is full (only the expiry refreshes of its other keys are lost).
+  session_meta* meta_of(const std::string& session_id);
   void put(const std::string& group, const std::string& key, write_buffer::op_kind kind,
            std::string value = {});
   // Refreshes the expiry of the session's keys not written now, at most once

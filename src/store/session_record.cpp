@@ -116,6 +116,12 @@ boost::json::object to_json(const session_record& session) {
   o["createdAt"] = session.created_at;
   o["lastActiveAt"] = session.last_active_at;
   o["settings"] = boost::json::object{{"maxMembers", session.max_members}};
+  o["beatsPerBar"] = session.beats_per_bar;
+  if (session.current_song_id) {
+    o["currentSongId"] = *session.current_song_id;
+  } else {
+    o["currentSongId"] = nullptr;
+  }
   return o;
 }
 
@@ -143,6 +149,14 @@ std::optional<session_record> session_from_json(std::string id, const boost::jso
   }
   r.integer("createdAt", s.created_at);
   r.integer("lastActiveAt", s.last_active_at);
+  r.integer("beatsPerBar", s.beats_per_bar);
+  if (const auto* v = r.get("currentSongId")) {
+    if (const auto* str = v->if_string()) {
+      s.current_song_id = std::string(*str);
+    } else {
+      r.fail("currentSongId", "a string or null");
+    }
+  }
   if (const auto* v = r.get("settings")) {
     if (const auto* settings = v->if_object()) {
       field_reader sr(*settings);

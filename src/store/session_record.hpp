@@ -13,6 +13,7 @@
 #include <boost/json/value.hpp>
 
 #include "store/member_record.hpp"
+#include "store/setlist_record.hpp"
 
 namespace bandsync::store {
 
@@ -27,20 +28,30 @@ struct session_record {
   int64_t created_at = 0;              // Unix epoch ms
   int64_t last_active_at = 0;          // Unix epoch ms
   int64_t max_members = 8;             // settings.maxMembers
+  // BandSync additions (docs/EVENTS.md "Persistence of setlists"): new keys in the
+  // session value, which the old server carries along and never reads.
+  int64_t beats_per_bar = 4;                   // `beatsPerBar`
+  std::optional<std::string> current_song_id;  // `currentSongId`, null when none
+  // Not part of the session value: the songs live under `setlist:<id>`
+  // (session_store::save_setlist writes them, load_sessions reads them back
+  // into this field; save_session ignores it).
+  std::vector<song_record> setlist;
 
   bool operator==(const session_record&) const = default;
 };
 
 // The `session:<id>` value, in the old server's key order (readers must not
 // depend on it): message, tempo, position, isPlaying, leaderSocketId, tempoBpm,
-// members, createdAt, lastActiveAt, settings. Whole numbers are written as
-// integers.
+// members, createdAt, lastActiveAt, settings; then BandSync's additions,
+// beatsPerBar and currentSongId (null when none). Whole numbers are written
+// as integers. `setlist` is not written (it has a key of its own).
 boost::json::object to_json(const session_record& session);
 
 // Reads a `session:<id>` value written by BandSync or the old Node server, in
 // any key order, ignoring unknown keys. Missing fields take the defaults of a
 // new session (message "", tempo 120, position 0, not playing, no leader, no
-// members, times 0, maxMembers 8); `tempoBpm` wins over `tempo` when both are
+// members, times 0, maxMembers 8, beatsPerBar 4, no current song), so the old
+// server's values load; `tempoBpm` wins over `tempo` when both are
 // present. `members` may hold [socketId, member] pairs (the Redis layout) or
 // plain member objects (the snapshot layout). Returns std::nullopt, with a
 // reason in `*error` when `error` is not null, if the value is not an object

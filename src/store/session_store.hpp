@@ -17,10 +17,17 @@ class session_store {
  public:
   virtual ~session_store() = default;
 
-  // `session:<id>` := record (its members included), refreshing its expiry.
+  // `session:<id>` := record (its members included), refreshing its expiry
+  // and that of `setlist:<id>`. record.setlist is not written (save_setlist).
   virtual void save_session(const session_record& record) = 0;
 
-  // Deletes `session:<id>` and `interval:<id>`.
+  // `setlist:<id>` := { songs } with the session's expiry; an empty list
+  // deletes the key. Called only when the songs change, never by the
+  // position write-behind (docs/EVENTS.md "Persistence of setlists").
+  virtual void save_setlist(const std::string& session_id,
+                            const std::vector<song_record>& songs) = 0;
+
+  // Deletes `session:<id>`, `interval:<id>` and `setlist:<id>`.
   virtual void remove_session(const std::string& session_id) = 0;
 
   // `member:<socketId>` := { sessionId, ...member }.
@@ -32,7 +39,9 @@ class session_store {
   // `interval:<id>` present while the session's scroll ticker runs.
   virtual void set_ticking(const std::string& session_id, bool ticking) = 0;
 
-  // Every stored session, in no particular order; called once at start-up,
+  // Every stored session, each with its `setlist:<id>` songs in
+  // record.setlist (empty when the key is absent or unreadable), in no
+  // particular order; called once at start-up,
   // before any write. May block (start-up only). A store that cannot read
   // returns what it could (possibly nothing).
   virtual std::vector<session_record> load_sessions() = 0;

@@ -11,6 +11,8 @@
 //                  lists all 8 and exactly one leader every time
 //   compatibility  a `session:` value written by the old Node server is
 //                  loaded and served
+//   setlist        the songs (`setlist:<id>`, same TTL) and the current song
+//                  (`currentSongId` in the session value) survive a restart
 //   command rate   Redis commands per second per playing session
 
 import { after, afterEach, describe, it } from "node:test";
@@ -178,6 +180,61 @@ describe("BandSync with Redis", { skip: missing ?? false }, () => {
     assert.deepEqual(snap2.members.map((x) => x.socketId), [bass.id, drums.id]);
     assert.equal(snap2.leaderSocketId, bass.id);
     assert.equal(snap2.position, 42000);
+  });
+
+  it("setlist: the songs and the current song survive a SIGTERM restart", async () => {
+    const redis = await redisServer();
+    const first = await startBandsync(redis);
+    const sessionId = sessionName("band-setlist");
+    const lead = await jar.connect(first.url, WS, "lead");
+    await join(lead, sessionId, { displayName: "Keys" });
+    const songs = [
+      { id: "one", title: "One", tempo: 100, beatsPerBar: 4 },
+      { id: "two", title: "Two", tempo: 132, beatsPerBar: 7, key: "F#m", chart: "[Intro] @1\n[Am]x\n[Outro] @40\nend" },
+    ];
+    let m = lead.mark();
+    lead.emit("set_setlist", { sessionId, setlist: songs });
+    await lead.waitFor("setlist_changed", { after: m });
+    m = lead.mark();
+    lead.emit("select_song", { sessionId, songId: "two" });
+    await lead.waitFor("snapshot", { after: m, where: (p) => p.currentSongId === "two" });
+
+    // Written through at once: the songs in their own key with the session's TTL.
+    const stored = await eventually(
+      () => getJson(redis.port, `setlist:${sessionId}`),
+      (v) => v?.songs?.length === 2,
+      "setlist key in Redis",
+    );
+    assert.deepEqual(stored.songs[1], songs[1], "stored songs carry no derived sections");
+    assert.ok((await redisCommand(redis.port, "TTL", `setlist:${sessionId}`)) > 1790);
+    const session = await getJson(redis.port, `session:${sessionId}`);
+    assert.equal(session.currentSongId, "two");
+    assert.equal(session.beatsPerBar, 7);
+    assert.equal(session.tempo, 132);
+
+    const exit = await first.stop();
+    assert.equal(exit.code, 0, first.stderr());
+    jar.closeAll();
+
+    const second = await startBandsync(redis);
+    const again = await jar.connect(second.url, WS, "lead again");
+    const snap = await join(again, sessionId, { displayName: "Keys" });
+    assert.equal(snap.currentSongId, "two");
+    assert.equal(snap.tempoBpm, 132);
+    assert.equal(snap.beatsPerBar, 7);
+    assert.deepEqual(snap.setlist.map((s) => s.id), ["one", "two"]);
+    assert.deepEqual(snap.setlist[1], {
+      ...songs[1],
+      sections: [
+        { name: "Intro", line: 0, bar: 1 },
+        { name: "Outro", line: 2, bar: 40 },
+      ],
+    });
+    // And the restored setlist steps on.
+    m = again.mark();
+    again.emit("previous_song", { sessionId });
+    const changed = (await again.waitFor("setlist_changed", { after: m })).payload;
+    assert.equal(changed.currentSongId, "one");
   });
 
   it("a playing session is restored paused at the position it had reached", async () => {

@@ -286,6 +286,72 @@ describe("bandsync-client against bandsync serve", () => {
     assert.equal(a.isLeader, false);
   });
 
+  it("setlist methods: every one reaches the server in the shape it reads, and the snapshot follows", async () => {
+    const sessionId = sessionName("lib-setlist");
+    const a = client(server.url);
+    const b = client(server.url);
+    await a.join(sessionId);
+    await b.join(sessionId);
+    // Each call: the change every member sees (b is the follower).
+    const step = async (call, pred = () => true) => {
+      const seen = next(b, "setlist", pred);
+      call();
+      return seen;
+    };
+    let c = await step(() =>
+      a.setSetlist([
+        { id: "one", title: "One", tempo: 100 },
+        { id: "two", title: "Two", tempo: 140, beatsPerBar: 3 },
+      ]),
+    );
+    assert.deepEqual(c.change, { kind: "set" });
+    c = await step(() => a.addSong({ id: "zero", title: "Zero" }, 0));
+    assert.deepEqual(c.setlist.map((s) => s.id), ["zero", "one", "two"]);
+    c = await step(() => a.updateSong("one", { tempo: 110, key: "D" }));
+    assert.deepEqual(c.change, { kind: "update", songId: "one" });
+    assert.equal(c.setlist[1].tempo, 110);
+    assert.equal(c.setlist[1].key, "D");
+    c = await step(() => a.updateSong("one", { key: null }));
+    assert.equal("key" in c.setlist[1], false, "null clears the key");
+    c = await step(() => a.moveSong("zero", 2));
+    assert.deepEqual(c.setlist.map((s) => s.id), ["one", "two", "zero"]);
+    c = await step(() => a.removeSong("zero"));
+    assert.deepEqual(c.setlist.map((s) => s.id), ["one", "two"]);
+    const snap = next(b, "snapshot", (s) => s.currentSongId === "one");
+    c = await step(() => a.selectSong("one"));
+    assert.equal(c.currentSongId, "one");
+    assert.equal((await snap).tempoBpm, 110);
+    assert.equal(b.currentSong()?.id, "one", "the follower's currentSong() follows");
+    c = await step(() => a.nextSong({ continue: false }));
+    assert.equal(c.currentSongId, "two");
+    assert.equal(b.currentSong()?.beatsPerBar, 3);
+    c = await step(() => a.previousSong());
+    assert.equal(c.currentSongId, "one");
+    c = await step(() => a.importChart("{title: Imported}\n{tempo: 88}\n{sov}\nla", { index: 0, id: "imp" }));
+    assert.deepEqual(c.change, { kind: "import", songId: "imp" });
+    assert.deepEqual(c.setlist[0], {
+      id: "imp",
+      title: "Imported",
+      tempo: 88,
+      beatsPerBar: 4,
+      chart: "[Verse]\nla",
+      sections: [{ name: "Verse", line: 0 }],
+    });
+    assert.deepEqual(b.snapshot.setlist.map((s) => s.id), ["imp", "one", "two"], "client.snapshot holds the running order");
+    const cue = next(b, "cue");
+    a.cue({ text: "end after this" });
+    assert.deepEqual({ ...(await cue), timestamp: 0 }, {
+      sessionId,
+      text: "end after this",
+      section: null,
+      bar: null,
+      from: a.id,
+      timestamp: 0,
+    });
+    b.nextSong(); // a follower's step is refused
+    assert.equal((await next(b, "error")).code, "NOT_LEADER");
+  });
+
   it("re-joins after a forced disconnect and says so: reconnecting, then connected", async () => {
     const sessionId = sessionName("lib-drop");
     const a = client(server.url);

@@ -43,7 +43,10 @@ TEST_F(Membership, FirstJoinCreatesTheSessionWithDefaultsAndLeads) {
   EXPECT_EQ(snap.at("bar"), 0);
   EXPECT_EQ(snap.at("startsAt"), nullptr);
   EXPECT_EQ(snap.at("effectiveAt"), nullptr);
-  EXPECT_EQ(snap.size(), 17u);
+  // and an empty setlist without a current song.
+  EXPECT_EQ(snap.at("setlist"), boost::json::array());
+  EXPECT_TRUE(snap.at("currentSongId").is_null());
+  EXPECT_EQ(snap.size(), 19u);
 
   const auto& stats = out_.named("room_stats")[0]->obj();
   EXPECT_EQ(boost::json::value(stats), boost::json::value({{"sessionId", "band"},

@@ -47,6 +47,20 @@ TEST(MemoryStore, TickingNeedsTheSession) {
   EXPECT_EQ(s.dropped_writes(), 1u);
 }
 
+TEST(MemoryStore, SetlistNeedsTheSession) {
+  memory_store s;
+  std::vector<song_record> songs = {{"s1", "One", 100, 4, {}, {}}};
+  s.save_setlist("x", songs);  // no session: nothing would ever remove it
+  EXPECT_TRUE(s.find_setlist("x").empty());
+  EXPECT_EQ(s.dropped_writes(), 1u);
+  s.save_session(named("x"));
+  s.save_setlist("x", songs);
+  EXPECT_EQ(s.find_setlist("x"), songs);
+  EXPECT_TRUE(s.find_session("x")->setlist.empty());  // kept apart, as in Redis
+  s.remove_session("x");
+  EXPECT_TRUE(s.find_setlist("x").empty());
+}
+
 TEST(MemoryStore, WorksThroughTheInterface) {
   memory_store concrete;
   session_store& s = concrete;

@@ -6,6 +6,7 @@
 
 #include "store/member_record.hpp"
 #include "store/session_record.hpp"
+#include "store/setlist_record.hpp"
 
 namespace bandsync::store {
 namespace {
@@ -51,11 +52,43 @@ TEST(SessionRecord, LoadsTheEventsMdExample) {
 
 TEST(SessionRecord, WritesTheRedisLayout) {
   auto o = to_json(example_record());
-  // Same JSON value as the example, whatever the key order.
-  EXPECT_EQ(boost::json::value(o), boost::json::parse(example_session));
+  // Every field the old server wrote, with the same value, whatever the key
+  // order; BandSync's additions are the only other keys.
+  const auto old = boost::json::parse(example_session).as_object();
+  for (const auto& kv : old) {
+    ASSERT_TRUE(o.contains(kv.key())) << kv.key();
+    EXPECT_EQ(o.at(kv.key()), kv.value()) << kv.key();
+  }
+  EXPECT_EQ(o.size(), old.size() + 2);
+  EXPECT_EQ(o.at("beatsPerBar"), 4);
+  EXPECT_TRUE(o.at("currentSongId").is_null());
   EXPECT_EQ(boost::json::serialize(o["tempo"]), "96");
   EXPECT_FALSE(o.contains("id"));
   EXPECT_FALSE(o.contains("sessionId"));
+}
+
+TEST(SessionRecord, TheOldServersValueLoadsWithoutTheAdditions) {
+  auto s = session_from_json("example-band", boost::json::parse(example_session));
+  ASSERT_TRUE(s);
+  EXPECT_EQ(s->beats_per_bar, 4);
+  EXPECT_FALSE(s->current_song_id);
+  EXPECT_TRUE(s->setlist.empty());
+}
+
+TEST(SessionRecord, AdditionsRoundTripButTheSongsStayOut) {
+  auto record = example_record();
+  record.beats_per_bar = 3;
+  record.current_song_id = "s2";
+  record.setlist = {song_record{"s2", "Waltz", 90, 3, "D", "[Verse]"}};
+  auto o = to_json(record);
+  EXPECT_EQ(o.at("beatsPerBar"), 3);
+  EXPECT_EQ(o.at("currentSongId"), "s2");
+  EXPECT_FALSE(o.contains("setlist"));
+  EXPECT_FALSE(o.contains("songs"));
+  auto back = session_from_json(record.id, boost::json::parse(boost::json::serialize(o)));
+  ASSERT_TRUE(back);
+  record.setlist.clear();
+  EXPECT_EQ(*back, record);
 }
 
 TEST(SessionRecord, RoundTripsThroughText) {
@@ -136,6 +169,8 @@ TEST(SessionRecord, RejectsWrongTypesWithAReason) {
       {R"({"members":[["a",5]]})", "members: member must be an object"},
       {R"({"members":[{"displayName":"x"}]})", "members: socketId is missing"},
       {R"({"members":[["a",{"joinedAt":"x"}]]})", "members: joinedAt must be a number"},
+      {R"({"beatsPerBar":"3"})", "beatsPerBar must be a number"},
+      {R"({"currentSongId":5})", "currentSongId must be a string or null"},
   };
   for (const auto& r : rows) {
     std::string error;
@@ -180,6 +215,55 @@ TEST(MemberRecord, UnknownRoleReadsAsFollower) {
   EXPECT_EQ(parse_role("follower"), member_role::follower);
   EXPECT_FALSE(parse_role("Leader"));
   EXPECT_FALSE(parse_role(""));
+}
+
+TEST(SetlistRecord, RoundTripsAndLeavesOutAbsentOptionals) {
+  std::vector<song_record> songs = {
+      {"intro", "Intro Jam", 96.5, 4, std::nullopt, std::nullopt},
+      {"s2", "Waltz \u00e9", 90, 3, "F#m", "[Verse]\n[C]la [G]la\n[Chorus] @17"},
+  };
+  auto o = setlist_to_json(songs);
+  const auto& first = o.at("songs").as_array()[0].as_object();
+  EXPECT_EQ(first.size(), 4u);  // id, title, tempo, beatsPerBar
+  EXPECT_FALSE(first.contains("key"));
+  EXPECT_FALSE(first.contains("chart"));
+  std::string error;
+  auto back = setlist_from_json(boost::json::parse(boost::json::serialize(o)), &error);
+  ASSERT_TRUE(back) << error;
+  EXPECT_EQ(*back, songs);
+}
+
+TEST(SetlistRecord, DefaultsAndIgnoredKeys) {
+  auto back = setlist_from_json(boost::json::parse(
+      R"({"songs":[{"id":"a","title":"A","key":null,"sections":[{"name":"x","line":0}]}],"v":2})"));
+  ASSERT_TRUE(back);
+  ASSERT_EQ(back->size(), 1u);
+  EXPECT_EQ((*back)[0], (song_record{"a", "A", 120, 4, std::nullopt, std::nullopt}));
+}
+
+TEST(SetlistRecord, RejectsWrongTypesWithAReason) {
+  struct row {
+    const char* json;
+    const char* reason;
+  };
+  const row rows[] = {
+      {R"([])", "setlist must be an object with a songs array"},
+      {R"({"songs":{}})", "setlist must be an object with a songs array"},
+      {R"({"songs":[5]})", "songs: song must be an object"},
+      {R"({"songs":[{"title":"A"}]})", "songs: song id must be a string"},
+      {R"({"songs":[{"id":"a"}]})", "songs: song title must be a string"},
+      {R"({"songs":[{"id":"a","title":"A","tempo":"x"}]})", "songs: song tempo must be a number"},
+      {R"({"songs":[{"id":"a","title":"A","beatsPerBar":-1}]})",
+       "songs: song beatsPerBar must be a whole number"},
+      {R"({"songs":[{"id":"a","title":"A","key":1}]})", "songs: key must be a string"},
+      {R"({"songs":[{"id":"a","title":"A","chart":[]}]})", "songs: chart must be a string"},
+  };
+  for (const auto& r : rows) {
+    std::string error;
+    EXPECT_FALSE(setlist_from_json(boost::json::parse(r.json), &error)) << r.json;
+    EXPECT_EQ(error, r.reason) << r.json;
+    EXPECT_FALSE(setlist_from_json(boost::json::parse(r.json)));
+  }
 }
 
 }  // namespace

@@ -85,7 +85,10 @@ TEST_F(RedisStore, WritesTheEventsLayoutWithTheTtl) {
                           "members", "createdAt", "lastActiveAt", "settings"}) {
     EXPECT_TRUE(session.contains(key)) << key;
   }
-  EXPECT_EQ(session.size(), 10u);
+  // BandSync's additions; nothing else (the songs have a key of their own).
+  EXPECT_TRUE(session.contains("beatsPerBar"));
+  EXPECT_TRUE(session.contains("currentSongId"));
+  EXPECT_EQ(session.size(), 12u);
   EXPECT_EQ(session["tempo"], 120);
   EXPECT_EQ(session["position"], 42000);
   const auto& pair = session["members"].as_array()[1].as_array();
@@ -209,7 +212,9 @@ TEST_F(RedisStore, AHungServerIsDetectedAndChangesSurviveIt) {
   store->save_session(band("new"));
   env().run_for(300ms);
   EXPECT_FALSE(store->connected());
-  EXPECT_EQ(store->stats().pending_keys, 5u);
+  // session:kept, member:leaver, session:gone + interval:gone + setlist:gone
+  // (remove_session deletes all three), session:new.
+  EXPECT_EQ(store->stats().pending_keys, 6u);
 
   server.resume();
   ASSERT_TRUE(env().settle(*store));
@@ -335,6 +340,61 @@ TEST_F(RedisStore, SessionWritesRefreshTheExpiryOfItsOtherKeys) {
   store->save_member("band", r.members[0]);  // a lastPingAt update
   ASSERT_TRUE(env().settle(*store));
   EXPECT_GT(shared().ttl("session:band"), 1790);
+}
+
+TEST_F(RedisStore, TheSetlistKeyExpiresWithItsSessionAndIsWrittenOnlyWhenItChanges) {
+  auto store = env().fresh_store();
+  auto r = band("band");
+  r.is_playing = true;
+  std::vector<song_record> songs = {{"s1", "One", 100, 4, {}, std::string(20000, 'x')}};
+  store->save_session(r);
+  store->save_setlist("band", songs);
+  ASSERT_TRUE(env().settle(*store));
+  EXPECT_GT(shared().ttl("setlist:band"), 1790);
+  EXPECT_LE(shared().ttl("setlist:band"), 1800);
+  auto stored = setlist_from_json(boost::json::parse(*shared().get("setlist:band")));
+  ASSERT_TRUE(stored);
+  EXPECT_EQ(*stored, songs);
+
+  // The write-behind rewrites the session, only refreshes the setlist.
+  shared().command({"CONFIG", "RESETSTAT"});
+  shared().command({"EXPIRE", "setlist:band", "100"});
+  for (int i = 0; i < 3; ++i) {
+    r.position_ms += 1000;
+    store->save_session(r);
+    ASSERT_TRUE(env().settle(*store));
+  }
+  EXPECT_GT(shared().ttl("setlist:band"), 1790);
+  auto stats = *shared().command({"INFO", "commandstats"});
+  EXPECT_NE(stats.find("cmdstat_set:calls=3,"), std::string::npos) << stats;
+  EXPECT_NE(stats.find("cmdstat_expire:calls=4,"), std::string::npos) << stats;  // 1 by the test
+
+  // A store started later (a restart) loads the songs and keeps refreshing them.
+  auto later = store_on(shared().port());
+  later->start();
+  auto all = later->load_sessions();
+  ASSERT_EQ(all.size(), 1u);
+  EXPECT_EQ(all[0].setlist, songs);
+  ASSERT_TRUE(env().run_until([&] { return later->connected(); }));
+  shared().command({"EXPIRE", "setlist:band", "100"});
+  later->save_session(all[0]);
+  ASSERT_TRUE(env().settle(*later));
+  EXPECT_GT(shared().ttl("setlist:band"), 1790);
+
+  later->save_setlist("band", {});
+  ASSERT_TRUE(env().settle(*later));
+  EXPECT_FALSE(shared().get("setlist:band"));
+}
+
+TEST_F(RedisStore, AnUnreadableSetlistLoadsAsEmpty) {
+  auto store = env().fresh_store();
+  shared().command({"SET", "session:example-band", old_server_session, "EX", "1800"});
+  shared().command({"SET", "setlist:example-band", R"({"songs":[{"id":1}]})", "EX", "1800"});
+  shared().command({"SET", "setlist:orphan", R"({"songs":[]})", "EX", "1800"});
+  auto all = store->load_sessions();
+  ASSERT_EQ(all.size(), 1u);
+  EXPECT_EQ(all[0].id, "example-band");
+  EXPECT_TRUE(all[0].setlist.empty());
 }
 
 TEST_F(RedisStore, LoadFromAnAbsentServerReturnsNothingQuickly) {

@@ -152,5 +152,52 @@ TYPED_TEST(SessionStoreContract, TickingFlag) {
   EXPECT_FALSE(traits::ticking(*this->store_, "a"));
 }
 
+std::vector<song_record> songs() {
+  return {{"s1", "Opener", 132, 4, "E", "[Intro]\n[E] [A]"}, {"s2", "Waltz", 90, 3, {}, {}}};
+}
+
+TYPED_TEST(SessionStoreContract, SetlistIsLoadedWithItsSession) {
+  auto r = record("a");
+  r.current_song_id = "s2";
+  r.beats_per_bar = 3;
+  this->store_->save_session(r);
+  this->store_->save_setlist("a", songs());
+  this->store_->save_session(record("b"));
+  auto all = sorted(this->load());
+  ASSERT_EQ(all.size(), 2u);
+  EXPECT_EQ(all[0].setlist, songs());
+  EXPECT_EQ(all[0].current_song_id, "s2");
+  EXPECT_EQ(all[0].beats_per_bar, 3);
+  EXPECT_TRUE(all[1].setlist.empty());
+}
+
+TYPED_TEST(SessionStoreContract, SessionWritesLeaveTheSetlistAlone) {
+  this->store_->save_session(record("a"));
+  this->store_->save_setlist("a", songs());
+  auto r = record("a", "later");
+  r.setlist = {song_record{"other", "Not written", 100, 4, {}, {}}};
+  this->store_->save_session(r);  // e.g. the position write-behind
+  auto all = this->load();
+  ASSERT_EQ(all.size(), 1u);
+  EXPECT_EQ(all[0].message, "later");
+  EXPECT_EQ(all[0].setlist, songs());
+}
+
+TYPED_TEST(SessionStoreContract, EmptySetlistAndRemovedSessionDropTheSongs) {
+  this->store_->save_session(record("a"));
+  this->store_->save_setlist("a", songs());
+  this->store_->save_setlist("a", {});
+  auto all = this->load();
+  ASSERT_EQ(all.size(), 1u);
+  EXPECT_TRUE(all[0].setlist.empty());
+
+  this->store_->save_setlist("a", songs());
+  this->store_->remove_session("a");
+  this->store_->save_session(record("a"));  // a new session under the same id
+  all = this->load();
+  ASSERT_EQ(all.size(), 1u);
+  EXPECT_TRUE(all[0].setlist.empty());
+}
+
 }  // namespace
 }  // namespace bandsync::store
