@@ -393,9 +393,9 @@ TEST_F(Authorization, FullTableEvictsTheLeastRecentlyActiveEmptySession) {
 
 TEST_F(Authorization, ErrorCountersCoverEveryCode) {
   auto m = svc().metrics();
-  EXPECT_EQ(m.errors_by_code.size(), 6u);
+  EXPECT_EQ(m.errors_by_code.size(), 7u);
   for (const char* code : {"INVALID_PAYLOAD", "NOT_LEADER", "NOT_A_MEMBER", "NO_SUCH_SESSION",
-                           "SESSION_FULL", "SERVER_BUSY"}) {
+                           "SESSION_FULL", "SERVER_BUSY", "SCHEDULE_FULL"}) {
     EXPECT_EQ(m.errors_by_code.count(code), 1u) << code;
   }
 }
