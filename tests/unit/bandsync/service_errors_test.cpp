@@ -393,10 +393,10 @@ TEST_F(Authorization, FullTableEvictsTheLeastRecentlyActiveEmptySession) {
 
 TEST_F(Authorization, ErrorCountersCoverEveryCode) {
   auto m = svc().metrics();
-  EXPECT_EQ(m.errors_by_code.size(), 11u);
+  EXPECT_EQ(m.errors_by_code.size(), 12u);
   for (const char* code : {"INVALID_PAYLOAD", "NOT_LEADER", "NOT_A_MEMBER", "NO_SUCH_SESSION",
-                           "SESSION_FULL", "SERVER_BUSY", "SETLIST_FULL", "NO_SUCH_SONG",
-                           "SONG_ID_TAKEN", "END_OF_SETLIST", "NO_SUCH_SECTION"}) {
+                           "SESSION_FULL", "SERVER_BUSY", "SCHEDULE_FULL", "SETLIST_FULL",
+                           "NO_SUCH_SONG", "SONG_ID_TAKEN", "END_OF_SETLIST", "NO_SUCH_SECTION"}) {
     EXPECT_EQ(m.errors_by_code.count(code), 1u) << code;
   }
 }
