@@ -6,6 +6,7 @@
 
 #include <spdlog/spdlog.h>
 #include <boost/asio/ip/v6_only.hpp>
+#include <boost/beast/core/string.hpp>
 #include <boost/beast/http/field.hpp>
 
 namespace bandsync::engineio {
@@ -64,6 +65,11 @@ http::response<http::string_body> to_beast(const util::http_response& r, unsigne
   http::response<http::string_body> res{static_cast<http::status>(r.status), version};
   res.set(http::field::server, "bandsync");
   for (const auto& [k, v] : common) res.set(k, v);
+  // A route's own value of a common header replaces it (the band page's
+  // Content-Security-Policy replaces the API's).
+  for (const auto& [k, v] : common)
+    for (const auto& [rk, rv] : r.headers)
+      if (boost::beast::iequals(k, rk)) res.erase(k);
   if (!r.content_type.empty()) res.set(http::field::content_type, r.content_type);
   // insert, not set: a name may repeat (Vary from CORS and from the route).
   for (const auto& [k, v] : r.headers) res.insert(k, v);

@@ -77,7 +77,11 @@ http_response routes::handle(const http_request& req) {
     auto pre = cors_.preflight(req);
     pre.headers.insert(pre.headers.begin(), res.headers.begin(), res.headers.end());
     return pre;
+  } else if (get && req.path == "/" && assets_ && prefers_html(req.header("accept"))) {
+    assets_->serve_page(req, res);  // a browser: the band page
   } else if (get && req.path == "/") {
+    // Caches must not hand the page to an API client or the JSON to a browser.
+    if (assets_) res.headers.emplace_back("Vary", "Accept");
     boost::json::object body;
     body["ok"] = true;
     body["timestamp"] = iso8601(src_.wall_ms());

@@ -83,5 +83,70 @@ TEST(StaticFiles, OtherMethodsAndPathsAreNotServed) {
   EXPECT_FALSE(files.serve(get("/"), res));
 }
 
+TEST(PrefersHtml, BrowsersGetThePageApiClientsTheJson) {
+  struct row {
+    std::string_view accept;
+    bool html;
+  };
+  for (auto [accept, want] : {
+           // Chromium, Firefox and Safari navigations.
+           row{"text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,"
+               "image/apng,*/*;q=0.8,application/signed-exchange;v=b3;q=0.7",
+               true},
+           row{"text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8", true},
+           row{"TEXT/HTML", true},
+           row{" text/html ; q=0.5 , application/json;q=0.4", true},
+           row{"application/json;q=0.5, text/html", true},
+           // API clients: none, curl, the app, monitors, ties, refusals.
+           row{"", false},
+           row{"*/*", false},
+           row{"application/json", false},
+           row{"application/json, text/plain, */*", false},
+           row{"text/html, application/json", false},
+           row{"text/html;q=0.8, */*", false},
+           row{"text/html;q=0.8, application/*", false},
+           row{"text/html;q=0, */*;q=0.1", false},
+           row{"text/*", false},
+           row{"text/html;q=abc", false},
+           row{"text/html;q=1.5", false},
+           row{"text/html;q=0.9, application/json;q=0.95, */*;q=0.1", false},
+           row{",,;;,", false},
+       }) {
+    EXPECT_EQ(prefers_html(accept), want) << "Accept: " << accept;
+  }
+}
+
+TEST(PageCsp, SelfOnlyWithTheHostsWebSocketAndNoInlineCode) {
+  auto csp = page_csp("192.168.1.20:3001");
+  EXPECT_NE(csp.find("script-src 'self';"), std::string::npos) << csp;
+  EXPECT_NE(csp.find("style-src 'self';"), std::string::npos) << csp;
+  EXPECT_NE(csp.find("connect-src 'self' ws://192.168.1.20:3001 wss://192.168.1.20:3001"),
+            std::string::npos)
+      << csp;
+  EXPECT_EQ(csp.find("unsafe-inline"), std::string::npos) << csp;
+  EXPECT_EQ(csp.find("upgrade-insecure-requests"), std::string::npos) << csp;
+  // A Host that is not a plain host[:port] is not reflected into the policy.
+  for (std::string_view bad : {"", "a b", "evil;script-src *", "x'", "h\r\nX: y"}) {
+    auto c = page_csp(bad);
+    EXPECT_TRUE(c.ends_with("connect-src 'self'")) << bad << " → " << c;
+  }
+}
+
+TEST(StaticFiles, ThePageCarriesItsCspAndVaryAccept) {
+  static_files files(false);  // the page does not need SERVE_CLIENT
+  auto req = get("/");
+  req.headers.emplace_back("host", "localhost:3001");
+  util::http_response res;
+  files.serve_page(req, res);
+  EXPECT_EQ(res.status, 200u);
+  EXPECT_EQ(res.content_type, "text/html; charset=utf-8");
+  EXPECT_NE(res.body.find("<script type=\"module\" src=\"/app/app.js\">"), std::string::npos);
+  EXPECT_EQ(header(res, "Content-Security-Policy"), page_csp("localhost:3001"));
+  EXPECT_EQ(header(res, "Vary"), "Accept");
+  for (auto path :
+       {"/app/app.js", "/app/app.css", "/app/socket.io.esm.min.js", "/bandsync-client.js"})
+    EXPECT_TRUE(files.serve(get(path), res)) << path;
+}
+
 }  // namespace
 }  // namespace bandsync::http

@@ -1,0 +1,305 @@
+// The band page (src/web/page) in a real browser: Debian's Chromium, headless,
+// driven by puppeteer-core (pinned in tests/package.json; it never downloads a
+// browser). Two pages in two browser contexts (two devices: separate storage,
+// so separate seats) join one session; the leader plays; the follower's
+// display follows within 20 ms; a follower's leader control is refused on
+// screen; both pages come back after the server restarts on the same port;
+// no Content-Security-Policy violation on the way. Screenshots of both views
+// at phone and laptop sizes go to <build>/screenshots/ and are checked not blank.
+
+import { after, before, describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+
+import puppeteer from "puppeteer-core";
+
+import { BANDSYNC_BIN, sleep, startServer } from "./lib/server.mjs";
+
+const CHROMIUM = process.env.CHROMIUM_BIN ?? "/usr/bin/chromium";
+const BUDGET_MS = 85_000; // the whole suite; ctest's own timeout is above it
+const WAIT_MS = 10_000;
+// <build>/screenshots, next to <build>/app/bandsync (or $BANDSYNC_SCREENSHOTS).
+const SHOTS = process.env.BANDSYNC_SCREENSHOTS ?? path.join(path.dirname(path.dirname(BANDSYNC_BIN)), "screenshots");
+const SIZES = [
+  [390, 844, "phone"],
+  [1280, 800, "laptop"],
+];
+const ARGS = [
+  "--headless=new",
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-quic",
+  "--no-first-run",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
+  // Two windows side by side must both keep drawing.
+  "--disable-background-timer-throttling",
+  "--disable-renderer-backgrounding",
+  "--disable-backgrounding-occluded-windows",
+];
+
+describe("band page in Chromium", { timeout: BUDGET_MS }, () => {
+  let server;
+  let browser;
+  let profile;
+  const pages = {}; // name → { page, problems: string[] }
+
+  before(async () => {
+    assert.ok(existsSync(CHROMIUM), `${CHROMIUM} is missing: apt-get install chromium (make deps)`);
+    server = await startServer(["serve"]);
+    profile = mkdtempSync(path.join(os.tmpdir(), "bandsync-chromium-"));
+    browser = await puppeteer.launch({
+      executablePath: CHROMIUM,
+      headless: true,
+      args: [...ARGS, `--user-data-dir=${profile}`],
+      protocolTimeout: WAIT_MS * 3,
+    });
+  }, { timeout: 40_000 });
+
+  after(async () => {
+    await browser?.close().catch(() => {});
+    await server?.stop();
+    if (profile) rmSync(profile, { recursive: true, force: true });
+  }, { timeout: 20_000 });
+
+  // A device: its own browser context (storage, cookies), CSP violations and
+  // script errors recorded from before the page's first script runs.
+  async function open(name, [width, height] = SIZES[0]) {
+    const context = await browser.createBrowserContext();
+    const page = await context.newPage();
+    await page.setViewport({ width, height, deviceScaleFactor: 1 });
+    const problems = [];
+    page.on("pageerror", (e) => problems.push(`pageerror: ${e.message}`));
+    page.on("console", (m) => {
+      if (m.type() === "error" && !/ERR_CONNECTION_REFUSED|WebSocket connection/.test(m.text()))
+        problems.push(`console: ${m.text()}`);
+    });
+    await page.exposeFunction("__violation", (v) => problems.push(`CSP: ${v}`));
+    await page.evaluateOnNewDocument(() => {
+      document.addEventListener("securitypolicyviolation", (e) =>
+        window.__violation(`${e.violatedDirective} blocked ${e.blockedURI} (${e.sourceFile}:${e.lineNumber})`),
+      );
+    });
+    const res = await page.goto(server.url + "/", { waitUntil: "load", timeout: WAIT_MS });
+    assert.equal(res.status(), 200);
+    assert.match(res.headers()["content-type"], /^text\/html/);
+    pages[name] = { page, problems };
+    return page;
+  }
+
+  const text = (page, sel) => page.$eval(sel, (el) => el.textContent.trim());
+  const waitText = (page, sel, re) =>
+    page.waitForFunction(
+      (s, src) => new RegExp(src).test(document.querySelector(s)?.textContent ?? ""),
+      { timeout: WAIT_MS },
+      sel,
+      re.source,
+    );
+
+  async function join(page, sessionId, name) {
+    await page.type("#session", sessionId);
+    await page.type("#name", name);
+    await page.keyboard.press("Enter"); // the form by keyboard
+    await page.waitForSelector("#stage:not([hidden])", { timeout: WAIT_MS });
+  }
+
+  // What one page shows and what its library says, at one instant.
+  const sample = (page) =>
+    page.evaluate(() => {
+      const d = document.getElementById("display");
+      const t = window.bandsync.serverNow();
+      return {
+        t,
+        lib: window.bandsync.positionAt(t),
+        beat: window.bandsync.beatAt(t),
+        shownAt: Number(d.dataset.serverTime),
+        shown: Number(d.dataset.positionMs),
+        text: document.getElementById("position").textContent,
+        bar: document.getElementById("bar").textContent,
+        beatText: document.getElementById("beat").textContent,
+        shownBeat: window.bandsync.beatAt(Number(d.dataset.serverTime)),
+      };
+    });
+  const parseClock = (s) => {
+    const m = /^(\d+):(\d\d)\.(\d\d\d)$/.exec(s);
+    assert.ok(m, `position text ${s}`);
+    return Number(m[1]) * 60000 + Number(m[2]) * 1000 + Number(m[3]);
+  };
+
+  async function notBlank(file, png) {
+    assert.ok(png.length > 8000, `${file}: ${png.length} bytes is too small for a drawn page`);
+    // Decoded by the browser itself, on a blank page: luminance spread and colours.
+    const probe = await browser.newPage();
+    try {
+      const stats = await probe.evaluate(async (b64) => {
+        const img = new Image();
+        img.src = `data:image/png;base64,${b64}`;
+        await img.decode();
+        const c = new OffscreenCanvas(img.width, img.height);
+        const g = c.getContext("2d");
+        g.drawImage(img, 0, 0);
+        const px = g.getImageData(0, 0, img.width, img.height).data;
+        let sum = 0;
+        let sq = 0;
+        const colours = new Set();
+        const n = px.length / 4;
+        for (let i = 0; i < px.length; i += 4) {
+          const y = 0.2126 * px[i] + 0.7152 * px[i + 1] + 0.0722 * px[i + 2];
+          sum += y;
+          sq += y * y;
+          if (colours.size < 5000) colours.add((px[i] << 16) | (px[i + 1] << 8) | px[i + 2]);
+        }
+        const mean = sum / n;
+        return { width: img.width, height: img.height, variance: sq / n - mean * mean, colours: colours.size };
+      }, png.toString("base64"));
+      assert.ok(stats.variance > 50, `${file}: luminance variance ${stats.variance.toFixed(1)}`);
+      assert.ok(stats.colours > 50, `${file}: ${stats.colours} colours`);
+      return stats;
+    } finally {
+      await probe.close();
+    }
+  }
+
+  it("two devices join, the leader plays, the follower follows; refused control; restart", { timeout: BUDGET_MS }, async () => {
+    const t0 = Date.now();
+    const mark = (what) => console.log(`# ${what} at ${Date.now() - t0} ms`);
+    const sessionId = `p${Date.now() % 100000}`;
+    const leader = await open("leader");
+    const follower = await open("follower");
+
+    // ---- join: the first member leads ----
+    await join(leader, sessionId, "Keys");
+    await waitText(leader, "#role", /^leader$/);
+    await join(follower, sessionId, "Drums");
+    await waitText(follower, "#role", /^follower$/);
+    await waitText(leader, "#member-count", /^\(2\)$/);
+    await waitText(follower, "#member-count", /^\(2\)$/);
+    const names = await follower.$$eval("#members .who", (els) => els.map((e) => e.textContent));
+    assert.deepEqual(names.sort(), ["Drums (you)", "Keys"]);
+    // Remembered on the device.
+    assert.equal(await follower.evaluate(() => localStorage.getItem("bandsync.page.session")), sessionId);
+
+    // ---- a follower's leader control is refused, on screen ----
+    await follower.click("#play");
+    await follower.waitForSelector("#error:not([hidden])", { timeout: WAIT_MS });
+    assert.match(await text(follower, "#error"), /NOT_LEADER/);
+    assert.equal(await text(follower, "#state"), "Stopped");
+
+    // ---- the leader's message is everyone's chart ----
+    const chart = ["[Intro] C  G  Am  F", "[Verse] C  G", "Lights down low, the count is in", "Am  F", "[Chorus] F  G  C"];
+    // Set in one go (typing 100 characters key by key is slow on a loaded machine).
+    await leader.$eval("#message", (el, v) => (el.value = v), chart.join("\n"));
+    await leader.click("#set-message");
+    await follower.waitForFunction((n) => document.querySelectorAll("#chart .line").length === n, { timeout: WAIT_MS }, chart.length);
+    assert.deepEqual(await follower.$$eval("#chart .line", (els) => els.map((e) => e.textContent)), chart);
+
+    // ---- the follower turns the audible click on (a click: the gesture audio needs) ----
+    await follower.click("#click");
+
+    // ---- the leader plays (no count-in) ----
+    await leader.select("#countin", "0");
+    await leader.click("#play");
+    await waitText(follower, "#state", /^Playing$/);
+    const p0 = parseClock(await text(follower, "#position"));
+    await sleep(400);
+    const p1 = parseClock(await text(follower, "#position"));
+    assert.ok(p1 - p0 >= 250, `the follower's position advances: ${p0} → ${p1}`);
+    // Clicks are scheduled on the audio clock ahead of their beats.
+    await follower.waitForFunction(() => window.bandsyncPage.clicks.scheduled >= 2, { timeout: WAIT_MS });
+    const clicks = await follower.evaluate(() => ({ ...window.bandsyncPage.clicks, state: window.bandsyncPage.audioState() }));
+    assert.equal(clicks.state, "running");
+    assert.ok(clicks.lastLead > 0 && clicks.lastLead < 0.5, `click scheduled ${clicks.lastLead} s ahead`);
+    // The chart follows the music: its current line is marked.
+    await follower.waitForSelector("#chart .line.current", { timeout: WAIT_MS });
+
+    // ---- in step: both pages at the same server instant ----
+    let worstLib = 0;
+    let worstShown = 0;
+    let beatsCompared = 0;
+    let worstBeat = 0;
+    for (let i = 0; i < 8; i++) {
+      const a = await sample(leader);
+      const b = await sample(follower);
+      // The library's positions, brought to b's instant (both are playing: 1 ms per ms).
+      worstLib = Math.max(worstLib, Math.abs(a.lib + (b.t - a.t) - b.lib));
+      // What each page displays, brought to the same instant.
+      const shownA = a.shown + (b.t - a.shownAt);
+      const shownB = b.shown + (b.t - b.shownAt);
+      worstShown = Math.max(worstShown, Math.abs(shownA - shownB));
+      // The text is the displayed position to the ms.
+      for (const s of [a, b]) {
+        assert.equal(parseClock(s.text), Math.floor(s.shown), `text ${s.text} vs ${s.shown}`);
+        // The display is live: drawn in the last frames, not frozen (generous: a
+        // loaded machine drops frames).
+        assert.ok(s.t - s.shownAt >= 0 && s.t - s.shownAt < 500, `frame ${s.t - s.shownAt} ms old`);
+      }
+      // The beat shown is the beat of the displayed instant, the same on both
+      // pages unless a beat boundary fell between the two frames.
+      for (const s of [a, b]) {
+        assert.equal(Number(s.beatText), (Math.floor(s.shownBeat) % 4) + 1, `beat text ${s.beatText} at ${s.shownBeat}`);
+        assert.equal(Number(s.bar), Math.floor(s.shownBeat / 4) + 1, `bar text ${s.bar}`);
+      }
+      // The beat grids at one instant (120 BPM: 20 ms = 0.04 beat), and the
+      // beat each page shows brought to the same instant.
+      const beatRate = 120 / 60000;
+      worstBeat = Math.max(worstBeat, Math.abs(a.beat + (b.t - a.t) * beatRate - b.beat));
+      const shownBeatA = a.shownBeat + (b.shownAt - a.shownAt) * beatRate;
+      worstBeat = Math.max(worstBeat, Math.abs(shownBeatA - b.shownBeat));
+      if (Math.floor(shownBeatA) === Math.floor(b.shownBeat) && Math.floor(a.shownBeat) === Math.floor(shownBeatA)) {
+        assert.equal(a.beatText, b.beatText, "the same beat on both displays");
+        assert.equal(a.bar, b.bar, "the same bar on both displays");
+        beatsCompared++;
+      }
+      await sleep(150);
+    }
+    console.log(`# in step: library ${worstLib.toFixed(2)} ms, display ${worstShown.toFixed(2)} ms, beat ${worstBeat.toFixed(4)}, ${beatsCompared} beat pairs`);
+    assert.ok(worstLib < 20, `library positions differ by ${worstLib} ms`);
+    assert.ok(worstShown < 20, `displayed positions differ by ${worstShown} ms`);
+    assert.ok(worstBeat < 0.04, `beat grids differ by ${worstBeat} beat`);
+    assert.ok(beatsCompared > 0, "no beat pair compared");
+
+    mark("in step");
+    // ---- screenshots while playing ----
+    mkdirSync(SHOTS, { recursive: true });
+    for (const [width, height, size] of SIZES) {
+      for (const name of ["leader", "follower"]) {
+        const { page } = pages[name];
+        await page.setViewport({ width, height, deviceScaleFactor: 1 });
+        await sleep(100);
+        const png = Buffer.from(await page.screenshot({ type: "png" }));
+        const file = path.join(SHOTS, `${name}-${size}-${width}x${height}.png`);
+        writeFileSync(file, png);
+        const stats = await notBlank(file, png);
+        assert.equal(stats.width, width);
+        assert.equal(stats.height, height);
+      }
+    }
+    for (const name of ["leader", "follower"]) await pages[name].page.setViewport({ width: 390, height: 844 });
+
+    mark("screenshots");
+    // ---- the server restarts on the same port: both pages come back ----
+    const port = server.port;
+    await server.stop();
+    await waitText(follower, "#status", /Reconnecting/);
+    await waitText(leader, "#status", /Reconnecting/);
+    mark("server down");
+    server = await startServer(["serve"], { port });
+    await waitText(follower, "#status", /^Back/);
+    await waitText(leader, "#status", /^Back/);
+    for (const page of [leader, follower]) {
+      await waitText(page, "#member-count", /^\(2\)$/);
+      assert.equal(await text(page, "#session-title"), sessionId);
+      assert.equal(await page.$eval("#stage", (el) => el.hidden), false);
+    }
+    mark("both back");
+    // One of them leads the new server's session, and the other sees it.
+    const roles = [await text(leader, "#role"), await text(follower, "#role")].sort();
+    assert.deepEqual(roles, ["follower", "leader"]);
+
+    // ---- no CSP violation, no script error, on either page ----
+    for (const [name, { problems }] of Object.entries(pages)) assert.deepEqual(problems, [], name);
+  });
+});
