@@ -63,7 +63,7 @@ TEST_F(Setlist, SelectionAppliesTempoMetreAndPositionZeroAndStopsPlayback) {
   send("lead", "select_song", R"({"sessionId":"band","songId":"b"})");
   EXPECT_EQ(out_.trace(), (strings{"session:band setlist_changed", "session:band snapshot"}));
   const auto& s = session("band");
-  EXPECT_EQ(s.tempo(), 150);
+  EXPECT_EQ(s.tempo(clock_.steady_us()), 150);
   EXPECT_EQ(s.beats_per_bar(), 3);
   EXPECT_FALSE(s.playing());
   EXPECT_EQ(s.position_us(clock_.steady_us()), 0);
@@ -95,7 +95,7 @@ TEST_F(Setlist, ContinueKeepsPlayingFromZeroOfTheNextSong) {
   const auto& s = session("band");
   EXPECT_TRUE(s.playing());
   EXPECT_EQ(s.position_us(clock_.steady_us()), 0);
-  EXPECT_EQ(s.tempo(), 150);
+  EXPECT_EQ(s.tempo(clock_.steady_us()), 150);
   clock_.advance_ms(250);
   EXPECT_EQ(s.position_us(clock_.steady_us()), 250'000);
   EXPECT_TRUE(store_.is_ticking("band"));
@@ -116,7 +116,7 @@ TEST_F(Setlist, NextAndPreviousStepAndStopAtTheEnds) {
   send("lead", "previous_song", R"({"sessionId":"band"})");
   send("lead", "previous_song", R"({"sessionId":"band"})");
   EXPECT_EQ(session("band").setlist().current_id(), "a");
-  EXPECT_EQ(session("band").tempo(), 90);
+  EXPECT_EQ(session("band").tempo(clock_.steady_us()), 90);
   out_.clear();
   send("lead", "previous_song", R"({"sessionId":"band"})");
   expect_only_error("lead", "END_OF_SETLIST");
@@ -200,7 +200,7 @@ TEST_F(Setlist, UpdateOfTheCurrentSongAppliesItsTempoAtOnce) {
   out_.clear();
   send("lead", "update_song", R"({"sessionId":"band","songId":"a","song":{"tempo":100}})");
   EXPECT_EQ(out_.trace(), (strings{"session:band setlist_changed", "session:band snapshot"}));
-  EXPECT_EQ(session("band").tempo(), 100);
+  EXPECT_EQ(session("band").tempo(clock_.steady_us()), 100);
   EXPECT_TRUE(session("band").playing());  // position and playback untouched
   EXPECT_EQ(session("band").position_us(clock_.steady_us()), 1'000'000);
   EXPECT_EQ(store_.find_setlist("band")[0].tempo, 100);
@@ -208,7 +208,7 @@ TEST_F(Setlist, UpdateOfTheCurrentSongAppliesItsTempoAtOnce) {
   out_.clear();
   send("lead", "update_song", R"({"sessionId":"band","songId":"c","song":{"tempo":210}})");
   EXPECT_EQ(out_.trace(), (strings{"session:band setlist_changed"}));
-  EXPECT_EQ(session("band").tempo(), 100);
+  EXPECT_EQ(session("band").tempo(clock_.steady_us()), 100);
 }
 
 TEST_F(Setlist, RemovingTheCurrentSongClearsTheSelectionInTheStore) {
@@ -282,7 +282,7 @@ TEST_F(Setlist, ARestartKeepsTheSetlistAndTheCurrentSong) {
   EXPECT_EQ(s.setlist().songs().size(), 3u);
   EXPECT_EQ(s.setlist().current_id(), "b");
   EXPECT_EQ(s.beats_per_bar(), 3);
-  EXPECT_EQ(s.tempo(), 150);
+  EXPECT_EQ(s.tempo(clock_.steady_us()), 150);
   ASSERT_EQ(s.setlist().songs()[1].sections.size(), 2u);  // derived again from the chart
   // shutdown and persist_all keep the songs too.
   store_.remove_session("band");
