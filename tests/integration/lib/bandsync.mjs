@@ -6,17 +6,7 @@
 import assert from "node:assert/strict";
 import { io } from "socket.io-client";
 
-import {
-  BANDSYNC_BIN,
-  canConnect,
-  cleanEnv,
-  freePort,
-  hasIpv6Loopback,
-  launch,
-  sleep,
-  waitListening,
-  withTimeout,
-} from "./server.mjs";
+import { withTimeout } from "./server.mjs";
 
 export {
   BANDSYNC_BIN,
@@ -28,7 +18,7 @@ export {
   sleep,
   waitListening,
   withTimeout,
-};
+} from "./server.mjs";
 
 export const WAIT_MS = 5_000;
 export const TICK_MS = 100;
