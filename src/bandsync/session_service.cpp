@@ -46,11 +46,24 @@ session_service::session_service(clock& clk, outbox& out, store::session_store& 
       options_(options),
       sessions_(options.max_sessions),
       messages_(clk.steady_us()),
+      creations_(options.creation),
       ticks_(options.tick_interval_ms * 1000) {
+  last_persist_us_ = clock_.steady_us();
+  size_t skipped = restore(store_.load_sessions());
+  if (restored_sessions_ > 0 || skipped > 0) {
+    spdlog::info("store: restored {} sessions (paused, without members), skipped {}",
+                 restored_sessions_, skipped);
+  }
+  loading_ = !store_.load_complete();
+  if (loading_) {
+    spdlog::warn("store: start-up load incomplete; new sessions are refused until it completes");
+  }
+}
+
+size_t session_service::restore(const std::vector<store::session_record>& records) {
   int64_t now_us = clock_.steady_us();
-  last_persist_us_ = now_us;
   size_t skipped = 0;
-  for (const auto& record : store_.load_sessions()) {
+  for (const auto& record : records) {
     if (!valid_session_id(record.id) || sessions_.find(record.id) ||
         sessions_.size() >= options_.max_sessions) {
       ++skipped;
@@ -65,19 +78,28 @@ session_service::session_service(clock& clk, outbox& out, store::session_store& 
     sessions_.insert(std::move(s), nullptr);
     ++restored_sessions_;
   }
-  if (restored_sessions_ > 0 || skipped > 0) {
-    spdlog::info("store: restored {} sessions (paused, without members), skipped {}",
-                 restored_sessions_, skipped);
-  }
+  return skipped;
+}
+
+void session_service::finish_load(const std::vector<store::session_record>& records) {
+  if (!loading_) return;
+  size_t before = restored_sessions_;
+  size_t present = 0;
+  for (const auto& r : records) present += sessions_.find(r.id) != nullptr;
+  size_t skipped = restore(records) - present;
+  loading_ = false;
+  spdlog::info("store: background load restored {} more sessions, skipped {}; new sessions allowed",
+               restored_sessions_ - before, skipped);
 }
 
 // ---------------------------------------------------------------- connections
 
-void session_service::on_connect(const std::string& conn_id) {
+void session_service::on_connect(const std::string& conn_id, const std::string& address) {
   if (!connections_.add(conn_id)) {
     spdlog::warn("connect: {} is already connected; ignored", conn_id);
     return;
   }
+  connections_.find(conn_id)->address = address;
   spdlog::debug("connect: {} ({} active)", conn_id, connections_.active());
 }
 
@@ -86,6 +108,7 @@ void session_service::on_disconnect(const std::string& conn_id) {
   if (!conn) return;
   if (conn->session_id && !stopping_) leave_current(conn_id, *conn, "disconnected");
   connections_.remove(conn_id);
+  creations_.forget_connection(conn_id);
   spdlog::debug("disconnect: {} ({} active)", conn_id, connections_.active());
 }
 
@@ -229,12 +252,22 @@ void session_service::handle_join(conn_ref conn_id, connection_state& conn,
                "Server at capacity (" + std::to_string(options_.max_sessions) + " sessions)");
     return;
   }
+  if (!target && loading_) {
+    send_error(conn_id, event_kind::join_session, reply_error::server_busy,
+               "Sessions are still being restored from the store; retry shortly");
+    return;
+  }
+  if (!target && !creations_.try_create(conn_id, conn.address, clock_.steady_us())) {
+    send_error(conn_id, event_kind::join_session, reply_error::rate_limited,
+               "Too many new sessions from this connection or address; retry later");
+    return;
+  }
 
   if (conn.session_id) leave_current(conn_id, conn, "left to join another session");
 
   int64_t now_us = clock_.steady_us();
   int64_t now_wall = clock_.wall_ms();
-  target = sessions_.find(id);  // leaving never removes a session, but do not rely on it
+  target = sessions_.find(id);  // leaving removes only a pristine session, never this one
   if (!target) {
     std::optional<std::string> evicted;
     target = sessions_.insert(session(id, now_wall, options_.max_members), &evicted);
@@ -360,6 +393,15 @@ void session_service::leave_current(conn_ref conn_id, connection_state& conn,
   s->touch(now_wall);
   if (!s->playing()) set_playing(*s, false);
 
+  if (s->empty() && s->pristine()) {
+    // Nothing a band would come back for: dropped at once rather than held
+    // until the idle sweep (join/leave loops must not fill the table).
+    ticks_.stop(id);
+    sessions_.erase(id);
+    store_.remove_session(id);
+    spdlog::info("session {}: {} {}; no members left, never used: removed", id, conn_id, why);
+    return;
+  }
   if (s->empty()) {
     sessions_.mark_empty(*s);
     save(*s, now_us);
@@ -633,8 +675,19 @@ size_t session_service::tick_due(const std::function<void(int64_t lag_us)>& on_l
   return sent;
 }
 
+int64_t session_service::persist_period_us() const {
+  int64_t period = options_.persist_playing_ms * 1000;
+  return std::max(period - 50'000, period / 2);
+}
+
+std::optional<int64_t> session_service::next_tick_due_us() const {
+  auto due = ticks_.next_due();
+  if (!due || sessions_.playing().empty()) return due;
+  return std::min(*due, last_persist_us_ + persist_period_us());
+}
+
 void session_service::persist_playing(int64_t now_us) {
-  if (now_us - last_persist_us_ >= options_.persist_playing_ms * 1000) {
+  if (now_us - last_persist_us_ >= persist_period_us()) {
     last_persist_us_ = now_us;
     for (const auto& id : sessions_.playing()) {
       if (const session* s = sessions_.find(id)) save(*s, now_us);

@@ -21,6 +21,7 @@
 
 #include "bandsync/clock.hpp"
 #include "bandsync/connection_registry.hpp"
+#include "bandsync/creation_limiter.hpp"
 #include "bandsync/outbox.hpp"
 #include "bandsync/rate_meter.hpp"
 #include "bandsync/reply_error.hpp"
@@ -41,6 +42,7 @@ struct service_options {
   int64_t latency_warn_interval_ms = 10'000;  // one high-latency log per connection per interval
   double max_latency_ms = 60'000;             // recorded latencies are clamped to [0, this]
   int64_t persist_playing_ms = 1000;
+  creation_limits creation = {};   // session creations per connection and per address
   int64_t tick_interval_ms = 100;  // scroll_tick period of a playing session          // tick()
                                    // saves playing sessions this often
 };
@@ -56,9 +58,19 @@ class session_service {
   session_service(const session_service&) = delete;
   session_service& operator=(const session_service&) = delete;
 
-  // A socket connected on the main namespace. A second call for the same id
-  // is ignored.
-  void on_connect(const std::string& conn_id);
+  // The store finished, in the background, a start-up load that
+  // load_sessions() could not complete (store::session_store::load_complete):
+  // `records` are every stored session; those not restored yet are restored
+  // as at start-up, and sessions may be created again. Until then a join for
+  // a session not in memory is refused with SERVER_BUSY, so that no session
+  // that might be stored is overwritten by a fresh one.
+  void finish_load(const std::vector<store::session_record>& records);
+  bool loading() const { return loading_; }
+
+  // A socket connected on the main namespace, from `address` (the remote IP,
+  // for the per-address session creation limit; empty = not limited by
+  // address). A second call for the same id is ignored.
+  void on_connect(const std::string& conn_id, const std::string& address = {});
 
   // It disconnected (any reason): leaves its session as leave_session does,
   // then forgets every per-connection state. Unknown ids are ignored.
@@ -85,8 +97,10 @@ class session_service {
   // gets each tick's lateness (µs) for the lag histogram. Returns the number
   // of ticks sent.
   size_t tick_due(const std::function<void(int64_t lag_us)>& on_lag = {});
-  // When tick_due() should run next (steady µs), or nullopt when nothing plays.
-  std::optional<int64_t> next_tick_due_us() const { return ticks_.next_due(); }
+  // When tick_due() should run next (steady µs), or nullopt when nothing plays:
+  // the earliest session tick, or the write-behind of the playing sessions'
+  // positions if that comes first (see persist_period_us()).
+  std::optional<int64_t> next_tick_due_us() const;
   // Called with the new due time whenever a session starts playing, so the
   // driver can wake earlier than it planned.
   void set_tick_wakeup(std::function<void(int64_t due_us)> fn) { tick_wakeup_ = std::move(fn); }
@@ -210,6 +224,7 @@ class session_service {
   session_table sessions_;
   connection_registry connections_;
   rate_meter messages_;
+  creation_limiter creations_;
   size_t member_total_ = 0;
   size_t restored_sessions_ = 0;
   int64_t last_persist_us_ = 0;  // when tick() last saved the playing sessions
@@ -217,7 +232,16 @@ class session_service {
   std::function<void(int64_t)> tick_wakeup_;
   void emit_tick(const session& s, int64_t now_us, int64_t now_wall_ms);
   void persist_playing(int64_t now_us);
+  // The write-behind period: persist_playing_ms less a margin for timer
+  // lateness (50 ms, at most half the period), so that, driven by
+  // next_tick_due_us(), consecutive saves of a playing session are never more
+  // than persist_playing_ms apart. (Waiting for the next session tick instead
+  // let jitter push the gap to persist_playing_ms + one tick interval.)
+  int64_t persist_period_us() const;
   bool stopping_ = false;  // shutdown() was called
+  bool loading_ = false;   // the store's start-up load is incomplete (finish_load)
+  // Restores `records` not in the table yet; returns how many were skipped.
+  size_t restore(const std::vector<store::session_record>& records);
   std::array<uint64_t, event_kinds> event_counts_{};
   std::array<uint64_t, all_reply_errors.size()> error_counts_{};
 };
