@@ -25,6 +25,13 @@ const std::vector<variable>& variables() {
       {"SESSION_IDLE_TIMEOUT", "1800000", "empty sessions idle this long are removed (ms)"},
       {"SWEEP_INTERVAL", "300000", "period of the idle-session sweep (ms)"},
       {"CONNECT_TIMEOUT", "45000", "a connection must join a namespace within this (ms)"},
+      {"HEALTH_RATE_LIMIT_MAX", "600",
+       "GET /health requests per IP per minute (not in RATE_LIMIT_*)"},
+      {"METRICS_TOKEN", "", "bearer token GET /metrics requires; empty = public"},
+      {"SESSION_CREATE_BURST", "20", "new sessions one connection may create at once"},
+      {"SESSION_CREATE_PER_MINUTE", "10", "then new sessions per connection per minute"},
+      {"SESSION_CREATE_ADDRESS_BURST", "1000", "new sessions one IP may create at once"},
+      {"SESSION_CREATE_ADDRESS_PER_MINUTE", "600", "then new sessions per IP per minute"},
   };
   return vars;
 }
@@ -144,6 +151,17 @@ config_result make_config(const std::map<std::string, std::string>& values) {
   millis("SESSION_IDLE_TIMEOUT", 1000, 604800000, c.session_idle);
   millis("SWEEP_INTERVAL", 100, 86400000, c.sweep_interval);
   millis("CONNECT_TIMEOUT", 100, 3600000, c.connect_timeout);
+  integer("HEALTH_RATE_LIMIT_MAX", uint32_t{1}, uint32_t{100000000}, c.health_rate_limit_max,
+          "a request count from 1 to 100000000");
+  if (auto v = get("METRICS_TOKEN")) c.metrics_token = *v;
+  integer("SESSION_CREATE_BURST", uint32_t{1}, uint32_t{1000000}, c.session_create_burst,
+          "a session count from 1 to 1000000");
+  integer("SESSION_CREATE_PER_MINUTE", uint32_t{1}, uint32_t{1000000}, c.session_create_per_minute,
+          "a session count from 1 to 1000000");
+  integer("SESSION_CREATE_ADDRESS_BURST", uint32_t{1}, uint32_t{1000000},
+          c.session_create_address_burst, "a session count from 1 to 1000000");
+  integer("SESSION_CREATE_ADDRESS_PER_MINUTE", uint32_t{1}, uint32_t{1000000},
+          c.session_create_address_per_minute, "a session count from 1 to 1000000");
   return r;
 }
 

@@ -31,6 +31,13 @@ struct config {
   std::chrono::milliseconds session_idle{1800000};
   std::chrono::milliseconds sweep_interval{300000};
   std::chrono::milliseconds connect_timeout{45000};
+  uint32_t health_rate_limit_max = 600;  // per IP per minute
+  std::string metrics_token;             // empty: /metrics is public
+  // Session creation limits (domain::creation_limits): token buckets.
+  uint32_t session_create_burst = 20;
+  uint32_t session_create_per_minute = 10;
+  uint32_t session_create_address_burst = 1000;
+  uint32_t session_create_address_per_minute = 600;
 };
 
 // One configuration variable: its name, default and meaning (for --help).

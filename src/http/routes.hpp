@@ -3,7 +3,9 @@
 // "HTTP"): GET /, GET /health, GET /metrics, 404 JSON for the rest; the
 // Helmet-default security headers; CORS as Express's cors(); the per-IP
 // rate limit, also applied to new Engine.IO handshakes, never to the
-// requests of an established session.
+// requests of an established session. GET /health has its own per-IP limit
+// (monitors poll it; it must keep answering when an address is limited), and
+// GET /metrics may require a bearer token.
 
 #include <cstdint>
 #include <functional>
@@ -38,7 +40,13 @@ std::vector<std::pair<std::string, std::string>> security_headers();
 
 class routes {
  public:
-  routes(status_source src, rate_limiter& limiter, std::vector<std::string> cors_origins);
+  // `health_limiter` limits /health (and /health only); null = not limited.
+  routes(status_source src, rate_limiter& limiter, std::vector<std::string> cors_origins,
+         rate_limiter* health_limiter = nullptr);
+
+  // Non-empty: GET /metrics requires `Authorization: Bearer <token>` and
+  // answers 401 JSON otherwise (METRICS_TOKEN).
+  void set_metrics_token(std::string token) { metrics_token_ = std::move(token); }
 
   // Answers a request that is not on the Engine.IO path.
   http_response handle(const http_request& req);
@@ -49,13 +57,16 @@ class routes {
   uint64_t rate_limited() const { return rate_limited_; }
 
  private:
-  std::optional<http_response> limit(const http_request& req,
+  std::optional<http_response> limit(rate_limiter& limiter, const http_request& req,
                                      std::vector<std::pair<std::string, std::string>>& headers);
+  bool metrics_authorized(const http_request& req) const;
   void add_cors(const http_request& req, http_response& res) const;
 
   status_source src_;
   rate_limiter& limiter_;
   std::vector<std::string> cors_origins_;
+  rate_limiter* health_limiter_;
+  std::string metrics_token_;
   uint64_t rate_limited_ = 0;
 };
 
