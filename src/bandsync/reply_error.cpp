@@ -16,6 +16,8 @@ std::string_view code_name(reply_error error) {
       return "SESSION_FULL";
     case reply_error::server_busy:
       return "SERVER_BUSY";
+    case reply_error::rate_limited:
+      return "RATE_LIMITED";
   }
   return "UNKNOWN";
 }

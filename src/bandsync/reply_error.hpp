@@ -15,11 +15,13 @@ enum class reply_error {
   no_such_session,  // NO_SUCH_SESSION: the named session does not exist
   session_full,     // SESSION_FULL: join_session on a session at maxMembers
   server_busy,      // SERVER_BUSY: a new session while the session table is full
+  rate_limited,     // RATE_LIMITED: a new session beyond the creation rate (creation_limiter)
 };
 
-inline constexpr std::array<reply_error, 6> all_reply_errors = {
+inline constexpr std::array<reply_error, 7> all_reply_errors = {
     reply_error::invalid_payload, reply_error::not_leader,   reply_error::not_a_member,
     reply_error::no_such_session, reply_error::session_full, reply_error::server_busy,
+    reply_error::rate_limited,
 };
 
 // The wire `code`, e.g. "NOT_LEADER".

@@ -33,6 +33,7 @@ session session::restore(const store::session_record& record, size_t max_members
   s.clock_ = scroll_clock(std::llround(position_ms * 1000));
   s.last_active_at_ = record.last_active_at;
   s.keep_message_ = !s.message_.empty();
+  s.pristine_ = false;
   return s;
 }
 
@@ -130,11 +131,13 @@ std::optional<std::string> session::hand_over_lead() {
 void session::set_tempo(double bpm, int64_t now_us) {
   tempo_ = bpm;
   clock_.reanchor(now_us);
+  pristine_ = false;
 }
 
 void session::stop(int64_t now_us) {
   clock_.pause(now_us);
   clock_.seek(0, now_us);
+  pristine_ = false;
 }
 
 store::session_record session::to_record(int64_t now_us) const {

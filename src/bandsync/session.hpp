@@ -79,15 +79,30 @@ class session {
   // changes) when the leader is the only member or there is no leader.
   std::optional<std::string> hand_over_lead();
 
-  void set_message(std::string message) { message_ = std::move(message); }
+  // Never used by a band: created here and since then no message, tempo,
+  // play, seek or stop (membership and leadership do not count), and not
+  // restored from the store. Such a session holds nothing a fresh one would
+  // not, so the service drops it when its last member leaves.
+  bool pristine() const { return pristine_; }
+
+  void set_message(std::string message) {
+    message_ = std::move(message);
+    pristine_ = false;
+  }
   // Sets tempo/tempoBpm and re-anchors the scroll clock (position unchanged).
   void set_tempo(double bpm, int64_t now_us);
-  void play(int64_t now_us) { clock_.play(now_us); }
+  void play(int64_t now_us) {
+    clock_.play(now_us);
+    pristine_ = false;
+  }
   void pause(int64_t now_us) { clock_.pause(now_us); }
   // Pauses at position 0.
   void stop(int64_t now_us);
   // Jumps to `position_us`; a playing session keeps playing from there.
-  void seek(int64_t position_us, int64_t now_us) { clock_.seek(position_us, now_us); }
+  void seek(int64_t position_us, int64_t now_us) {
+    clock_.seek(position_us, now_us);
+    pristine_ = false;
+  }
   void touch(int64_t now_wall_ms) { last_active_at_ = now_wall_ms; }
 
   // The record the store keeps, with the position at `now_us`.
@@ -109,6 +124,7 @@ class session {
   int64_t last_active_at_ = 0;
   size_t max_members_ = 8;
   bool keep_message_ = false;  // restored, and nobody joined since
+  bool pristine_ = true;       // see pristine()
 };
 
 }  // namespace bandsync::domain

@@ -99,6 +99,7 @@ TEST_F(Health, SessionStatsAndMetrics) {
   join("b", "one", "B");
   join("c", "two", "C");
   join("d", "three", "D");
+  use("d", "three");  // kept when empty
   svc().on_disconnect("d");
   send("a", "play", R"({"sessionId":"one"})");
   send("b", "play", R"({"sessionId":"one"})");  // NOT_LEADER
@@ -125,6 +126,8 @@ TEST_F(Health, SweepExpiresOnlyIdleEmptySessions) {
   join("a", "busy", "A");
   join("b", "left-early", "B");
   join("c", "left-late", "C");
+  use("b", "left-early");
+  use("c", "left-late");
   svc().on_disconnect("b");
   clock_.advance_ms(10 * 60 * 1000);
   svc().on_disconnect("c");
@@ -144,6 +147,7 @@ TEST_F(Health, SweepExpiresOnlyIdleEmptySessions) {
 
 TEST_F(Health, RejoinedSessionIsNotSwept) {
   join("a", "band", "A");
+  use("a", "band");
   svc().on_disconnect("a");
   clock_.advance_ms(29 * 60 * 1000);
   join("b", "band", "B");
@@ -157,6 +161,7 @@ TEST_F(Health, RejoinedSessionIsNotSwept) {
 TEST_F(Health, IdleOptionIsHonoured) {
   make_service({.session_idle_ms = 1000});
   join("a", "band", "A");
+  use("a", "band");
   svc().on_disconnect("a");
   clock_.advance_ms(1001);
   EXPECT_EQ(svc().sweep(), 1u);
