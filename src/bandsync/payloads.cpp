@@ -4,8 +4,6 @@
 
 #include <boost/json/array.hpp>
 
-#include "store/json_number.hpp"
-
 namespace bandsync::domain::payloads {
 namespace {
 
@@ -33,7 +31,7 @@ boost::json::object transport(const session& s, bool with_tempo, int64_t positio
                               int64_t now_wall_ms) {
   boost::json::object o;
   o["sessionId"] = s.id();
-  if (with_tempo) o["tempoBpm"] = store::json_number(s.tempo());
+  if (with_tempo) o["tempoBpm"] = s.tempo();
   o["position"] = position(position_us);
   o["serverTimestamp"] = now_wall_ms;
   return o;
@@ -42,7 +40,6 @@ boost::json::object transport(const session& s, bool with_tempo, int64_t positio
 }  // namespace
 
 boost::json::value position(int64_t position_us) {
-  if (position_us % 1000 == 0) return position_us / 1000;
   return static_cast<double>(position_us) / 1000.0;
 }
 
@@ -50,8 +47,8 @@ boost::json::object snapshot(const session& s, int64_t now_us, int64_t now_wall_
   boost::json::object o;
   o["sessionId"] = s.id();
   o["message"] = s.message();
-  o["tempo"] = store::json_number(s.tempo());
-  o["tempoBpm"] = store::json_number(s.tempo());
+  o["tempo"] = s.tempo();
+  o["tempoBpm"] = s.tempo();
   o["position"] = position(s.position_us(now_us));
   o["isPlaying"] = s.playing();
   o["leaderSocketId"] = nullable(s.leader());
@@ -73,7 +70,7 @@ boost::json::object room_stats(const session& s, int64_t now_us, int64_t now_wal
   // Members are removed as their connections drop, so every member is connected.
   o["connectedCount"] = s.member_count();
   o["isPlaying"] = s.playing();
-  o["tempo"] = store::json_number(s.tempo());
+  o["tempo"] = s.tempo();
   o["position"] = position(s.position_us(now_us));
   o["leader"] = nullable(s.leader());
   o["uptime"] = std::max<int64_t>(0, now_wall_ms - s.created_at());
@@ -127,7 +124,7 @@ boost::json::object scroll_tick(const session& s, int64_t now_us, int64_t now_wa
   boost::json::object o;
   o["sessionId"] = s.id();
   o["positionMs"] = s.position_us(now_us) / 1000;  // floor: positions are never negative
-  o["tempoBpm"] = store::json_number(s.tempo());
+  o["tempoBpm"] = s.tempo();
   o["serverTimestamp"] = now_wall_ms;
   return o;
 }
@@ -136,7 +133,7 @@ boost::json::object sync_response(const session& s, int64_t now_us, int64_t now_
   boost::json::object o;
   o["sessionId"] = s.id();
   o["positionMs"] = s.position_us(now_us) / 1000;
-  o["tempoBpm"] = store::json_number(s.tempo());
+  o["tempoBpm"] = s.tempo();
   o["isPlaying"] = s.playing();
   o["serverTime"] = now_wall_ms;
   return o;

@@ -70,7 +70,7 @@ TEST_F(Health, PerformanceView) {
   EXPECT_EQ(boost::json::value(p0), boost::json::value({{"totalConnections", 0},
                                                         {"activeConnections", 0},
                                                         {"messagesPerSecond", 0},
-                                                        {"averageLatency", 0},
+                                                        {"averageLatency", 0.0},
                                                         {"lastResetTime", clock_.wall_ms()}}));
   connect("a");
   connect("b");
@@ -91,7 +91,7 @@ TEST_F(Health, PerformanceView) {
   EXPECT_EQ(p.at("messagesPerSecond"), 0);
   EXPECT_EQ(p.at("lastResetTime"), clock_.wall_ms() - 500);
   svc().on_disconnect("a");
-  EXPECT_EQ(svc().performance().at("averageLatency"), 25);
+  EXPECT_EQ(svc().performance().at("averageLatency"), 25.0);
 }
 
 TEST_F(Health, SessionStatsAndMetrics) {
@@ -172,7 +172,7 @@ TEST_F(Health, PerConnectionStateIsErasedOnDisconnect) {
   send("a", "latency_probe", boost::json::value({{"timestamp", clock_.wall_ms() - 500}}));
   svc().on_disconnect("a");
   EXPECT_FALSE(svc().find_connection("a"));
-  EXPECT_EQ(svc().performance().at("averageLatency"), 0);
+  EXPECT_EQ(svc().performance().at("averageLatency"), 0.0);
   EXPECT_FALSE(store_.find_member("a"));
 }
 

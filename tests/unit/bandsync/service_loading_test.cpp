@@ -60,8 +60,8 @@ TEST_F(Loading, NewSessionsAreRefusedUntilTheLoadCompletes) {
   send("b", "join_session", R"({"sessionId":"band"})");
   ASSERT_TRUE(out_.named("error").empty());
   const auto& snap = out_.named("snapshot")[0]->obj();
-  EXPECT_EQ(snap.at("tempo"), 97);
-  EXPECT_EQ(snap.at("position"), 42000);
+  EXPECT_EQ(snap.at("tempo"), 97.0);
+  EXPECT_EQ(snap.at("position"), 42000.0);
   EXPECT_EQ(snap.at("message"), "Bridge at bar 12");
   EXPECT_EQ(slow_.find_session("band")->tempo, 97);
   // New sessions are allowed again.

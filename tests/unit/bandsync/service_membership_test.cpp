@@ -22,9 +22,9 @@ TEST_F(Membership, FirstJoinCreatesTheSessionWithDefaultsAndLeads) {
   const auto& snap = out_.named("snapshot")[0]->obj();
   EXPECT_EQ(snap.at("sessionId"), "band");
   EXPECT_EQ(snap.at("message"), "User AAAA is leading");
-  EXPECT_EQ(snap.at("tempo"), 120);
-  EXPECT_EQ(snap.at("tempoBpm"), 120);
-  EXPECT_EQ(snap.at("position"), 0);
+  EXPECT_EQ(snap.at("tempo"), 120.0);
+  EXPECT_EQ(snap.at("tempoBpm"), 120.0);
+  EXPECT_EQ(snap.at("position"), 0.0);
   EXPECT_EQ(snap.at("isPlaying"), false);
   EXPECT_EQ(snap.at("leaderSocketId"), "sFi9k8dNrOz4Mq6PAAAA");
   EXPECT_EQ(snap.at("createdAt"), clock_.wall_ms());
@@ -45,8 +45,8 @@ TEST_F(Membership, FirstJoinCreatesTheSessionWithDefaultsAndLeads) {
                                                            {"memberCount", 1},
                                                            {"connectedCount", 1},
                                                            {"isPlaying", false},
-                                                           {"tempo", 120},
-                                                           {"position", 0},
+                                                           {"tempo", 120.0},
+                                                           {"position", 0.0},
                                                            {"leader", "sFi9k8dNrOz4Mq6PAAAA"},
                                                            {"uptime", 0},
                                                            {"lastActiveAt", clock_.wall_ms()}}));

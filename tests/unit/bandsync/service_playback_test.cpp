@@ -35,8 +35,8 @@ TEST_F(Playback, PlaySendsSnapshotThenPlay) {
   EXPECT_EQ(out_.last("snapshot")->obj().at("isPlaying"), true);
   EXPECT_EQ(boost::json::value(out_.last("play")->obj()),
             boost::json::value({{"sessionId", "band"},
-                                {"tempoBpm", 120},
-                                {"position", 0},
+                                {"tempoBpm", 120.0},
+                                {"position", 0.0},
                                 {"serverTimestamp", clock_.wall_ms()}}));
   EXPECT_TRUE(store_.is_ticking("band"));
   EXPECT_TRUE(store_.find_session("band")->is_playing);
@@ -52,7 +52,7 @@ TEST_F(Playback, TickReportsTheDerivedPosition) {
   EXPECT_EQ(boost::json::value(out_.last("scroll_tick")->obj()),
             boost::json::value({{"sessionId", "band"},
                                 {"positionMs", 123},  // floor of 123.456
-                                {"tempoBpm", 120},
+                                {"tempoBpm", 120.0},
                                 {"serverTimestamp", clock_.wall_ms()}}));
 }
 
@@ -114,7 +114,7 @@ TEST_F(Playback, PlayWhilePlayingKeepsTheAnchor) {
   out_.clear();
   send("lead", "play", R"({"sessionId":"band"})");
   EXPECT_EQ(out_.trace(), (strings{"session:band snapshot", "session:band play"}));
-  EXPECT_EQ(out_.last("play")->obj().at("position"), 500);
+  EXPECT_EQ(out_.last("play")->obj().at("position"), 500.0);
   clock_.advance_ms(500);
   EXPECT_EQ(tick_position(), 1000);
 }
@@ -125,8 +125,8 @@ TEST_F(Playback, StopPausesAtZeroAndSendsPause) {
   out_.clear();
   send("lead", "stop", R"({"sessionId":"band"})");
   EXPECT_EQ(out_.trace(), (strings{"session:band snapshot", "session:band pause"}));
-  EXPECT_EQ(out_.last("pause")->obj().at("position"), 0);
-  EXPECT_EQ(out_.last("snapshot")->obj().at("position"), 0);
+  EXPECT_EQ(out_.last("pause")->obj().at("position"), 0.0);
+  EXPECT_EQ(out_.last("snapshot")->obj().at("position"), 0.0);
   EXPECT_EQ(out_.last("snapshot")->obj().at("isPlaying"), false);
   EXPECT_FALSE(store_.is_ticking("band"));
   clock_.advance_ms(1000);
@@ -182,7 +182,7 @@ TEST_F(Playback, SyncResponseToTheSenderOnly) {
   EXPECT_EQ(boost::json::value(out_.last("sync_response")->obj()),
             boost::json::value({{"sessionId", "band"},
                                 {"positionMs", 999},
-                                {"tempoBpm", 120},
+                                {"tempoBpm", 120.0},
                                 {"isPlaying", true},
                                 {"serverTime", clock_.wall_ms()}}));
 }
