@@ -14,16 +14,17 @@ encoded_packet encode_with(packet&& p, const message& m) {
 }  // namespace
 
 encoded_packet encode_event(std::string_view nsp, std::string_view event, const message& m,
-                            std::optional<uint64_t> ack_id) {
+                            std::optional<uint64_t> ack_id, std::string_view offset) {
   packet p;
   p.type = m.attachments.empty() ? packet_type::event : packet_type::binary_event;
   p.nsp = std::string(nsp);
   p.id = ack_id;
   p.attachments = m.attachments.size();
   boost::json::array data;
-  data.reserve(1 + m.args.size());
+  data.reserve(2 + m.args.size());
   data.emplace_back(event);
   for (const auto& a : m.args) data.push_back(a);
+  if (!offset.empty()) data.emplace_back(offset);
   p.data = std::move(data);
   return encode_with(std::move(p), m);
 }
