@@ -343,6 +343,7 @@ const CONFIG_VARS = [
   "SESSION_IDLE_TIMEOUT",
   "SWEEP_INTERVAL",
   "CONNECT_TIMEOUT",
+  "SOCKET_RECOVERY_WINDOW",
 ];
 
 export function cleanEnv(extra = {}) {
