@@ -25,6 +25,8 @@ const std::vector<variable>& variables() {
       {"SESSION_IDLE_TIMEOUT", "1800000", "empty sessions idle this long are removed (ms)"},
       {"SWEEP_INTERVAL", "300000", "period of the idle-session sweep (ms)"},
       {"CONNECT_TIMEOUT", "45000", "a connection must join a namespace within this (ms)"},
+      {"SOCKET_RECOVERY_WINDOW", "120000",
+       "a lost connection can be recovered within this (ms); 0 = recovery off"},
   };
   return vars;
 }
@@ -144,6 +146,7 @@ config_result make_config(const std::map<std::string, std::string>& values) {
   millis("SESSION_IDLE_TIMEOUT", 1000, 604800000, c.session_idle);
   millis("SWEEP_INTERVAL", 100, 86400000, c.sweep_interval);
   millis("CONNECT_TIMEOUT", 100, 3600000, c.connect_timeout);
+  millis("SOCKET_RECOVERY_WINDOW", 0, 3600000, c.recovery_window);
   return r;
 }
 

@@ -31,6 +31,8 @@ struct config {
   std::chrono::milliseconds session_idle{1800000};
   std::chrono::milliseconds sweep_interval{300000};
   std::chrono::milliseconds connect_timeout{45000};
+  // socketio::recovery_options::window; 0 = connection state recovery off.
+  std::chrono::milliseconds recovery_window{120000};
 };
 
 // One configuration variable: its name, default and meaning (for --help).
