@@ -82,6 +82,9 @@ class socket : public std::enable_shared_from_this<socket> {
   }
   // Never stored nor replayed (dropped while held).
   void emit_volatile(std::string_view event, message m = {});
+  void emit_volatile(std::string_view event, boost::json::array args) {
+    emit_volatile(event, message{std::move(args), {}});
+  }
   void emit_with_ack(std::string_view event, message m, std::chrono::milliseconds timeout,
                      ack_callback cb);
   // Sends frames encoded elsewhere; never stored.

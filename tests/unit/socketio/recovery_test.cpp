@@ -126,7 +126,7 @@ TEST_F(recovery_test, connect_answer_carries_a_pid_and_events_their_offset) {
   ns().mark_volatile("tick");
   s->emit("tick", boost::json::array{3});
   s->emit_volatile("v", boost::json::array{4});
-  ns().to(a.sid).as_volatile().emit("bv", boost::json::array{5});
+  sio::broadcast(ns()).as_volatile().emit("bv", boost::json::array{5});
   s->emit_with_ack("q", {}, 1s, [](boost::system::error_code, sio::message) {});
   EXPECT_EQ(drain(a.session), (std::vector<std::string>{R"(42["tick",3])", R"(42["v",4])",
                                                         R"(42["bv",5])", R"(420["q"])"}));
@@ -184,7 +184,7 @@ TEST_F(recovery_test, lost_socket_is_held_and_recovers_with_missed_packets_befor
   EXPECT_EQ(ns().held_count(), 0u);
   EXPECT_EQ(recovers, std::vector<std::string>{a.sid});
   EXPECT_EQ(sa->session(), back);
-  text(back, R"(42["hello"])");
+  text(back, R"(2["hello"])");
   EXPECT_EQ(received, std::vector<std::string>{a.sid + ":hello"});
   ns().to("band").emit("after", boost::json::array{6});
   EXPECT_EQ(drain(back).size(), 1u);
@@ -310,7 +310,7 @@ TEST_F(recovery_test, bounds_forget_the_oldest_and_refuse_recoveries_that_need_t
   text(back, "0" + auth(a, recent));
   out = drain(back);
   ASSERT_EQ(out.size(), 4u);
-  EXPECT_EQ(out[0].rfind(R"(42["p",2,)", 0), 0u) << out[0];
+  EXPECT_EQ(out[0].rfind(R"(42["p",3,)", 0), 0u) << out[0];
   EXPECT_EQ(connect_answer(out).at("sid").as_string(), a.sid);
 
   // Over the namespace's 20 packets the oldest go, for everyone.
