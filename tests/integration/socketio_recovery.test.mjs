@@ -71,6 +71,10 @@ function stats(c) {
   return withTimeout(c.socket.emitWithAck("recovery-stats"), WAIT_MS, "recovery-stats");
 }
 
+// The helper client `b` (the rest of the band) uses WebSocket only: its
+// emits must not wait on a polling → WebSocket upgrade, which can stall until
+// the next ping (10 s in the first suite) in this Engine.IO version.
+
 // The `broadcast-back` payloads in the log, with where they sit.
 function broadcasts(log) {
   return log
@@ -113,7 +117,7 @@ describe("recovery after a transport close", () => {
   for (const transports of [["websocket"], ["polling"]]) {
     it(`restores the id, the rooms and the missed events (${transports[0]})`, async () => {
       const a = client(server.url, { transports, reconnectionDelay: 1000, reconnectionDelayMax: 1000 });
-      const b = client(server.url);
+      const b = client(server.url, { transports: ["websocket"] });
       await connected(a);
       await connected(b);
       await a.socket.emitWithAck("join", "band");
@@ -154,7 +158,7 @@ describe("recovery after a transport close", () => {
     const proxy = await TcpProxy.start(server.port);
     proxies.add(proxy);
     const a = client(`http://127.0.0.1:${proxy.port}`, { transports: ["websocket"] });
-    const b = client(server.url);
+    const b = client(server.url, { transports: ["websocket"] });
     await connected(a);
     await connected(b);
     await a.socket.emitWithAck("join", "band");
@@ -180,7 +184,7 @@ describe("recovery after a transport close", () => {
     const proxy = await TcpProxy.start(server.port);
     proxies.add(proxy);
     const a = client(`http://127.0.0.1:${proxy.port}`, { transports: ["websocket"] });
-    const b = client(server.url);
+    const b = client(server.url, { transports: ["websocket"] });
     await connected(a);
     await connected(b);
     await a.socket.emitWithAck("join", "band");
@@ -204,7 +208,7 @@ describe("recovery after a stall longer than the ping timeout", () => {
     const proxy = await TcpProxy.start(server.port);
     proxies.add(proxy);
     const a = client(`http://127.0.0.1:${proxy.port}`, { transports: ["websocket"] });
-    const b = client(server.url);
+    const b = client(server.url, { transports: ["websocket"] });
     await connected(a);
     await connected(b);
     await a.socket.emitWithAck("join", "band");
