@@ -104,6 +104,18 @@ function assertReplayed(a, sent) {
   }
 }
 
+// Device `a` (in room "band") through its own TCP proxy, `b` direct.
+async function deviceBehindProxy(server) {
+  const proxy = await TcpProxy.start(server.port);
+  proxies.add(proxy);
+  const a = client(`http://127.0.0.1:${proxy.port}`, { transports: ["websocket"] });
+  const b = client(server.url, { transports: ["websocket"] });
+  await connected(a);
+  await connected(b);
+  await a.socket.emitWithAck("join", "band");
+  return { proxy, a, b, id: a.socket.id };
+}
+
 async function broadcastFrom(b, room, ns) {
   for (const n of ns) await withTimeout(b.socket.emitWithAck("broadcast", room, { n }), WAIT_MS, "broadcast");
 }
@@ -155,14 +167,7 @@ describe("recovery after a transport close", () => {
   }
 
   it("a new connection takes over a frozen one the server has not noticed", async () => {
-    const proxy = await TcpProxy.start(server.port);
-    proxies.add(proxy);
-    const a = client(`http://127.0.0.1:${proxy.port}`, { transports: ["websocket"] });
-    const b = client(server.url, { transports: ["websocket"] });
-    await connected(a);
-    await connected(b);
-    await a.socket.emitWithAck("join", "band");
-    const id = a.socket.id;
+    const { proxy, a, b, id } = await deviceBehindProxy(server);
     const old = proxy.last;
 
     old.freeze(); // the server still sees an open connection (pings every 10 s)
@@ -181,14 +186,7 @@ describe("recovery after a transport close", () => {
   });
 
   it("a cut link comes back recovered", async () => {
-    const proxy = await TcpProxy.start(server.port);
-    proxies.add(proxy);
-    const a = client(`http://127.0.0.1:${proxy.port}`, { transports: ["websocket"] });
-    const b = client(server.url, { transports: ["websocket"] });
-    await connected(a);
-    await connected(b);
-    await a.socket.emitWithAck("join", "band");
-    const id = a.socket.id;
+    const { proxy, a, b, id } = await deviceBehindProxy(server);
 
     await proxy.last.cut();
     await broadcastFrom(b, "band", [1, 2]);
@@ -205,14 +203,7 @@ describe("recovery after a stall longer than the ping timeout", () => {
   const server = serverPerSuite(["conformance", "--recovery-window", "10000"], cleanup);
 
   it("comes back recovered with what was sent during the stall", async () => {
-    const proxy = await TcpProxy.start(server.port);
-    proxies.add(proxy);
-    const a = client(`http://127.0.0.1:${proxy.port}`, { transports: ["websocket"] });
-    const b = client(server.url, { transports: ["websocket"] });
-    await connected(a);
-    await connected(b);
-    await a.socket.emitWithAck("join", "band");
-    const id = a.socket.id;
+    const { proxy, a, b, id } = await deviceBehindProxy(server);
 
     proxy.freeze(1500); // the whole device, its reconnection attempts too
     await broadcastFrom(b, "band", [1, 2]);
