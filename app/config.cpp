@@ -31,6 +31,8 @@ const std::vector<variable>& variables() {
       {"SWEEP_INTERVAL", "300000", "period of the idle-session sweep (ms)"},
       {"CONNECT_TIMEOUT", "45000", "a connection must join a namespace within this (ms)"},
       {"SERVE_CLIENT", "true", "serve the socket.io-client bundle under /socket.io/ (true/false)"},
+      {"SOCKET_RECOVERY_WINDOW", "120000",
+       "a lost connection can be recovered within this (ms); 0 = recovery off"},
   };
   return vars;
 }
@@ -168,6 +170,7 @@ config_result make_config(const std::map<std::string, std::string>& values) {
     else
       r.errors.push_back("SERVE_CLIENT=\"" + *v + "\" is invalid: expected true, false, 1 or 0");
   }
+  millis("SOCKET_RECOVERY_WINDOW", 0, 3600000, c.recovery_window);
   return r;
 }
 

@@ -37,6 +37,8 @@ struct config {
   size_t max_connections_per_address = 10000;
   std::chrono::milliseconds header_timeout{10000};
   bool serve_client = true;
+  // socketio::recovery_options::window; 0 = connection state recovery off.
+  std::chrono::milliseconds recovery_window{120000};
 };
 
 // One configuration variable: its name, default and meaning (for --help).

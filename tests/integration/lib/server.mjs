@@ -112,6 +112,7 @@ const CONFIG_VARS = [
   "MAX_CONNECTIONS_PER_ADDRESS",
   "HTTP_HEADER_TIMEOUT",
   "SERVE_CLIENT",
+  "SOCKET_RECOVERY_WINDOW",
 ];
 
 // The runner's environment without the configuration variables, plus `extra`.
