@@ -10,6 +10,7 @@
 #include <functional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "bandsync/clock.hpp"
@@ -34,6 +35,9 @@ struct service_options {
   double max_latency_ms = 60'000;             // recorded latencies are clamped to [0, this]
   int64_t persist_playing_ms = 1000;          // tick_due() saves playing sessions this often
   int64_t tick_interval_ms = 100;             // scroll_tick period of a playing session
+  // A leader whose connection is held keeps the lead this long (LEADER_GRACE);
+  // 0 hands it over as soon as the connection drops.
+  int64_t leader_grace_ms = 10'000;
 };
 
 struct service_core {
@@ -55,6 +59,9 @@ struct service_core {
   bool stopping = false;                     // shutdown() was called
   std::vector<uint64_t> event_counts;        // by event table index; the last is "unknown"
   std::array<uint64_t, all_reply_errors.size()> error_counts{};
+  // Sessions whose leader's connection is held, with when its grace ends
+  // (steady µs); at most one entry per session.
+  std::unordered_map<std::string, int64_t> leader_grace;
 };
 
 // One client event being handled, after its payload was validated and the

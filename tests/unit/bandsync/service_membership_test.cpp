@@ -37,7 +37,8 @@ TEST_F(Membership, FirstJoinCreatesTheSessionWithDefaultsAndLeads) {
                                 {"displayName", "User AAAA"},
                                 {"role", "leader"},
                                 {"joinedAt", clock_.wall_ms()},
-                                {"lastPingAt", clock_.wall_ms()}}));
+                                {"lastPingAt", clock_.wall_ms()},
+                                {"connected", true}}));
   EXPECT_EQ(snap.size(), 12u);
 
   const auto& stats = out_.named("room_stats")[0]->obj();
