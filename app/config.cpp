@@ -33,6 +33,9 @@ const std::vector<variable>& variables() {
       {"SERVE_CLIENT", "true", "serve the socket.io-client bundle under /socket.io/ (true/false)"},
       {"SOCKET_RECOVERY_WINDOW", "120000",
        "a lost connection can be recovered within this (ms); 0 = recovery off"},
+      {"LEADER_GRACE", "10000",
+       "a dropped leader keeps the lead this long (ms; capped by the recovery window); 0 = at "
+       "once"},
   };
   return vars;
 }
@@ -171,6 +174,7 @@ config_result make_config(const std::map<std::string, std::string>& values) {
       r.errors.push_back("SERVE_CLIENT=\"" + *v + "\" is invalid: expected true, false, 1 or 0");
   }
   millis("SOCKET_RECOVERY_WINDOW", 0, 3600000, c.recovery_window);
+  millis("LEADER_GRACE", 0, 3600000, c.leader_grace);
   return r;
 }
 

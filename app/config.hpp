@@ -39,6 +39,8 @@ struct config {
   bool serve_client = true;
   // socketio::recovery_options::window; 0 = connection state recovery off.
   std::chrono::milliseconds recovery_window{120000};
+  // domain::service_options::leader_grace_ms; 0 = the lead passes at once.
+  std::chrono::milliseconds leader_grace{10000};
 };
 
 // One configuration variable: its name, default and meaning (for --help).

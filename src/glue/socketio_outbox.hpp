@@ -30,8 +30,12 @@ class socketio_outbox : public domain::outbox {
 };
 
 // Every connection of `ns` is reported to `service` (on_connect, each event
-// with its arguments, on_disconnect). Acknowledgement callbacks are not used:
-// the service answers with events (EVENTS.md).
+// with its arguments, on_disconnect; with connection state recovery, on_hold
+// when a connection is lost but held, on_recover when it is back, and
+// on_disconnect when its hold ends). Marks the events that must never be
+// stored for a recovery volatile (scroll_tick, heartbeat, latency_response,
+// time_sync_response, room_stats). Acknowledgement callbacks are not used: the service
+// answers with events (EVENTS.md).
 void attach(socketio::socket_namespace& ns, domain::session_service& service);
 
 }  // namespace bandsync::glue
