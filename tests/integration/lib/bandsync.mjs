@@ -251,7 +251,8 @@ export const SNAPSHOT_FIELDS = [
   "members",
   "serverTimestamp",
 ];
-export const MEMBER_FIELDS = ["socketId", "displayName", "role", "joinedAt", "lastPingAt"];
+// `connected` is BandSync (seats): false while the member's connection is held.
+export const MEMBER_FIELDS = ["socketId", "displayName", "role", "joinedAt", "lastPingAt", "connected"];
 export const ROOM_STATS_FIELDS = [
   "sessionId",
   "memberCount",
