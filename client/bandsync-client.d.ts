@@ -185,13 +185,19 @@ export interface BandSyncOptions {
 }
 
 export interface ClockEstimatorOptions {
+  /** lowest-RTT exchanges kept per burst besides the two that bound it (default 1) */
   keepPerBurst?: number;
+  /** also intersect the whole window's intervals along the fitted line (default true) */
+  intersectWindow?: boolean;
   windowBursts?: number;
   windowMs?: number;
   minFitSpanMs?: number;
   maxDriftPpm?: number;
   floorMs?: number;
 }
+
+/** Exchanges held for one burst; more are dropped until endBurst(). */
+export declare const MAX_BURST_SAMPLES: number;
 
 export declare function sampleOf(s: SyncSample): { at: number; offset: number; rtt: number };
 

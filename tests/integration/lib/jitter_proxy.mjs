@@ -30,9 +30,20 @@ export function seededRandom(seed) {
 }
 
 // Per-direction statistics of the delays drawn (the delay the chunk was
-// meant to get; the release may be later to keep the order).
+// meant to get; the release may be later to keep the order), and of the
+// delays the chunks really got (min/max actual, total lateness).
 function newStats() {
-  return { chunks: 0, bytes: 0, minDelayMs: Infinity, maxDelayMs: -Infinity, held: 0 };
+  return {
+    chunks: 0,
+    bytes: 0,
+    minDelayMs: Infinity,
+    maxDelayMs: -Infinity,
+    held: 0,
+    minActualMs: Infinity,
+    maxActualMs: -Infinity,
+    sumLateMs: 0,
+    maxLateMs: 0,
+  };
 }
 
 // One direction of one connection: from `src` to `dst`. Chunks wait in a
@@ -46,19 +57,27 @@ function relay(src, dst, { delayMs, jitterMs }, random, stats) {
   let timer = null;
   let ended = false;
 
+  const send = (item, now) => {
+    if (dst.destroyed) return;
+    if (item.end) {
+      dst.end();
+      return;
+    }
+    queued -= item.chunk.length;
+    // What the chunk really got: the timer fires on the event loop's
+    // whole-millisecond clock, so late by up to ~1 ms, more when the loop
+    // is busy. Reported next to the drawn delays.
+    const actual = now - item.arrival;
+    stats.minActualMs = Math.min(stats.minActualMs, actual);
+    stats.maxActualMs = Math.max(stats.maxActualMs, actual);
+    stats.sumLateMs += actual - item.drawn;
+    stats.maxLateMs = Math.max(stats.maxLateMs, actual - item.drawn);
+    dst.write(item.chunk);
+  };
   const pump = () => {
     timer = null;
     const now = performance.now();
-    while (queue.length > 0 && queue[0].release <= now) {
-      const item = queue.shift();
-      if (dst.destroyed) continue;
-      if (item.end) {
-        dst.end();
-        continue;
-      }
-      queued -= item.chunk.length;
-      dst.write(item.chunk);
-    }
+    while (queue.length > 0 && queue[0].release <= now) send(queue.shift(), now);
     if (queued <= MAX_QUEUED_BYTES && src.isPaused() && !ended) src.resume();
     arm();
   };
@@ -78,8 +97,14 @@ function relay(src, dst, { delayMs, jitterMs }, random, stats) {
     stats.minDelayMs = Math.min(stats.minDelayMs, drawn);
     stats.maxDelayMs = Math.max(stats.maxDelayMs, drawn);
     queued += chunk.length;
+    // Due already (no delay, or the loop was late): sent now, not one timer
+    // tick (≥ 1 ms in Node) later.
+    if (queue.length === 0 && release <= now) {
+      send({ chunk, arrival: now, drawn }, now);
+      return;
+    }
     if (queued > MAX_QUEUED_BYTES) src.pause();
-    queue.push({ release, chunk });
+    queue.push({ release, chunk, arrival: now, drawn });
     arm();
   });
   // A half-close travels behind the data it follows.

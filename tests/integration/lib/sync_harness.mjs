@@ -156,16 +156,36 @@ export async function runSyncAccuracy({
     }
     const estimate = estimator === "client" ? clientEstimate : burstEstimate;
     const estimates = await Promise.all(sockets.map((s) => estimate(socketExchange(s), burst)));
-    let reference;
-    if (serverOffsetUs !== null) {
-      reference = referenceFromOffset(serverOffsetUs);
+    // The truth is exact when the server's offset is known; else the
+    // direct burst below is the reference. With both, the direct burst is an
+    // independent check of the exact truth: the lowest-delay exchange on a
+    // direct loopback connection (no proxy) must agree with it within half
+    // that exchange's round trip.
+    const exact = serverOffsetUs !== null ? referenceFromOffset(serverOffsetUs) : null;
+    const report = exact ? accuracyReport(estimates, exact) : null;
+    const direct = await connect(Number(target.port));
+    sockets.push(direct);
+    const check = await directReference(socketExchange(direct));
+    let result;
+    if (exact) {
+      const local = localNow();
+      result = {
+        ...report,
+        referenceCheck: {
+          directMinusExactMs: local + check.offset - exact.serverNowAt(),
+          boundMs: check.boundMs,
+        },
+      };
     } else {
-      const direct = await connect(Number(target.port));
-      sockets.push(direct);
-      reference = await directReference(socketExchange(direct));
+      result = accuracyReport(estimates, check);
     }
+    const directions = proxies.flatMap((p) => [p.stats.up, p.stats.down]);
     return {
-      ...accuracyReport(estimates, reference),
+      ...result,
+      proxyMaxLateMs: Math.max(...directions.map((d) => d.maxLateMs)),
+      proxyMeanLateMs:
+        directions.reduce((a, d) => a + d.sumLateMs, 0) /
+        Math.max(1, directions.reduce((a, d) => a + d.chunks, 0)),
       proxy: proxies.map((p) => p.stats),
     };
   } finally {

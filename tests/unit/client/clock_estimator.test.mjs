@@ -6,7 +6,7 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 
-import { ClockEstimator, sampleOf } from "../../../client/bandsync-client.js";
+import { ClockEstimator, MAX_BURST_SAMPLES, sampleOf } from "../../../client/bandsync-client.js";
 
 // Mulberry32: small, seeded, good enough for test traffic.
 function rng(seed) {
@@ -85,7 +85,7 @@ function errors(network, { driftPpm, bursts = 12, seeds = 100 }) {
   const offset = [];
   const drift = [];
   for (let seed = 1; seed <= seeds; seed++) {
-    const w = world({ seed, driftPpm, ...lan });
+    const w = world({ seed, driftPpm, ...network });
     const est = new ClockEstimator();
     const next = feed(est, w, { bursts });
     for (const t of [next - 15_000, next]) offset.push(Math.abs(est.offsetAt(t) - w.trueOffset(t)));
@@ -124,7 +124,7 @@ describe("ClockEstimator", () => {
     assert.ok(Math.abs(mean - lan.offset0) > 0.2, `naive mean error ${mean - lan.offset0}`);
   });
 
-  it("after one burst, the offset is the best samples' mean and drift is 0", () => {
+  it("after one burst, the offset is its intervals' intersection and drift is 0", () => {
     const w = world({ seed: 9, driftPpm: 80, ...lan });
     const est = new ClockEstimator();
     assert.equal(est.synced, false);
@@ -153,6 +153,39 @@ describe("ClockEstimator", () => {
     const est = new ClockEstimator({ windowBursts: 4 });
     feed(est, w, { bursts: 30 });
     assert.equal(est.bursts.length, 4);
-    assert.ok(est.bursts.every((b) => b.length <= est.keepPerBurst));
+    assert.ok(est.bursts.every((b) => b.samples.length <= est.keepPerBurst + 2));
+  });
+
+  it("takes each direction's fastest trip from whichever exchange had it", () => {
+    // θ = 500. Exchange A: 1 ms up, 9 ms down; B: 9 ms up, 1 ms down; C: 5 and 5.
+    // Min-RTT alone cannot tell them apart (all 10 ms); their intervals
+    // [t3 − t4, t2 − t1] are [491, 501], [499, 509], [495, 505]: the
+    // intersection [499, 501] is centred on θ.
+    const est = new ClockEstimator();
+    for (const [t1, up, down] of [[0, 1, 9], [100, 9, 1], [200, 5, 5]]) {
+      est.add({ t1, t2: t1 + up + 500, t3: t1 + up + 500, t4: t1 + up + down });
+    }
+    est.endBurst();
+    assert.equal(est.offsetAt(200), 500);
+    assert.equal(est.bursts[0].halfWidth, 1);
+  });
+
+  it("falls back to the fastest exchange when the intervals are disjoint (a clock step)", () => {
+    const est = new ClockEstimator();
+    est.add({ t1: 0, t2: 502, t3: 502, t4: 4 }); // θ = 500: [498, 502], RTT 4
+    est.add({ t1: 10, t2: 523, t3: 523, t4: 16 }); // θ = 510 after a step: [507, 513], RTT 6
+    est.endBurst();
+    assert.equal(est.offsetAt(0), 500);
+  });
+
+  it("holds at most MAX_BURST_SAMPLES exchanges per burst", () => {
+    const est = new ClockEstimator();
+    let accepted = 0;
+    for (let i = 0; i < MAX_BURST_SAMPLES + 10; i++) {
+      if (est.add({ t1: i, t2: i + 1, t3: i + 1, t4: i + 2 })) accepted++;
+    }
+    assert.equal(accepted, MAX_BURST_SAMPLES);
+    est.endBurst();
+    assert.equal(est.offsetAt(0), 0);
   });
 });
