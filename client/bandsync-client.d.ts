@@ -174,6 +174,7 @@ export interface BandSyncOptions {
   clientId?: string;
   /** local monotonic clock in epoch ms; default performance.timeOrigin + performance.now() */
   now?: () => number;
+  /** time_sync exchanges per burst (default 16), syncGapMs apart (default 25), every resyncMs (default 15000) */
   syncBurst?: number;
   syncGapMs?: number;
   resyncMs?: number;

@@ -423,7 +423,7 @@ export class BandSyncClient {
   constructor(opts) {
     if (typeof opts?.io !== "function") throw new TypeError("bandsync-client: opts.io (socket.io-client's io) is required");
     this.opts = {
-      syncBurst: 8,
+      syncBurst: 16,
       syncGapMs: 25,
       resyncMs: 15_000,
       syncTimeoutMs: 1_500,

@@ -13,9 +13,11 @@
 
 import net from "node:net";
 import { performance } from "node:perf_hooks";
+import { Worker, isMainThread, parentPort, workerData } from "node:worker_threads";
 
 const HOST = "127.0.0.1";
 export const MAX_QUEUED_BYTES = 4 * 1024 * 1024;
+const PRECISE_MS = 2;
 
 // mulberry32: a small seeded PRNG, uniform in [0, 1).
 export function seededRandom(seed) {
@@ -51,7 +53,7 @@ function newStats() {
 // are kept per whole-millisecond duration against a cached loop time, so
 // separate timers for close release times may fire out of order.
 function relay(src, dst, { delayMs, jitterMs }, random, stats) {
-  const queue = []; // { release, chunk } or { release, end: true }
+  const queue = []; // { release, chunk, arrival } or { release, end: true }
   let lastRelease = 0;
   let queued = 0;
   let timer = null;
@@ -64,14 +66,14 @@ function relay(src, dst, { delayMs, jitterMs }, random, stats) {
       return;
     }
     queued -= item.chunk.length;
-    // What the chunk really got: the timer fires on the event loop's
-    // whole-millisecond clock, so late by up to ~1 ms, more when the loop
-    // is busy. Reported next to the drawn delays.
-    const actual = now - item.arrival;
-    stats.minActualMs = Math.min(stats.minActualMs, actual);
-    stats.maxActualMs = Math.max(stats.maxActualMs, actual);
-    stats.sumLateMs += actual - item.drawn;
-    stats.maxLateMs = Math.max(stats.maxLateMs, actual - item.drawn);
+    // How late the release is against its plan (order holding excluded):
+    // timers and a busy event loop make the network the devices see worse
+    // than the one drawn. Reported next to the drawn delays.
+    const late = now - item.release;
+    stats.minActualMs = Math.min(stats.minActualMs, now - item.arrival);
+    stats.maxActualMs = Math.max(stats.maxActualMs, now - item.arrival);
+    stats.sumLateMs += late;
+    stats.maxLateMs = Math.max(stats.maxLateMs, late);
     dst.write(item.chunk);
   };
   const pump = () => {
@@ -81,9 +83,21 @@ function relay(src, dst, { delayMs, jitterMs }, random, stats) {
     if (queued <= MAX_QUEUED_BYTES && src.isPaused() && !ended) src.resume();
     arm();
   };
+  // Node's timers run on a whole-millisecond loop clock and fire up to ~1 ms
+  // late, so a timer wakes the relay PRECISE_MS early and the last stretch
+  // is polled with setImmediate (I/O still runs between polls).
   const arm = () => {
     if (timer || queue.length === 0) return;
-    timer = setTimeout(pump, Math.max(0, queue[0].release - performance.now()));
+    const wait = queue[0].release - performance.now();
+    timer =
+      wait > PRECISE_MS
+        ? { timeout: setTimeout(pump, wait - PRECISE_MS) }
+        : { immediate: setImmediate(pump) };
+  };
+  const disarm = () => {
+    if (timer?.timeout) clearTimeout(timer.timeout);
+    if (timer?.immediate) clearImmediate(timer.immediate);
+    timer = null;
   };
 
   src.on("data", (chunk) => {
@@ -100,11 +114,11 @@ function relay(src, dst, { delayMs, jitterMs }, random, stats) {
     // Due already (no delay, or the loop was late): sent now, not one timer
     // tick (≥ 1 ms in Node) later.
     if (queue.length === 0 && release <= now) {
-      send({ chunk, arrival: now, drawn }, now);
+      send({ chunk, arrival: now, release }, now);
       return;
     }
     if (queued > MAX_QUEUED_BYTES) src.pause();
-    queue.push({ release, chunk, arrival: now, drawn });
+    queue.push({ release, chunk, arrival: now });
     arm();
   });
   // A half-close travels behind the data it follows.
@@ -114,8 +128,7 @@ function relay(src, dst, { delayMs, jitterMs }, random, stats) {
     arm();
   });
   return () => {
-    if (timer) clearTimeout(timer);
-    timer = null;
+    disarm();
     queue.length = 0;
   };
 }
@@ -170,4 +183,48 @@ export function startJitterProxy({ target, up, down, seed = 1 }) {
       });
     });
   });
+}
+
+// `count` proxies (seeds seed, seed + 1, …) on an event loop of their own, in
+// a worker thread: the clock harness's devices keep the main loop busy, and a
+// proxy sharing it releases its chunks late (the lateness is reported either
+// way). Resolves to { ports, stats(), close() }.
+export function startJitterProxiesInWorker({ target, count, up, down, seed = 1 }) {
+  const worker = new Worker(new URL(import.meta.url), {
+    workerData: { jitterProxyPool: { target, count, up, down, seed } },
+  });
+  const request = (type) =>
+    new Promise((resolve) => {
+      worker.once("message", resolve);
+      worker.postMessage({ type });
+    });
+  return new Promise((resolve, reject) => {
+    worker.once("error", reject);
+    worker.once("message", ({ ports }) =>
+      resolve({
+        ports,
+        stats: async () => (await request("stats")).stats,
+        close: async () => {
+          await request("close");
+          await worker.terminate();
+        },
+      }),
+    );
+  });
+}
+
+if (!isMainThread && workerData?.jitterProxyPool) {
+  const { target, count, up, down, seed } = workerData.jitterProxyPool;
+  const proxies = [];
+  for (let i = 0; i < count; i += 1) {
+    proxies.push(await startJitterProxy({ target, up, down, seed: seed + i }));
+  }
+  parentPort.on("message", async ({ type }) => {
+    if (type === "stats") parentPort.postMessage({ stats: proxies.map((p) => p.stats) });
+    if (type === "close") {
+      await Promise.all(proxies.map((p) => p.close()));
+      parentPort.postMessage({ closed: true });
+    }
+  });
+  parentPort.postMessage({ ports: proxies.map((p) => p.port) });
 }

@@ -127,9 +127,10 @@ export async function runSyncAccuracy({
   serverOffsetUs = null,
   seed = 1,
   estimator = "burst",
+  proxyThread = "worker",
 }) {
   const { io } = await import("socket.io-client");
-  const { startJitterProxy } = await import("./jitter_proxy.mjs");
+  const { startJitterProxy, startJitterProxiesInWorker } = await import("./jitter_proxy.mjs");
   const target = new URL(url);
   const connect = (port) =>
     new Promise((resolve, reject) => {
@@ -141,19 +142,24 @@ export async function runSyncAccuracy({
       s.once("connect", () => resolve(s));
       s.once("connect_error", reject);
     });
+  // The proxies run in a worker thread of their own (proxyThread "worker")
+  // or on this event loop, next to the devices ("main").
+  let pool = null;
   const proxies = [];
   const sockets = [];
   try {
-    for (let i = 0; i < devices; i += 1) {
-      const p = await startJitterProxy({
-        target: { host: target.hostname, port: Number(target.port) },
-        up,
-        down,
-        seed: seed + i,
-      });
-      proxies.push(p);
-      sockets.push(await connect(p.port));
+    const targetAddr = { host: target.hostname, port: Number(target.port) };
+    let ports;
+    if (proxyThread === "worker") {
+      pool = await startJitterProxiesInWorker({ target: targetAddr, count: devices, up, down, seed });
+      ports = pool.ports;
+    } else {
+      for (let i = 0; i < devices; i += 1) {
+        proxies.push(await startJitterProxy({ target: targetAddr, up, down, seed: seed + i }));
+      }
+      ports = proxies.map((p) => p.port);
     }
+    for (const port of ports) sockets.push(await connect(port));
     const estimate = estimator === "client" ? clientEstimate : burstEstimate;
     const estimates = await Promise.all(sockets.map((s) => estimate(socketExchange(s), burst)));
     // The truth is exact when the server's offset is known; else the
@@ -179,18 +185,21 @@ export async function runSyncAccuracy({
     } else {
       result = accuracyReport(estimates, check);
     }
-    const directions = proxies.flatMap((p) => [p.stats.up, p.stats.down]);
+    const stats = pool ? await pool.stats() : proxies.map((p) => p.stats);
+    const directions = stats.flatMap((p) => [p.up, p.down]);
     return {
       ...result,
       proxyMaxLateMs: Math.max(...directions.map((d) => d.maxLateMs)),
       proxyMeanLateMs:
         directions.reduce((a, d) => a + d.sumLateMs, 0) /
         Math.max(1, directions.reduce((a, d) => a + d.chunks, 0)),
-      proxy: proxies.map((p) => p.stats),
+      proxyThread,
+      proxy: stats,
     };
   } finally {
     for (const s of sockets) s.disconnect();
     await Promise.all(proxies.map((p) => p.close()));
+    if (pool) await pool.close();
   }
 }
 
@@ -239,7 +248,7 @@ export async function spawnServer(bin) {
 
 // node tests/integration/lib/sync_harness.mjs (--url http://127.0.0.1:PORT | --bin PATH)
 //   [--devices 8] [--delay 20] [--jitter 10] [--count 16] [--bursts 1]
-//   [--offset-us N] [--estimator client|burst]
+//   [--offset-us N] [--estimator client|burst] [--seed 1] [--proxy-thread worker|main]
 // With --bin it starts that server itself and takes the exact reference from
 // its log; with --url the reference is exact only when --offset-us is given.
 if (process.argv[1] && import.meta.url === new URL(`file://${process.argv[1]}`).href) {
@@ -265,6 +274,7 @@ if (process.argv[1] && import.meta.url === new URL(`file://${process.argv[1]}`).
           : Number(arg("offset-us")),
       estimator: arg("estimator", "client"),
       seed: Number(arg("seed", 1)),
+      proxyThread: arg("proxy-thread", "worker"),
     });
     console.log(JSON.stringify({ delayMs, jitterMs, estimator: arg("estimator", "client"), ...report }));
   } finally {
