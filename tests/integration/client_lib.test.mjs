@@ -3,7 +3,7 @@
 // snapshots, play/pause/seek and ticks folded into positionAt(), beats and
 // at() callbacks on the synced clock, the latency_probe clock of servers
 // without time_sync, time_sync where the server has it, and re-joining after
-// a forced disconnect and after a server restart.
+// a forced disconnect and after a server restart; a count-in on 4 devices.
 
 import { describe, it, afterEach } from "node:test";
 import assert from "node:assert/strict";
@@ -277,6 +277,54 @@ describe("bandsync-client against bandsync serve", () => {
       // At the callback, the musical position is that beat (plus the timer's lateness).
       assert.ok(b.beatNow - b.beat > -0.01 && b.beatNow - b.beat < LATE_MS / 200, `beatAt() ${b.beatNow} on beat ${b.beat}`);
     }
+  });
+
+  it("a count-in started by the leader begins on 4 devices at the same startsAt, on each one's clock", async () => {
+    const sessionId = sessionName("lib-countin");
+    const devices = [client(server.url), client(server.url), client(server.url), client(server.url)];
+    for (const d of devices) await d.join(sessionId);
+    await until("every device's clock", () =>
+      devices.every((d) => d.clockInfo().synced && d.clockInfo().mode === "time_sync"),
+    );
+    const [lead] = devices;
+    lead.setTempo(240); // a beat every 250 ms: one bar of 4 is a 1000 ms count-in
+    await Promise.all(devices.map((d) => next(d, "snapshot", (s) => s.tempo === 240)));
+    const beats = devices.map(() => []);
+    devices.forEach((d, i) => d.onBeat((b) => beats[i].push({ ...b, when: localNow() })));
+    const plays = devices.map((d) => next(d, "play"));
+    lead.play({ countIn: 1 });
+    const startsAt = (await plays[0]).startsAt;
+    for (const p of await Promise.all(plays)) {
+      assert.equal(p.startsAt, startsAt);
+      assert.equal(p.countInBars, 1);
+    }
+    await until("every device's first beat after the count-in", () =>
+      beats.every((list) => list.some((b) => !b.countIn)),
+    );
+    lead.pause();
+    const downbeats = beats.map((list) => list.find((b) => !b.countIn));
+    for (const [i, list] of beats.entries()) {
+      const countIn = list.filter((b) => b.countIn);
+      // The count-in's beats (a loaded machine may deliver the play event after the first).
+      assert.ok(countIn.length >= 1 && countIn.length <= 4, `device ${i}: ${countIn.length} count-in beats`);
+      for (const b of countIn) {
+        const k = (startsAt - b.serverTime) / 250;
+        assert.ok(Math.abs(k - Math.round(k)) < 1e-6 && k >= 1 && k <= 4, `device ${i}: count-in beat at ${b.serverTime - startsAt} ms`);
+      }
+      const d = downbeats[i];
+      assert.equal(d.beat, 0);
+      assert.equal(d.bar, 0);
+      assert.equal(d.serverTime, startsAt, `device ${i}'s first beat is not at startsAt`);
+      // Never early on the device's own clock; late only by the timer.
+      assert.ok(d.when >= d.localTime - 0.5 && d.when - d.localTime < LATE_MS, `device ${i} fired ${(d.when - d.localTime).toFixed(2)} ms after its startsAt`);
+    }
+    // Every device maps startsAt to the same local instant (they share this
+    // process's clock), up to its clock estimate: within 10 ms even on a
+    // loaded machine, where an unsynced device would be tens of ms off
+    // (performance.timeOrigin against the wall clock the server is anchored to).
+    const locals = downbeats.map((d) => d.localTime);
+    const spread = Math.max(...locals) - Math.min(...locals);
+    assert.ok(spread < 10, `startsAt maps to local instants ${spread.toFixed(3)} ms apart`);
   });
 
   it("leader controls as methods: tempo, message, takeLead", async () => {
