@@ -190,6 +190,8 @@ export interface ClockEstimatorOptions {
   keepPerBurst?: number;
   /** also intersect the whole window's intervals along the fitted line (default true) */
   intersectWindow?: boolean;
+  /** standard errors (from the residuals) a fitted drift must exceed to be used (default 2) */
+  driftSignificance?: number;
   windowBursts?: number;
   windowMs?: number;
   minFitSpanMs?: number;

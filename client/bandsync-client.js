@@ -75,14 +75,17 @@ export const MAX_BURST_SAMPLES = 512;
  * fallback when the intervals do not intersect, e.g. a clock step inside a
  * burst). The bursts of the window are then fitted with a line
  * offset(t) = a + b·t, weighted by 1 / (half the intersection's width)²;
- * the slope is the drift between the two oscillators. Until the window
- * spans `minFitSpanMs`, the estimate is the weighted mean.
+ * the slope is the drift between the two oscillators, used once the window
+ * spans `minFitSpanMs` and holds 3 bursts, and only when it exceeds
+ * `driftSignificance` standard errors; until then the estimate is the
+ * weighted mean. Finally the window's intervals, moved along that line,
+ * are intersected too.
  */
 export class ClockEstimator {
   /**
    * @param {{ keepPerBurst?: number, windowBursts?: number, windowMs?: number,
    *           minFitSpanMs?: number, maxDriftPpm?: number, floorMs?: number,
-   *           intersectWindow?: boolean }} [opts]
+   *           intersectWindow?: boolean, driftSignificance?: number }} [opts]
    */
   constructor(opts = {}) {
     // Lowest-RTT samples kept per burst besides the two that bound it (for
@@ -92,6 +95,8 @@ export class ClockEstimator {
     this.windowMs = opts.windowMs ?? 300_000;
     this.minFitSpanMs = opts.minFitSpanMs ?? 10_000;
     this.maxDrift = (opts.maxDriftPpm ?? 500) / 1e6;
+    // Standard errors a fitted drift must exceed to be used (refit()).
+    this.driftSignificance = opts.driftSignificance ?? 2;
     // The error assumed for a burst whose interval closed to a point
     // (timer resolution, server time stamps).
     this.floorMs = opts.floorMs ?? 0.05;
@@ -180,9 +185,19 @@ export class ClockEstimator {
       tMin = Math.min(tMin, b.at);
       tMax = Math.max(tMax, b.at);
     });
+    // The slope counts only when it stands out of its own noise (more than
+    // `driftSignificance` standard errors, estimated from the residuals, so
+    // at least 3 bursts): with a few bursts 15 s apart, a free slope turns
+    // their sub-ms errors into a drift that, extrapolated to now, is worse
+    // than none; a longer window or a real drift passes the test.
     let drift = 0;
-    if (tMax - tMin >= this.minFitSpanMs && sxx > 0) {
-      drift = Math.max(-this.maxDrift, Math.min(this.maxDrift, sxy / sxx));
+    if (tMax - tMin >= this.minFitSpanMs && sxx > 0 && all.length >= 3) {
+      const slope = sxy / sxx;
+      const rss = all.reduce((m, b, i) => m + w[i] * (b.offset - y0 - slope * (b.at - t0)) ** 2, 0);
+      const stderr = Math.sqrt(rss / (all.length - 2) / sxx);
+      if (Math.abs(slope) >= this.driftSignificance * stderr) {
+        drift = Math.max(-this.maxDrift, Math.min(this.maxDrift, slope));
+      }
     }
     // The intervals of all the window's bursts, moved along the fitted line
     // to t0, intersect too: their middle uses the fastest trip of each

@@ -61,17 +61,27 @@ export function socketExchange(socket, timeoutMs = 5000) {
 }
 
 // The same burst through bandsync-client's estimator (client/bandsync-client.js
-// ClockEstimator: the burst's best samples, weighted by RTT), as an app using
-// the library would estimate. `bursts` bursts of `count`, `gapMs` apart.
-export async function clientEstimate(exchange, { count = 16, gapMs = 15, bursts = 1 } = {}) {
+// ClockEstimator with the library's defaults: each burst's intersected offset
+// bounds, fitted over the bursts), as an app using the library would
+// estimate. `bursts` bursts of `count` exchanges `gapMs` apart; a burst starts
+// `intervalMs` after the previous one started (the library's resyncMs is
+// 15 000), or `gapMs` after it ended when intervalMs is 0.
+export async function clientEstimate(
+  exchange,
+  { count = 16, gapMs = 15, bursts = 1, intervalMs = 0 } = {},
+) {
   const { ClockEstimator } = await import("../../../client/bandsync-client.js");
   const est = new ClockEstimator();
   for (let b = 0; b < bursts; b += 1) {
+    const start = localNow();
     for (let i = 0; i < count; i += 1) {
-      if (i > 0 || b > 0) await new Promise((r) => setTimeout(r, gapMs));
+      if (i > 0 || (b > 0 && intervalMs === 0)) await new Promise((r) => setTimeout(r, gapMs));
       est.add(await exchange(localNow()));
     }
     est.endBurst();
+    if (intervalMs > 0 && b + 1 < bursts) {
+      await new Promise((r) => setTimeout(r, Math.max(0, start + intervalMs - localNow())));
+    }
   }
   // An offset for the report instant, which follows within milliseconds.
   return { offset: est.offsetAt(localNow()), delay: est.rtt };
@@ -247,7 +257,7 @@ export async function spawnServer(bin) {
 }
 
 // node tests/integration/lib/sync_harness.mjs (--url http://127.0.0.1:PORT | --bin PATH)
-//   [--devices 8] [--delay 20] [--jitter 10] [--count 16] [--bursts 1]
+//   [--devices 8] [--delay 20] [--jitter 10] [--count 16] [--bursts 1] [--burst-interval-ms 0]
 //   [--offset-us N] [--estimator client|burst] [--seed 1] [--proxy-thread worker|main]
 // With --bin it starts that server itself and takes the exact reference from
 // its log; with --url the reference is exact only when --offset-us is given.
@@ -266,7 +276,12 @@ if (process.argv[1] && import.meta.url === new URL(`file://${process.argv[1]}`).
       devices: Number(arg("devices", 8)),
       up: { delayMs, jitterMs },
       down: { delayMs, jitterMs },
-      burst: { count: Number(arg("count", 16)), gapMs: 15, bursts: Number(arg("bursts", 1)) },
+      burst: {
+        count: Number(arg("count", 16)),
+        gapMs: 15,
+        bursts: Number(arg("bursts", 1)),
+        intervalMs: Number(arg("burst-interval-ms", 0)),
+      },
       serverOffsetUs: server
         ? server.serverOffsetUs
         : arg("offset-us", null) === null
@@ -276,7 +291,17 @@ if (process.argv[1] && import.meta.url === new URL(`file://${process.argv[1]}`).
       seed: Number(arg("seed", 1)),
       proxyThread: arg("proxy-thread", "worker"),
     });
-    console.log(JSON.stringify({ delayMs, jitterMs, estimator: arg("estimator", "client"), ...report }));
+    console.log(
+      JSON.stringify({
+        delayMs,
+        jitterMs,
+        estimator: arg("estimator", "client"),
+        count: Number(arg("count", 16)),
+        bursts: Number(arg("bursts", 1)),
+        burstIntervalMs: Number(arg("burst-interval-ms", 0)),
+        ...report,
+      }),
+    );
   } finally {
     if (server) await server.stop();
   }

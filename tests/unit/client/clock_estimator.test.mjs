@@ -140,12 +140,26 @@ describe("ClockEstimator", () => {
     const est = new ClockEstimator({ maxDriftPpm: 100, minFitSpanMs: 1000 });
     assert.equal(est.add({ t1: 10, t2: 0, t3: 0, t4: 5 }), false); // t4 < t1
     assert.equal(est.add({ t1: 0, t2: NaN, t3: 1, t4: 5 }), false);
-    // Two bursts 10 s apart whose offsets differ by 10 ms: 1000 ppm, clamped.
-    est.add({ t1: 0, t2: 1000, t3: 1000, t4: 0 });
-    est.endBurst();
-    est.add({ t1: 10_000, t2: 11_010, t3: 11_010, t4: 10_000 });
-    est.endBurst();
+    // Three bursts 10 s apart whose offsets rise by 10 ms each: 1000 ppm, clamped.
+    for (let i = 0; i < 3; i++) {
+      est.add({ t1: i * 10_000, t2: i * 10_010 + 1000, t3: i * 10_010 + 1000, t4: i * 10_000 });
+      est.endBurst();
+    }
     assert.ok(Math.abs(est.drift - 100e-6) < 1e-12, `drift ${est.drift}`);
+  });
+
+  it("ignores a slope that does not stand out of the bursts' noise", () => {
+    // Bursts 15 s apart, no drift, offsets off by ±0.5 ms alternately: a free
+    // fit would find a drift from the last ones; the slope is not significant.
+    const est = new ClockEstimator();
+    const errs = [0.5, -0.5, 0.5, -0.4, 0.6];
+    errs.forEach((e, i) => {
+      const t = i * 15_000;
+      est.add({ t1: t, t2: t + 1 + 500 + e, t3: t + 1 + 500 + e, t4: t + 2 });
+      est.endBurst();
+    });
+    assert.equal(est.drift, 0);
+    assert.ok(Math.abs(est.offsetAt(60_000) - 500) < 0.6);
   });
 
   it("keeps a bounded window of bursts", () => {
