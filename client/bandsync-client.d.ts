@@ -190,7 +190,7 @@ export interface ClockEstimatorOptions {
   keepPerBurst?: number;
   /** also intersect the whole window's intervals along the fitted line (default true) */
   intersectWindow?: boolean;
-  /** standard errors (from the residuals) a fitted drift must exceed to be used (default 2) */
+  /** a fitted drift is used when |slope| > this × Student's t(95 %) × its standard error (default 1) */
   driftSignificance?: number;
   windowBursts?: number;
   windowMs?: number;

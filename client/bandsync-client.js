@@ -56,6 +56,13 @@ export function sampleOf({ t1, t2, t3, t4 }) {
   };
 }
 
+// Student's t, two-sided 95 % (the 0.975 quantile), by degrees of freedom:
+// with 3 or 4 bursts a slope's standard error is itself a rough estimate.
+const T975 = [NaN, 12.71, 4.3, 3.18, 2.78, 2.57, 2.45, 2.36, 2.31, 2.26, 2.23];
+function studentT975(dof) {
+  return dof < T975.length ? T975[dof] : 1.96 + 2.5 / dof;
+}
+
 /** At most this many exchanges are held for one burst; more are dropped until endBurst(). */
 export const MAX_BURST_SAMPLES = 512;
 
@@ -76,8 +83,8 @@ export const MAX_BURST_SAMPLES = 512;
  * burst). The bursts of the window are then fitted with a line
  * offset(t) = a + b·t, weighted by 1 / (half the intersection's width)²;
  * the slope is the drift between the two oscillators, used once the window
- * spans `minFitSpanMs` and holds 3 bursts, and only when it exceeds
- * `driftSignificance` standard errors; until then the estimate is the
+ * spans `minFitSpanMs` and holds 3 bursts, and only when it is significant
+ * (Student's t at 95 %); until then the estimate is the
  * weighted mean. Finally the window's intervals, moved along that line,
  * are intersected too.
  */
@@ -95,8 +102,9 @@ export class ClockEstimator {
     this.windowMs = opts.windowMs ?? 300_000;
     this.minFitSpanMs = opts.minFitSpanMs ?? 10_000;
     this.maxDrift = (opts.maxDriftPpm ?? 500) / 1e6;
-    // Standard errors a fitted drift must exceed to be used (refit()).
-    this.driftSignificance = opts.driftSignificance ?? 2;
+    // A fitted drift is used when it exceeds this many times Student's t
+    // (95 %) standard errors (refit()).
+    this.driftSignificance = opts.driftSignificance ?? 1;
     // The error assumed for a burst whose interval closed to a point
     // (timer resolution, server time stamps).
     this.floorMs = opts.floorMs ?? 0.05;
@@ -185,9 +193,9 @@ export class ClockEstimator {
       tMin = Math.min(tMin, b.at);
       tMax = Math.max(tMax, b.at);
     });
-    // The slope counts only when it stands out of its own noise (more than
-    // `driftSignificance` standard errors, estimated from the residuals, so
-    // at least 3 bursts): with a few bursts 15 s apart, a free slope turns
+    // The slope counts only when it stands out of its own noise (Student's t
+    // test at 95 %, the standard error estimated from the residuals, so at
+    // least 3 bursts): with a few bursts 15 s apart, a free slope turns
     // their sub-ms errors into a drift that, extrapolated to now, is worse
     // than none; a longer window or a real drift passes the test.
     let drift = 0;
@@ -195,7 +203,7 @@ export class ClockEstimator {
       const slope = sxy / sxx;
       const rss = all.reduce((m, b, i) => m + w[i] * (b.offset - y0 - slope * (b.at - t0)) ** 2, 0);
       const stderr = Math.sqrt(rss / (all.length - 2) / sxx);
-      if (Math.abs(slope) >= this.driftSignificance * stderr) {
+      if (Math.abs(slope) >= this.driftSignificance * studentT975(all.length - 2) * stderr) {
         drift = Math.max(-this.maxDrift, Math.min(this.maxDrift, slope));
       }
     }
