@@ -127,6 +127,11 @@ bench_command::bench_command(CLI::App& cli) {
   sync_->add_option("--count", sync_opts_.count, "time_sync exchanges per burst")
       ->check(CLI::Range(1, 512))
       ->capture_default_str();
+  sync_
+      ->add_option("--first-count", sync_opts_.first_count,
+                   "time_sync exchanges in a device's first burst (bandsync-client: 32)")
+      ->check(CLI::Range(1, 512))
+      ->capture_default_str();
   sync_->add_option("--bursts", sync_opts_.bursts, "Bursts per device before the comparison")
       ->check(CLI::Range(1, 64))
       ->capture_default_str();

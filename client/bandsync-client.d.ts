@@ -176,6 +176,8 @@ export interface BandSyncOptions {
   now?: () => number;
   /** time_sync exchanges per burst (default 16), syncGapMs apart (default 25), every resyncMs (default 15000) */
   syncBurst?: number;
+  /** exchanges in a connection's first burst (default 32) */
+  firstSyncBurst?: number;
   syncGapMs?: number;
   resyncMs?: number;
   syncTimeoutMs?: number;

@@ -438,7 +438,7 @@ const EVENT_NAMES = {
 export class BandSyncClient {
   /**
    * @param {{ io: Function, url?: string, ioOptions?: object, storage?: StorageLike,
-   *           clientId?: string, now?: () => number, syncBurst?: number,
+   *           clientId?: string, now?: () => number, syncBurst?: number, firstSyncBurst?: number,
    *           syncGapMs?: number, resyncMs?: number, syncTimeoutMs?: number,
    *           lookaheadMs?: number, clockProtocol?: "auto"|"time_sync"|"latency_probe",
    *           serverDisconnectRetryMs?: number, clock?: object }} opts
@@ -447,6 +447,7 @@ export class BandSyncClient {
     if (typeof opts?.io !== "function") throw new TypeError("bandsync-client: opts.io (socket.io-client's io) is required");
     this.opts = {
       syncBurst: 16,
+      firstSyncBurst: 32,
       syncGapMs: 25,
       resyncMs: 15_000,
       syncTimeoutMs: 1_500,
@@ -884,9 +885,14 @@ export class BandSyncClient {
   }
 
   async burst(gen) {
-    const n = this.opts.syncBurst;
+    // The first burst of a connection is larger: until the next one (resyncMs
+    // later) it is all the estimate has, and a count-in may start meanwhile.
+    // (time_sync only: servers before it may rate-limit latency_probe.)
+    const first = !this.clock.synced || this.freshConnection;
+    const count = () =>
+      first && this.clockMode !== "latency_probe" ? this.opts.firstSyncBurst : this.opts.syncBurst;
     const samples = [];
-    for (let i = 0; i < n && gen === this.generation && !this.closed; i++) {
+    for (let i = 0; i < count() && gen === this.generation && !this.closed; i++) {
       let sample = null;
       // An exchange is worthless later: none is buffered while disconnected
       // (not volatile either: that drops a packet whenever a write is in flight).
@@ -905,7 +911,7 @@ export class BandSyncClient {
       if (this.clockMode === "latency_probe") sample = await this.exchangeLatencyProbe();
       if (gen !== this.generation) return;
       if (sample) samples.push(sample);
-      if (i + 1 < n) await new Promise((r) => setTimeout(r, this.opts.syncGapMs));
+      if (i + 1 < count()) await new Promise((r) => setTimeout(r, this.opts.syncGapMs));
     }
     if (gen !== this.generation || samples.length === 0) return;
     const fresh = new ClockEstimator(this.opts.clock);

@@ -223,6 +223,7 @@ int run_sync(const common_options& common, const sync_options& opts) {
   auto& cfg = rep.section("config");
   cfg["devices"] = opts.devices;
   cfg["exchanges_per_burst"] = opts.count;
+  cfg["exchanges_first_burst"] = opts.first_count;
   cfg["bursts"] = opts.bursts;
   cfg["burst_interval_s"] = opts.burst_interval_s;
   cfg["repeats"] = opts.repeats;
@@ -253,6 +254,8 @@ int run_sync(const common_options& common, const sync_options& opts) {
                      std::to_string(sh.jitter_ms),
                      "--count",
                      std::to_string(opts.count),
+                     "--first-count",
+                     std::to_string(opts.first_count),
                      "--bursts",
                      std::to_string(opts.bursts),
                      "--burst-interval-ms",

@@ -29,8 +29,9 @@ struct sync_options {
   // Network shapes, "DELAYxJITTER" in ms, each direction (uniform jitter).
   std::vector<std::string> shapes = {"0x0", "20x10"};
   size_t devices = 8;
-  size_t count = 16;  // exchanges per burst
-  size_t bursts = 1;  // bursts per device before the instant compared
+  size_t count = 16;        // exchanges per burst
+  size_t first_count = 32;  // exchanges in a device's first burst (bandsync-client's)
+  size_t bursts = 1;        // bursts per device before the instant compared
   // Seconds from one burst's start to the next (bandsync-client resyncs
   // every 15 s); 0 = back to back.
   double burst_interval_s = 0;

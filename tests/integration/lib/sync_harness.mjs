@@ -63,18 +63,19 @@ export function socketExchange(socket, timeoutMs = 5000) {
 // The same burst through bandsync-client's estimator (client/bandsync-client.js
 // ClockEstimator with the library's defaults: each burst's intersected offset
 // bounds, fitted over the bursts), as an app using the library would
-// estimate. `bursts` bursts of `count` exchanges `gapMs` apart; a burst starts
+// estimate. `bursts` bursts of `count` exchanges `gapMs` apart (the first of
+// `firstCount`: bandsync-client's firstSyncBurst is 32); a burst starts
 // `intervalMs` after the previous one started (the library's resyncMs is
 // 15 000), or `gapMs` after it ended when intervalMs is 0.
 export async function clientEstimate(
   exchange,
-  { count = 16, gapMs = 15, bursts = 1, intervalMs = 0 } = {},
+  { count = 16, firstCount = count, gapMs = 15, bursts = 1, intervalMs = 0 } = {},
 ) {
   const { ClockEstimator } = await import("../../../client/bandsync-client.js");
   const est = new ClockEstimator();
   for (let b = 0; b < bursts; b += 1) {
     const start = localNow();
-    for (let i = 0; i < count; i += 1) {
+    for (let i = 0; i < (b === 0 ? firstCount : count); i += 1) {
       if (i > 0 || (b > 0 && intervalMs === 0)) await new Promise((r) => setTimeout(r, gapMs));
       est.add(await exchange(localNow()));
     }
@@ -257,7 +258,8 @@ export async function spawnServer(bin) {
 }
 
 // node tests/integration/lib/sync_harness.mjs (--url http://127.0.0.1:PORT | --bin PATH)
-//   [--devices 8] [--delay 20] [--jitter 10] [--count 16] [--bursts 1] [--burst-interval-ms 0]
+//   [--devices 8] [--delay 20] [--jitter 10] [--count 16] [--first-count 16] [--bursts 1]
+//   [--burst-interval-ms 0]
 //   [--offset-us N] [--estimator client|burst] [--seed 1] [--proxy-thread worker|main]
 // With --bin it starts that server itself and takes the exact reference from
 // its log; with --url the reference is exact only when --offset-us is given.
@@ -278,6 +280,7 @@ if (process.argv[1] && import.meta.url === new URL(`file://${process.argv[1]}`).
       down: { delayMs, jitterMs },
       burst: {
         count: Number(arg("count", 16)),
+        firstCount: Number(arg("first-count", arg("count", 16))),
         gapMs: 15,
         bursts: Number(arg("bursts", 1)),
         intervalMs: Number(arg("burst-interval-ms", 0)),
@@ -297,6 +300,7 @@ if (process.argv[1] && import.meta.url === new URL(`file://${process.argv[1]}`).
         jitterMs,
         estimator: arg("estimator", "client"),
         count: Number(arg("count", 16)),
+        firstCount: Number(arg("first-count", arg("count", 16))),
         bursts: Number(arg("bursts", 1)),
         burstIntervalMs: Number(arg("burst-interval-ms", 0)),
         ...report,
