@@ -298,33 +298,50 @@ describe("bandsync-client against bandsync serve", () => {
       assert.equal(p.startsAt, startsAt);
       assert.equal(p.countInBars, 1);
     }
-    await until("every device's first beat after the count-in", () =>
-      beats.every((list) => list.some((b) => !b.countIn)),
-    );
-    lead.pause();
-    const downbeats = beats.map((list) => list.find((b) => !b.countIn));
-    for (const [i, list] of beats.entries()) {
-      const countIn = list.filter((b) => b.countIn);
-      // The count-in's beats (a loaded machine may deliver the play event after the first).
-      assert.ok(countIn.length >= 1 && countIn.length <= 4, `device ${i}: ${countIn.length} count-in beats`);
-      for (const b of countIn) {
-        const k = (startsAt - b.serverTime) / 250;
-        assert.ok(Math.abs(k - Math.round(k)) < 1e-6 && k >= 1 && k <= 4, `device ${i}: count-in beat at ${b.serverTime - startsAt} ms`);
-      }
-      const d = downbeats[i];
-      assert.equal(d.beat, 0);
-      assert.equal(d.bar, 0);
-      assert.equal(d.serverTime, startsAt, `device ${i}'s first beat is not at startsAt`);
-      // Never early on the device's own clock; late only by the timer.
-      assert.ok(d.when >= d.localTime - 0.5 && d.when - d.localTime < LATE_MS, `device ${i} fired ${(d.when - d.localTime).toFixed(2)} ms after its startsAt`);
+    // Every device's timeline: the song holds at 0 until startsAt and runs from it.
+    for (const [i, d] of devices.entries()) {
+      assert.equal(d.positionAt(startsAt - 500), 0, `device ${i}`);
+      assert.equal(d.positionAt(startsAt), 0, `device ${i}`);
+      assert.equal(d.positionAt(startsAt + 500), 500, `device ${i}`);
+      assert.equal(d.beatAt(startsAt), 0, `device ${i}`);
     }
     // Every device maps startsAt to the same local instant (they share this
     // process's clock), up to its clock estimate: within 10 ms even on a
     // loaded machine, where an unsynced device would be tens of ms off
     // (performance.timeOrigin against the wall clock the server is anchored to).
-    const locals = downbeats.map((d) => d.localTime);
+    const locals = devices.map((d) => d.toLocal(startsAt));
     const spread = Math.max(...locals) - Math.min(...locals);
     assert.ok(spread < 10, `startsAt maps to local instants ${spread.toFixed(3)} ms apart`);
+
+    await until("every device's first beat after the count-in", () =>
+      beats.every((list) => list.some((b) => !b.countIn)),
+    );
+    lead.pause();
+    for (const [i, list] of beats.entries()) {
+      // Count-in beats lie on the grid before startsAt (a loaded machine may
+      // deliver the play event after the first of them).
+      const countIn = list.filter((b) => b.countIn);
+      assert.ok(countIn.length >= 1 && countIn.length <= 4, `device ${i}: ${countIn.length} count-in beats`);
+      for (const b of countIn) {
+        const k = (startsAt - b.serverTime) / 250;
+        assert.ok(Math.abs(k - Math.round(k)) < 1e-6 && k >= 1 && k <= 4, `device ${i}: count-in beat at ${b.serverTime - startsAt} ms`);
+      }
+      // The music's beats are on the grid from startsAt; the one at startsAt is beat 0 of bar 0.
+      const first = list.find((b) => !b.countIn);
+      const k = (first.serverTime - startsAt) / 250;
+      assert.ok(Math.abs(k - Math.round(k)) < 1e-6 && k >= 0, `device ${i}: first beat at ${first.serverTime - startsAt} ms`);
+      assert.equal(first.beat, Math.round(k), `device ${i}`);
+      const down = list.find((b) => b.serverTime === startsAt);
+      if (down) {
+        assert.equal(down.countIn, false);
+        assert.equal(down.beat, 0);
+        assert.equal(down.bar, 0);
+        // Never early on the device's own clock; late only by the timer.
+        assert.ok(down.when >= down.localTime - 0.5 && down.when - down.localTime < LATE_MS, `device ${i} fired ${(down.when - down.localTime).toFixed(2)} ms after its startsAt`);
+      }
+    }
+    // At least one device (all of them, unless the machine stalled) called back on the downbeat.
+    assert.ok(beats.some((list) => list.some((b) => b.serverTime === startsAt)), "no device called back at startsAt");
   });
 
   it("leader controls as methods: tempo, message, takeLead", async () => {
