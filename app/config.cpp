@@ -33,6 +33,18 @@ const std::vector<variable>& variables() {
       {"PLAY_LEAD_MS", "0",
        "a play without `at` starts this much later, so every device has it first (ms, 0..5000)"},
       {"SERVE_CLIENT", "true", "serve the socket.io-client bundle under /socket.io/ (true/false)"},
+      {"HEALTH_RATE_LIMIT_MAX", "600",
+       "GET /health requests per IP per minute (not in RATE_LIMIT_*)"},
+      {"METRICS_TOKEN", "", "bearer token GET /metrics requires; empty = public"},
+      {"SESSION_CREATE_BURST", "20", "new sessions one connection may create at once"},
+      {"SESSION_CREATE_PER_MINUTE", "10", "then new sessions per connection per minute"},
+      {"SESSION_CREATE_ADDRESS_BURST", "1000", "new sessions one IP may create at once"},
+      {"SESSION_CREATE_ADDRESS_PER_MINUTE", "600", "then new sessions per IP per minute"},
+      {"SOCKET_RECOVERY_WINDOW", "120000",
+       "a lost connection can be recovered within this (ms); 0 = recovery off"},
+      {"LEADER_GRACE", "10000",
+       "a dropped leader keeps the lead this long (ms; capped by the recovery window); 0 = at "
+       "once"},
   };
   return vars;
 }
@@ -171,6 +183,19 @@ config_result make_config(const std::map<std::string, std::string>& values) {
     else
       r.errors.push_back("SERVE_CLIENT=\"" + *v + "\" is invalid: expected true, false, 1 or 0");
   }
+  integer("HEALTH_RATE_LIMIT_MAX", uint32_t{1}, uint32_t{100000000}, c.health_rate_limit_max,
+          "a request count from 1 to 100000000");
+  if (auto v = get("METRICS_TOKEN")) c.metrics_token = *v;
+  integer("SESSION_CREATE_BURST", uint32_t{1}, uint32_t{1000000}, c.session_create_burst,
+          "a session count from 1 to 1000000");
+  integer("SESSION_CREATE_PER_MINUTE", uint32_t{1}, uint32_t{1000000}, c.session_create_per_minute,
+          "a session count from 1 to 1000000");
+  integer("SESSION_CREATE_ADDRESS_BURST", uint32_t{1}, uint32_t{1000000},
+          c.session_create_address_burst, "a session count from 1 to 1000000");
+  integer("SESSION_CREATE_ADDRESS_PER_MINUTE", uint32_t{1}, uint32_t{1000000},
+          c.session_create_address_per_minute, "a session count from 1 to 1000000");
+  millis("SOCKET_RECOVERY_WINDOW", 0, 3600000, c.recovery_window);
+  millis("LEADER_GRACE", 0, 3600000, c.leader_grace);
   return r;
 }
 

@@ -39,6 +39,17 @@ struct config {
   size_t max_connections_per_address = 10000;
   std::chrono::milliseconds header_timeout{10000};
   bool serve_client = true;
+  uint32_t health_rate_limit_max = 600;  // per IP per minute
+  std::string metrics_token;             // empty: /metrics is public
+  // Session creation limits (domain::creation_limits): token buckets.
+  uint32_t session_create_burst = 20;
+  uint32_t session_create_per_minute = 10;
+  uint32_t session_create_address_burst = 1000;
+  uint32_t session_create_address_per_minute = 600;
+  // socketio::recovery_options::window; 0 = connection state recovery off.
+  std::chrono::milliseconds recovery_window{120000};
+  // domain::service_options::leader_grace_ms; 0 = the lead passes at once.
+  std::chrono::milliseconds leader_grace{10000};
 };
 
 // One configuration variable: its name, default and meaning (for --help).

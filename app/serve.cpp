@@ -56,6 +56,7 @@ int run_serve(const config& cfg) {
 
   socketio::options so;
   so.connect_timeout = cfg.connect_timeout;
+  so.recovery.window = cfg.recovery_window;
   socketio::server io(ioc.get_executor(), so);
   auto& main_ns = io.of("/");
   glue::socketio_outbox outbox(main_ns);
@@ -63,12 +64,20 @@ int run_serve(const config& cfg) {
   domain::service_options svc_opts;
   svc_opts.session_idle_ms = cfg.session_idle.count();
   svc_opts.play_lead_ms = cfg.play_lead.count();
+  svc_opts.creation.connection_burst = cfg.session_create_burst;
+  svc_opts.creation.connection_per_minute = cfg.session_create_per_minute;
+  svc_opts.creation.address_burst = cfg.session_create_address_burst;
+  svc_opts.creation.address_per_minute = cfg.session_create_address_per_minute;
+  svc_opts.leader_grace_ms = cfg.leader_grace.count();
   domain::session_service service(clock, outbox, *store, svc_opts);
   service.restore(store->load_sessions());
   if (redis) {
     // After an outage Redis may have lost keys (a restart without persistence,
     // TTL expiry): on every reconnection the live state is written again.
     redis->set_resync_handler([&service] { service.persist_all(); });
+    // A start-up load that Redis did not answer in time completes later.
+    redis->set_load_handler(
+        [&service](std::vector<store::session_record> records) { service.finish_load(records); });
     redis->start();
   }
 
@@ -102,7 +111,9 @@ int run_serve(const config& cfg) {
   status.uptime_s = [&] {
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   };
-  http::routes routes(status, limiter, cfg.cors_origins);
+  http::rate_limiter health_limiter(60'000, cfg.health_rate_limit_max);
+  http::routes routes(status, limiter, cfg.cors_origins, &health_limiter);
+  routes.set_metrics_token(cfg.metrics_token);
   routes_ptr = &routes;
   http::static_files files(cfg.serve_client);
   routes.serve_files(&files);
@@ -145,8 +156,11 @@ int run_serve(const config& cfg) {
         eio.session_count(), m.sessions, m.playing_sessions,
         util::to_json_text(p["messagesPerSecond"]), util::to_json_text(p["averageLatency"]));
   });
+  // A held leader's grace ends within 100 ms of LEADER_GRACE.
+  glue::periodic grace(ioc, 100ms, [&](double) { service.expire_leader_grace(); });
   ticker.start();
   heartbeats.start();
+  grace.start();
   sweeper.start();
   metrics_log.start();
 
@@ -180,6 +194,7 @@ int run_serve(const config& cfg) {
     listener.stop();
     ticker.stop();
     heartbeats.stop();
+    grace.stop();
     sweeper.stop();
     metrics_log.stop();
     service.shutdown();

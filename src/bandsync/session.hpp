@@ -13,10 +13,12 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
+#include <unordered_map>
 #include <vector>
 
-#include "bandsync/transport.hpp"
 #include "bandsync/setlist.hpp"
+#include "bandsync/transport.hpp"
 #include "store/member_record.hpp"
 #include "store/session_record.hpp"
 
@@ -103,26 +105,47 @@ class session {
   // changes) when the leader is the only member or there is no leader.
   std::optional<std::string> hand_over_lead();
 
-  void set_message(std::string message) { message_ = std::move(message); }
+  // Never used by a band: created here and since then no message, tempo,
+  // metre, play, seek, stop or song selection (membership and leadership do
+  // not count), no song in its setlist, and not restored from the store. Such
+  // a session holds nothing a fresh one would not, so the service drops it
+  // when its last member leaves.
+  bool pristine() const { return pristine_ && setlist_.empty(); }
+
+  void set_message(std::string message) {
+    message_ = std::move(message);
+    pristine_ = false;
+  }
   // Sets tempo/tempoBpm at `at_us` while playing (at once while paused); the
   // position and the beat do not jump. Returns when it takes effect, or
   // std::nullopt (nothing changes) when too many changes are pending.
   std::optional<int64_t> set_tempo(double bpm, int64_t at_us, int64_t now_us) {
+    pristine_ = false;
     return transport_.set_tempo(bpm, at_us, now_us);
   }
   // Starts playing at `start_us` (the position holds until then). Returns
   // false (the first schedule kept) when already playing or scheduled.
-  bool play_at(int64_t start_us, int64_t now_us) { return transport_.play_at(start_us, now_us); }
+  bool play_at(int64_t start_us, int64_t now_us) {
+    pristine_ = false;
+    return transport_.play_at(start_us, now_us);
+  }
   void pause(int64_t now_us) { transport_.pause(now_us); }
   // Pauses at position 0, beat 0.
-  void stop(int64_t now_us) { transport_.stop(now_us); }
+  void stop(int64_t now_us) {
+    transport_.stop(now_us);
+    pristine_ = false;
+  }
   // Jumps to `position_us` at `at_us` while playing (at once while paused); a
   // playing session keeps playing from there. Returns as set_tempo.
   std::optional<int64_t> seek(int64_t position_us, int64_t at_us, int64_t now_us) {
+    pristine_ = false;
     return transport_.seek(position_us, at_us, now_us);
   }
   // Precondition: min_beats_per_bar <= n <= max_beats_per_bar.
-  void set_beats_per_bar(int n) { transport_.set_beats_per_bar(n); }
+  void set_beats_per_bar(int n) {
+    transport_.set_beats_per_bar(n);
+    pristine_ = false;
+  }
   void touch(int64_t now_wall_ms) { last_active_at_ = now_wall_ms; }
 
   // The transport as a setlist rule sees it (setlist.hpp), and the session
@@ -134,11 +157,36 @@ class session {
   // The record the store keeps, with the position at `now_us`.
   store::session_record to_record(int64_t now_us) const;
 
+  // ---- Seats (EVENTS.md "Seats"): process state, never in the record ----
+  // A member whose connection is held (lost, recoverable) keeps its seat,
+  // marked disconnected. A seat may carry the clientId its app joined with.
+  bool connected(const std::string& socket_id) const;
+  size_t connected_count() const;
+  void mark_dropped(const std::string& socket_id, int64_t now_us);
+  void mark_connected(const std::string& socket_id);
+  void set_client_id(const std::string& socket_id, std::string client_id);
+  // The member whose seat carries `client_id`, or nullptr.
+  const store::member_record* find_by_client(std::string_view client_id) const;
+  // The disconnected member that dropped first, or std::nullopt.
+  std::optional<std::string> longest_dropped() const;
+  // Member `old_id` becomes `new_id` (a reclaimed seat): role, joinedAt and
+  // clientId kept, leader id moved, connected again. Returns false (nothing
+  // changes) when `old_id` is not a member or `new_id` already is.
+  bool replace_member(const std::string& old_id, const std::string& new_id);
+  // The leader is disconnected and its grace passed: the most senior
+  // connected member leads, playback pauses, message "<name> is now leading";
+  // the old leader stays as a follower. Returns the new leader, or
+  // std::nullopt (nothing changes) when no other member is connected.
+  std::optional<std::string> pass_lead(int64_t now_us);
+
  private:
   // Index of the most senior member other than `except` (earliest joinedAt,
-  // ties by join order); -1 when there is none.
-  std::ptrdiff_t senior_member(const std::string* except) const;
+  // ties by join order), connected members first; -1 when there is none.
+  // With `connected_only`, -1 when no other member is connected.
+  std::ptrdiff_t senior_member(const std::string* except, bool connected_only = false) const;
   void set_role(size_t index, store::member_role role);
+  // hand_over_lead / pass_lead without the pause.
+  std::optional<std::string> move_lead(bool connected_only);
 
   std::string id_;
   std::string message_;
@@ -150,6 +198,14 @@ class session {
   int64_t last_active_at_ = 0;
   size_t max_members_ = 8;
   bool keep_message_ = false;  // restored, and nobody joined since
+  bool pristine_ = true;       // see pristine()
+  struct seat {
+    std::string client_id;              // empty: joined without one
+    std::optional<int64_t> dropped_us;  // set while the connection is held
+  };
+  // By socket id; members only (an entry goes with its member). Bounded by
+  // max_members.
+  std::unordered_map<std::string, seat> seats_;
 };
 
 }  // namespace bandsync::domain

@@ -42,16 +42,43 @@ class session_service {
   // and duplicates skipped). Each keeps its tempo, position, message,
   // createdAt and lastActiveAt, loses its members and leader, and is paused at
   // the stored position; the cleaned records are written back and the stale
-  // members removed from the store. Returns how many were restored.
+  // members removed from the store. Returns how many were restored. When the
+  // store reports its load incomplete (store::session_store::load_complete),
+  // the service is loading() until finish_load().
   size_t restore(const std::vector<store::session_record>& records);
 
-  // A socket connected on the main namespace. A second call for the same id
-  // is ignored.
-  void on_connect(const std::string& conn_id);
+  // The store finished, in the background, a start-up load that
+  // load_sessions() could not complete (store::session_store::load_complete):
+  // `records` are every stored session; those not restored yet are restored
+  // as at start-up, and sessions may be created again. Until then a join for
+  // a session not in memory is refused with SERVER_BUSY, so that no session
+  // that might be stored is overwritten by a fresh one.
+  void finish_load(const std::vector<store::session_record>& records);
+  bool loading() const { return core_.loading; }
+
+  // A socket connected on the main namespace, from `address` (the remote IP,
+  // for the per-address session creation limit; empty = not limited by
+  // address). A second call for the same id is ignored.
+  void on_connect(const std::string& conn_id, const std::string& address = {});
 
   // It disconnected (any reason): leaves its session as leave_session does,
   // then forgets every per-connection state. Unknown ids are ignored.
   void on_disconnect(const std::string& conn_id);
+
+  // Seats (EVENTS.md "Seats"; the glue calls these from connection state
+  // recovery). The connection was lost but is held: its member stays,
+  // marked disconnected (room_stats to the session); a leader keeps the lead
+  // for leader_grace_ms (0: the lead passes at once). on_disconnect follows
+  // when the hold ends without a return.
+  void on_hold(const std::string& conn_id);
+  // A held (or taken-over) connection is back: its member is connected again
+  // (room_stats to the session when it had been marked disconnected; to the
+  // connection alone after a takeover, since room_stats is never replayed).
+  void on_recover(const std::string& conn_id);
+  // Passes the lead of every session whose held leader's grace has ended
+  // to the most senior connected member (election messages; the seat stays
+  // as a follower). Returns how many sessions changed leader.
+  size_t expire_leader_grace();
 
   // A client event of EVENTS.md "Client -> server"; `args` are the event's
   // arguments (args[0] is the payload). Every payload is validated before
@@ -71,8 +98,10 @@ class session_service {
   // clock, one batch for all. `on_lag` gets each tick's lateness (µs).
   // Returns the number of ticks sent.
   size_t tick_due(const std::function<void(int64_t lag_us)>& on_lag = {});
-  // When tick_due() should run next (steady µs), or nullopt when nothing plays.
-  std::optional<int64_t> next_tick_due_us() const { return core_.ticks.next_due(); }
+  // When tick_due() should run next (steady µs), or nullopt when nothing plays:
+  // the earliest session tick, or the write-behind of the playing sessions'
+  // positions if that comes first (persist_period_us() in timers.cpp).
+  std::optional<int64_t> next_tick_due_us() const;
   // Called with the new due time whenever a session starts playing, so the
   // driver can wake earlier than it planned.
   void set_tick_wakeup(std::function<void(int64_t due_us)> fn) {
