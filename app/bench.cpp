@@ -6,6 +6,7 @@
 #include "bench/floor.hpp"
 #include "bench/idle.hpp"
 #include "bench/rehearsal.hpp"
+#include "bench/sync.hpp"
 
 namespace bandsync::app {
 namespace {
@@ -109,6 +110,49 @@ bench_command::bench_command(CLI::App& cli) {
       ->check(CLI::Range(1, 10000))
       ->capture_default_str();
 
+  sync_ = bench_->add_subcommand(
+      "sync",
+      "Clock accuracy: per network shape, fresh servers (this executable) with N devices "
+      "behind delay-and-jitter proxies estimating the server time with bandsync-client "
+      "(the Node harness tests/integration/lib/sync_harness.mjs, run as a child); per-device "
+      "|estimate - true server time| p50/p99/max and the devices' position spread");
+  sync_->add_option("--json", common_.json_file, "Write the whole report to this file as JSON");
+  sync_
+      ->add_option("--shape", sync_opts_.shapes,
+                   "Network shapes DELAYxJITTER (ms, each direction, uniform jitter)")
+      ->capture_default_str();
+  sync_->add_option("--devices", sync_opts_.devices, "Devices per run")
+      ->check(CLI::Range(1, 64))
+      ->capture_default_str();
+  sync_->add_option("--count", sync_opts_.count, "time_sync exchanges per burst")
+      ->check(CLI::Range(1, 512))
+      ->capture_default_str();
+  sync_
+      ->add_option("--first-count", sync_opts_.first_count,
+                   "time_sync exchanges in a device's first burst (bandsync-client: 32)")
+      ->check(CLI::Range(1, 512))
+      ->capture_default_str();
+  sync_->add_option("--bursts", sync_opts_.bursts, "Bursts per device before the comparison")
+      ->check(CLI::Range(1, 64))
+      ->capture_default_str();
+  sync_
+      ->add_option("--burst-interval", sync_opts_.burst_interval_s,
+                   "Seconds from one burst's start to the next (bandsync-client: 15; 0 = back "
+                   "to back)")
+      ->check(CLI::Range(0.0, 600.0))
+      ->capture_default_str();
+  sync_->add_option("--repeats", sync_opts_.repeats, "Runs per shape (fresh server, seed 1..N)")
+      ->check(CLI::Range(1, 100))
+      ->capture_default_str();
+  sync_->add_option("--node", sync_opts_.node, "The Node executable")->capture_default_str();
+  sync_->add_option("--harness", sync_opts_.harness,
+                    "sync_harness.mjs (default: the source tree's)");
+  sync_->add_option("--server", sync_opts_.server,
+                    "The bandsync executable the harness starts (default: this one)");
+  sync_->add_option("--run-timeout", sync_opts_.run_timeout_s, "Seconds one run may take")
+      ->check(CLI::Range(5.0, 3600.0))
+      ->capture_default_str();
+
   idle_ = bench_->add_subcommand(
       "idle", "N joined, idle devices held for D seconds: server memory per connection");
   add_common(idle_, common_);
@@ -128,6 +172,7 @@ int bench_command::run() const {
   if (rehearsal_->parsed()) return bench::run_rehearsal(common_, rehearsal_opts_);
   if (fanout_->parsed()) return bench::run_fanout(common_, fanout_opts_);
   if (floor_->parsed()) return bench::run_floor(common_, floor_opts_);
+  if (sync_->parsed()) return bench::run_sync(common_, sync_opts_);
   return bench::run_idle(common_, idle_opts_);
 }
 

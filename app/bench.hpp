@@ -1,8 +1,9 @@
 #pragma once
-// `bandsync bench rehearsal|fanout|floor|idle`: the command line of the load and
+// `bandsync bench rehearsal|fanout|floor|sync|idle`: the command line of the load and
 // sync benchmark (src/bench). Loopback targets only.
 
 #include "bench/options.hpp"
+#include "bench/sync.hpp"
 
 namespace CLI {
 class App;
@@ -26,11 +27,13 @@ class bench_command {
   CLI::App* rehearsal_ = nullptr;
   CLI::App* fanout_ = nullptr;
   CLI::App* floor_ = nullptr;
+  CLI::App* sync_ = nullptr;
   CLI::App* idle_ = nullptr;
   bench::common_options common_;
   bench::rehearsal_options rehearsal_opts_;
   bench::fanout_options fanout_opts_;
   bench::floor_options floor_opts_;
+  bench::sync_options sync_opts_;
   bench::idle_options idle_opts_;
 };
 

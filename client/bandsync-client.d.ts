@@ -174,7 +174,10 @@ export interface BandSyncOptions {
   clientId?: string;
   /** local monotonic clock in epoch ms; default performance.timeOrigin + performance.now() */
   now?: () => number;
+  /** time_sync exchanges per burst (default 16), syncGapMs apart (default 25), every resyncMs (default 15000) */
   syncBurst?: number;
+  /** exchanges in a connection's first burst (default 32) */
+  firstSyncBurst?: number;
   syncGapMs?: number;
   resyncMs?: number;
   syncTimeoutMs?: number;
@@ -185,13 +188,21 @@ export interface BandSyncOptions {
 }
 
 export interface ClockEstimatorOptions {
+  /** lowest-RTT exchanges kept per burst besides the two that bound it (default 1) */
   keepPerBurst?: number;
+  /** also intersect the whole window's intervals along the fitted line (default true) */
+  intersectWindow?: boolean;
+  /** a fitted drift is used when |slope| > this × Student's t(95 %) × its standard error (default 1) */
+  driftSignificance?: number;
   windowBursts?: number;
   windowMs?: number;
   minFitSpanMs?: number;
   maxDriftPpm?: number;
   floorMs?: number;
 }
+
+/** Exchanges held for one burst; more are dropped until endBurst(). */
+export declare const MAX_BURST_SAMPLES: number;
 
 export declare function sampleOf(s: SyncSample): { at: number; offset: number; rtt: number };
 

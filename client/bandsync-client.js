@@ -56,55 +56,117 @@ export function sampleOf({ t1, t2, t3, t4 }) {
   };
 }
 
+// Student's t, two-sided 95 % (the 0.975 quantile), by degrees of freedom:
+// with 3 or 4 bursts a slope's standard error is itself a rough estimate.
+const T975 = [NaN, 12.71, 4.3, 3.18, 2.78, 2.57, 2.45, 2.36, 2.31, 2.26, 2.23];
+function studentT975(dof) {
+  return dof < T975.length ? T975[dof] : 1.96 + 2.5 / dof;
+}
+
+/** At most this many exchanges are held for one burst; more are dropped until endBurst(). */
+export const MAX_BURST_SAMPLES = 512;
+
 /**
- * Server clock estimate from bursts of exchanges. Each burst keeps its
- * lowest-RTT samples (queueing only ever adds delay, so the fastest exchanges
- * carry the least asymmetry); the samples of the recent bursts are fitted
- * with a line offset(t) = a + b·t, weighted by how close each sample's RTT is
- * to the best one; the slope is the drift between the two oscillators. Until the window spans
- * `minFitSpanMs`, the estimate is the mean offset of the best samples.
+ * Server clock estimate from bursts of exchanges.
+ *
+ * One exchange bounds the offset θ (server − client) from both sides, since
+ * neither one-way delay can be negative: t3 − t4 ≤ θ ≤ t2 − t1. Queueing,
+ * jitter and late time stamps (an event loop that reads t4 late, a server
+ * that reads t2 late) only ever widen that interval, never move it past θ.
+ * So a burst's estimate is the middle of the intersection of its samples'
+ * intervals: [max(t3 − t4), min(t2 − t1)], i.e. the fastest upstream trip and
+ * the fastest downstream trip, each taken from whichever exchange had it.
+ * Its error is half the difference of those two trips' excess over the
+ * path's floor, far less than the best single exchange's asymmetry (NTP's
+ * min-RTT filter, which needs one exchange fast both ways; it remains the
+ * fallback when the intervals do not intersect, e.g. a clock step inside a
+ * burst). The bursts of the window are then fitted with a line
+ * offset(t) = a + b·t, weighted by 1 / (half the intersection's width)²;
+ * the slope is the drift between the two oscillators, used once the window
+ * spans `minFitSpanMs` and holds 3 bursts, and only when it is significant
+ * (Student's t at 95 %); until then the estimate is the
+ * weighted mean. Finally the window's intervals, moved along that line,
+ * are intersected too.
  */
 export class ClockEstimator {
   /**
    * @param {{ keepPerBurst?: number, windowBursts?: number, windowMs?: number,
-   *           minFitSpanMs?: number, maxDriftPpm?: number, floorMs?: number }} [opts]
+   *           minFitSpanMs?: number, maxDriftPpm?: number, floorMs?: number,
+   *           intersectWindow?: boolean, driftSignificance?: number }} [opts]
    */
   constructor(opts = {}) {
-    this.keepPerBurst = opts.keepPerBurst ?? 3;
+    // Lowest-RTT samples kept per burst besides the two that bound it (for
+    // the fallback and the reported round trip).
+    this.keepPerBurst = opts.keepPerBurst ?? 1;
     this.windowBursts = opts.windowBursts ?? 12;
     this.windowMs = opts.windowMs ?? 300_000;
     this.minFitSpanMs = opts.minFitSpanMs ?? 10_000;
     this.maxDrift = (opts.maxDriftPpm ?? 500) / 1e6;
-    // The error assumed for the best samples (timer resolution, server time).
+    // A fitted drift is used when it exceeds this many times Student's t
+    // (95 %) standard errors (refit()).
+    this.driftSignificance = opts.driftSignificance ?? 1;
+    // The error assumed for a burst whose interval closed to a point
+    // (timer resolution, server time stamps).
     this.floorMs = opts.floorMs ?? 0.05;
+    this.intersectWindow = opts.intersectWindow ?? true;
     this.reset();
   }
 
   reset() {
-    /** @type {{at: number, offset: number, rtt: number}[][]} */
+    /** @type {{at: number, offset: number, halfWidth: number, rtt: number, samples: object[]}[]} */
     this.bursts = [];
     this.pending = [];
     this.fit = null;
   }
 
-  /** Adds one exchange to the current burst. Non-finite or negative-RTT samples are dropped. */
+  /**
+   * Adds one exchange to the current burst. Non-finite or negative-RTT
+   * samples, and samples past MAX_BURST_SAMPLES, are dropped.
+   */
   add(sample) {
     const s = sampleOf(sample);
     if (!Number.isFinite(s.offset) || !Number.isFinite(s.rtt) || s.rtt < 0) return false;
+    if (this.pending.length >= MAX_BURST_SAMPLES) return false;
+    // The interval this exchange allows for the offset (see the class comment).
+    s.lo = sample.t3 - sample.t4;
+    s.hi = sample.t2 - sample.t1;
     this.pending.push(s);
     return true;
   }
 
-  /** Closes the current burst: keeps its best samples and refits. */
+  /** Closes the current burst: reduces it to its estimate and refits. */
   endBurst() {
     if (this.pending.length === 0) return;
-    const best = this.pending.sort((a, b) => a.rtt - b.rtt).slice(0, this.keepPerBurst);
+    const all = this.pending;
     this.pending = [];
-    this.bursts.push(best);
-    const newest = best[0].at;
+    const byRtt = [...all].sort((a, b) => a.rtt - b.rtt);
+    const fastest = byRtt[0];
+    let low = all[0];
+    let high = all[0];
+    for (const s of all) {
+      if (s.lo > low.lo) low = s;
+      if (s.hi < high.hi) high = s;
+    }
+    let burst;
+    if (low.lo <= high.hi) {
+      burst = {
+        at: (low.at + high.at) / 2,
+        offset: (low.lo + high.hi) / 2,
+        halfWidth: (high.hi - low.lo) / 2,
+      };
+    } else {
+      burst = { at: fastest.at, offset: fastest.offset, halfWidth: fastest.rtt / 2 };
+    }
+    burst.rtt = fastest.rtt;
+    burst.low = { at: low.at, lo: low.lo };
+    burst.high = { at: high.at, hi: high.hi };
+    // The samples that made the estimate, bounded: kept for inspection.
+    burst.samples = [...new Set([low, high, ...byRtt.slice(0, this.keepPerBurst)])];
+    this.bursts.push(burst);
+    const newest = burst.at;
     while (
       this.bursts.length > this.windowBursts ||
-      (this.bursts.length > 1 && newest - this.bursts[0][0].at > this.windowMs)
+      (this.bursts.length > 1 && newest - this.bursts[0].at > this.windowMs)
     ) {
       this.bursts.shift();
     }
@@ -112,34 +174,56 @@ export class ClockEstimator {
   }
 
   refit() {
-    const all = this.bursts.flat();
+    const all = this.bursts;
     if (all.length === 0) {
       this.fit = null;
       return;
     }
-    // A sample's offset error is at most half its queueing delay, and its
-    // queueing delay is at most its RTT above the best RTT seen: so each
-    // sample is weighted by 1 / (that bound)², a weighted least-squares line.
-    const minRtt = Math.min(...all.map((s) => s.rtt));
-    const w = all.map((s) => 1 / ((s.rtt - minRtt) / 2 + this.floorMs) ** 2);
+    const w = all.map((b) => 1 / (b.halfWidth + this.floorMs) ** 2);
     const sw = w.reduce((a, b) => a + b, 0);
-    const t0 = all.reduce((m, s, i) => m + w[i] * s.at, 0) / sw;
-    const y0 = all.reduce((m, s, i) => m + w[i] * s.offset, 0) / sw;
+    const t0 = all.reduce((m, b, i) => m + w[i] * b.at, 0) / sw;
+    const y0 = all.reduce((m, b, i) => m + w[i] * b.offset, 0) / sw;
     let sxx = 0;
     let sxy = 0;
     let tMin = Infinity;
     let tMax = -Infinity;
-    all.forEach((s, i) => {
-      sxx += w[i] * (s.at - t0) ** 2;
-      sxy += w[i] * (s.at - t0) * (s.offset - y0);
-      tMin = Math.min(tMin, s.at);
-      tMax = Math.max(tMax, s.at);
+    all.forEach((b, i) => {
+      sxx += w[i] * (b.at - t0) ** 2;
+      sxy += w[i] * (b.at - t0) * (b.offset - y0);
+      tMin = Math.min(tMin, b.at);
+      tMax = Math.max(tMax, b.at);
     });
+    // The slope counts only when it stands out of its own noise (Student's t
+    // test at 95 %, the standard error estimated from the residuals, so at
+    // least 3 bursts): with a few bursts 15 s apart, a free slope turns
+    // their sub-ms errors into a drift that, extrapolated to now, is worse
+    // than none; a longer window or a real drift passes the test.
     let drift = 0;
-    if (tMax - tMin >= this.minFitSpanMs && sxx > 0) {
-      drift = Math.max(-this.maxDrift, Math.min(this.maxDrift, sxy / sxx));
+    if (tMax - tMin >= this.minFitSpanMs && sxx > 0 && all.length >= 3) {
+      const slope = sxy / sxx;
+      const rss = all.reduce((m, b, i) => m + w[i] * (b.offset - y0 - slope * (b.at - t0)) ** 2, 0);
+      const stderr = Math.sqrt(rss / (all.length - 2) / sxx);
+      if (Math.abs(slope) >= this.driftSignificance * studentT975(all.length - 2) * stderr) {
+        drift = Math.max(-this.maxDrift, Math.min(this.maxDrift, slope));
+      }
     }
-    this.fit = { t0, offset0: y0, drift, rtt: minRtt, samples: all.length };
+    // The intervals of all the window's bursts, moved along the fitted line
+    // to t0, intersect too: their middle uses the fastest trip of each
+    // direction in the whole window. Kept only when they do intersect (an
+    // off drift or a clock step would leave them disjoint).
+    let offset0 = y0;
+    if (this.intersectWindow) {
+      let lo = -Infinity;
+      let hi = Infinity;
+      for (const b of all) {
+        lo = Math.max(lo, b.low.lo - drift * (b.low.at - t0));
+        hi = Math.min(hi, b.high.hi - drift * (b.high.at - t0));
+      }
+      if (lo <= hi) offset0 = (lo + hi) / 2;
+    }
+    const minRtt = Math.min(...all.map((b) => b.rtt));
+    const samples = all.reduce((n, b) => n + b.samples.length, 0);
+    this.fit = { t0, offset0, drift, rtt: minRtt, samples };
   }
 
   get synced() {
@@ -354,7 +438,7 @@ const EVENT_NAMES = {
 export class BandSyncClient {
   /**
    * @param {{ io: Function, url?: string, ioOptions?: object, storage?: StorageLike,
-   *           clientId?: string, now?: () => number, syncBurst?: number,
+   *           clientId?: string, now?: () => number, syncBurst?: number, firstSyncBurst?: number,
    *           syncGapMs?: number, resyncMs?: number, syncTimeoutMs?: number,
    *           lookaheadMs?: number, clockProtocol?: "auto"|"time_sync"|"latency_probe",
    *           serverDisconnectRetryMs?: number, clock?: object }} opts
@@ -362,7 +446,8 @@ export class BandSyncClient {
   constructor(opts) {
     if (typeof opts?.io !== "function") throw new TypeError("bandsync-client: opts.io (socket.io-client's io) is required");
     this.opts = {
-      syncBurst: 8,
+      syncBurst: 16,
+      firstSyncBurst: 32,
       syncGapMs: 25,
       resyncMs: 15_000,
       syncTimeoutMs: 1_500,
@@ -800,9 +885,14 @@ export class BandSyncClient {
   }
 
   async burst(gen) {
-    const n = this.opts.syncBurst;
+    // The first burst of a connection is larger: until the next one (resyncMs
+    // later) it is all the estimate has, and a count-in may start meanwhile.
+    // (time_sync only: servers before it may rate-limit latency_probe.)
+    const first = !this.clock.synced || this.freshConnection;
+    const count = () =>
+      first && this.clockMode !== "latency_probe" ? this.opts.firstSyncBurst : this.opts.syncBurst;
     const samples = [];
-    for (let i = 0; i < n && gen === this.generation && !this.closed; i++) {
+    for (let i = 0; i < count() && gen === this.generation && !this.closed; i++) {
       let sample = null;
       // An exchange is worthless later: none is buffered while disconnected
       // (not volatile either: that drops a packet whenever a write is in flight).
@@ -821,7 +911,7 @@ export class BandSyncClient {
       if (this.clockMode === "latency_probe") sample = await this.exchangeLatencyProbe();
       if (gen !== this.generation) return;
       if (sample) samples.push(sample);
-      if (i + 1 < n) await new Promise((r) => setTimeout(r, this.opts.syncGapMs));
+      if (i + 1 < count()) await new Promise((r) => setTimeout(r, this.opts.syncGapMs));
     }
     if (gen !== this.generation || samples.length === 0) return;
     const fresh = new ClockEstimator(this.opts.clock);

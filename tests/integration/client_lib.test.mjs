@@ -3,7 +3,7 @@
 // snapshots, play/pause/seek and ticks folded into positionAt(), beats and
 // at() callbacks on the synced clock, the latency_probe clock of servers
 // without time_sync, time_sync where the server has it, and re-joining after
-// a forced disconnect and after a server restart.
+// a forced disconnect and after a server restart; a count-in on 4 devices.
 
 import { describe, it, afterEach } from "node:test";
 import assert from "node:assert/strict";
@@ -277,6 +277,71 @@ describe("bandsync-client against bandsync serve", () => {
       // At the callback, the musical position is that beat (plus the timer's lateness).
       assert.ok(b.beatNow - b.beat > -0.01 && b.beatNow - b.beat < LATE_MS / 200, `beatAt() ${b.beatNow} on beat ${b.beat}`);
     }
+  });
+
+  it("a count-in started by the leader begins on 4 devices at the same startsAt, on each one's clock", async () => {
+    const sessionId = sessionName("lib-countin");
+    const devices = [client(server.url), client(server.url), client(server.url), client(server.url)];
+    for (const d of devices) await d.join(sessionId);
+    await until("every device's clock", () =>
+      devices.every((d) => d.clockInfo().synced && d.clockInfo().mode === "time_sync"),
+    );
+    const [lead] = devices;
+    lead.setTempo(240); // a beat every 250 ms: one bar of 4 is a 1000 ms count-in
+    await Promise.all(devices.map((d) => next(d, "snapshot", (s) => s.tempo === 240)));
+    const beats = devices.map(() => []);
+    devices.forEach((d, i) => d.onBeat((b) => beats[i].push({ ...b, when: localNow() })));
+    const plays = devices.map((d) => next(d, "play"));
+    lead.play({ countIn: 1 });
+    const startsAt = (await plays[0]).startsAt;
+    for (const p of await Promise.all(plays)) {
+      assert.equal(p.startsAt, startsAt);
+      assert.equal(p.countInBars, 1);
+    }
+    // Every device's timeline: the song holds at 0 until startsAt and runs from it.
+    for (const [i, d] of devices.entries()) {
+      assert.equal(d.positionAt(startsAt - 500), 0, `device ${i}`);
+      assert.equal(d.positionAt(startsAt), 0, `device ${i}`);
+      assert.equal(d.positionAt(startsAt + 500), 500, `device ${i}`);
+      assert.equal(d.beatAt(startsAt), 0, `device ${i}`);
+    }
+    // Every device maps startsAt to the same local instant (they share this
+    // process's clock), up to its clock estimate: within 10 ms even on a
+    // loaded machine, where an unsynced device would be tens of ms off
+    // (performance.timeOrigin against the wall clock the server is anchored to).
+    const locals = devices.map((d) => d.toLocal(startsAt));
+    const spread = Math.max(...locals) - Math.min(...locals);
+    assert.ok(spread < 10, `startsAt maps to local instants ${spread.toFixed(3)} ms apart`);
+
+    await until("every device's first beat after the count-in", () =>
+      beats.every((list) => list.some((b) => !b.countIn)),
+    );
+    lead.pause();
+    for (const [i, list] of beats.entries()) {
+      // Count-in beats lie on the grid before startsAt (a loaded machine may
+      // deliver the play event after the first of them).
+      const countIn = list.filter((b) => b.countIn);
+      assert.ok(countIn.length >= 1 && countIn.length <= 4, `device ${i}: ${countIn.length} count-in beats`);
+      for (const b of countIn) {
+        const k = (startsAt - b.serverTime) / 250;
+        assert.ok(Math.abs(k - Math.round(k)) < 1e-6 && k >= 1 && k <= 4, `device ${i}: count-in beat at ${b.serverTime - startsAt} ms`);
+      }
+      // The music's beats are on the grid from startsAt; the one at startsAt is beat 0 of bar 0.
+      const first = list.find((b) => !b.countIn);
+      const k = (first.serverTime - startsAt) / 250;
+      assert.ok(Math.abs(k - Math.round(k)) < 1e-6 && k >= 0, `device ${i}: first beat at ${first.serverTime - startsAt} ms`);
+      assert.equal(first.beat, Math.round(k), `device ${i}`);
+      const down = list.find((b) => b.serverTime === startsAt);
+      if (down) {
+        assert.equal(down.countIn, false);
+        assert.equal(down.beat, 0);
+        assert.equal(down.bar, 0);
+        // Never early on the device's own clock; late only by the timer.
+        assert.ok(down.when >= down.localTime - 0.5 && down.when - down.localTime < LATE_MS, `device ${i} fired ${(down.when - down.localTime).toFixed(2)} ms after its startsAt`);
+      }
+    }
+    // At least one device (all of them, unless the machine stalled) called back on the downbeat.
+    assert.ok(beats.some((list) => list.some((b) => b.serverTime === startsAt)), "no device called back at startsAt");
   });
 
   it("leader controls as methods: tempo, message, takeLead", async () => {

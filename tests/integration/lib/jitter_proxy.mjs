@@ -13,9 +13,11 @@
 
 import net from "node:net";
 import { performance } from "node:perf_hooks";
+import { Worker, isMainThread, parentPort, workerData } from "node:worker_threads";
 
 const HOST = "127.0.0.1";
 export const MAX_QUEUED_BYTES = 4 * 1024 * 1024;
+const PRECISE_MS = 2;
 
 // mulberry32: a small seeded PRNG, uniform in [0, 1).
 export function seededRandom(seed) {
@@ -30,9 +32,20 @@ export function seededRandom(seed) {
 }
 
 // Per-direction statistics of the delays drawn (the delay the chunk was
-// meant to get; the release may be later to keep the order).
+// meant to get; the release may be later to keep the order), and of the
+// delays the chunks really got (min/max actual, total lateness).
 function newStats() {
-  return { chunks: 0, bytes: 0, minDelayMs: Infinity, maxDelayMs: -Infinity, held: 0 };
+  return {
+    chunks: 0,
+    bytes: 0,
+    minDelayMs: Infinity,
+    maxDelayMs: -Infinity,
+    held: 0,
+    minActualMs: Infinity,
+    maxActualMs: -Infinity,
+    sumLateMs: 0,
+    maxLateMs: 0,
+  };
 }
 
 // One direction of one connection: from `src` to `dst`. Chunks wait in a
@@ -40,31 +53,51 @@ function newStats() {
 // are kept per whole-millisecond duration against a cached loop time, so
 // separate timers for close release times may fire out of order.
 function relay(src, dst, { delayMs, jitterMs }, random, stats) {
-  const queue = []; // { release, chunk } or { release, end: true }
+  const queue = []; // { release, chunk, arrival } or { release, end: true }
   let lastRelease = 0;
   let queued = 0;
   let timer = null;
   let ended = false;
 
+  const send = (item, now) => {
+    if (dst.destroyed) return;
+    if (item.end) {
+      dst.end();
+      return;
+    }
+    queued -= item.chunk.length;
+    // How late the release is against its plan (order holding excluded):
+    // timers and a busy event loop make the network the devices see worse
+    // than the one drawn. Reported next to the drawn delays.
+    const late = now - item.release;
+    stats.minActualMs = Math.min(stats.minActualMs, now - item.arrival);
+    stats.maxActualMs = Math.max(stats.maxActualMs, now - item.arrival);
+    stats.sumLateMs += late;
+    stats.maxLateMs = Math.max(stats.maxLateMs, late);
+    dst.write(item.chunk);
+  };
   const pump = () => {
     timer = null;
     const now = performance.now();
-    while (queue.length > 0 && queue[0].release <= now) {
-      const item = queue.shift();
-      if (dst.destroyed) continue;
-      if (item.end) {
-        dst.end();
-        continue;
-      }
-      queued -= item.chunk.length;
-      dst.write(item.chunk);
-    }
+    while (queue.length > 0 && queue[0].release <= now) send(queue.shift(), now);
     if (queued <= MAX_QUEUED_BYTES && src.isPaused() && !ended) src.resume();
     arm();
   };
+  // Node's timers run on a whole-millisecond loop clock and fire up to ~1 ms
+  // late, so a timer wakes the relay PRECISE_MS early and the last stretch
+  // is polled with setImmediate (I/O still runs between polls).
   const arm = () => {
     if (timer || queue.length === 0) return;
-    timer = setTimeout(pump, Math.max(0, queue[0].release - performance.now()));
+    const wait = queue[0].release - performance.now();
+    timer =
+      wait > PRECISE_MS
+        ? { timeout: setTimeout(pump, wait - PRECISE_MS) }
+        : { immediate: setImmediate(pump) };
+  };
+  const disarm = () => {
+    if (timer?.timeout) clearTimeout(timer.timeout);
+    if (timer?.immediate) clearImmediate(timer.immediate);
+    timer = null;
   };
 
   src.on("data", (chunk) => {
@@ -78,8 +111,14 @@ function relay(src, dst, { delayMs, jitterMs }, random, stats) {
     stats.minDelayMs = Math.min(stats.minDelayMs, drawn);
     stats.maxDelayMs = Math.max(stats.maxDelayMs, drawn);
     queued += chunk.length;
+    // Due already (no delay, or the loop was late): sent now, not one timer
+    // tick (≥ 1 ms in Node) later.
+    if (queue.length === 0 && release <= now) {
+      send({ chunk, arrival: now, release }, now);
+      return;
+    }
     if (queued > MAX_QUEUED_BYTES) src.pause();
-    queue.push({ release, chunk });
+    queue.push({ release, chunk, arrival: now });
     arm();
   });
   // A half-close travels behind the data it follows.
@@ -89,8 +128,7 @@ function relay(src, dst, { delayMs, jitterMs }, random, stats) {
     arm();
   });
   return () => {
-    if (timer) clearTimeout(timer);
-    timer = null;
+    disarm();
     queue.length = 0;
   };
 }
@@ -145,4 +183,48 @@ export function startJitterProxy({ target, up, down, seed = 1 }) {
       });
     });
   });
+}
+
+// `count` proxies (seeds seed, seed + 1, …) on an event loop of their own, in
+// a worker thread: the clock harness's devices keep the main loop busy, and a
+// proxy sharing it releases its chunks late (the lateness is reported either
+// way). Resolves to { ports, stats(), close() }.
+export function startJitterProxiesInWorker({ target, count, up, down, seed = 1 }) {
+  const worker = new Worker(new URL(import.meta.url), {
+    workerData: { jitterProxyPool: { target, count, up, down, seed } },
+  });
+  const request = (type) =>
+    new Promise((resolve) => {
+      worker.once("message", resolve);
+      worker.postMessage({ type });
+    });
+  return new Promise((resolve, reject) => {
+    worker.once("error", reject);
+    worker.once("message", ({ ports }) =>
+      resolve({
+        ports,
+        stats: async () => (await request("stats")).stats,
+        close: async () => {
+          await request("close");
+          await worker.terminate();
+        },
+      }),
+    );
+  });
+}
+
+if (!isMainThread && workerData?.jitterProxyPool) {
+  const { target, count, up, down, seed } = workerData.jitterProxyPool;
+  const proxies = [];
+  for (let i = 0; i < count; i += 1) {
+    proxies.push(await startJitterProxy({ target, up, down, seed: seed + i }));
+  }
+  parentPort.on("message", async ({ type }) => {
+    if (type === "stats") parentPort.postMessage({ stats: proxies.map((p) => p.stats) });
+    if (type === "close") {
+      await Promise.all(proxies.map((p) => p.close()));
+      parentPort.postMessage({ closed: true });
+    }
+  });
+  parentPort.postMessage({ ports: proxies.map((p) => p.port) });
 }

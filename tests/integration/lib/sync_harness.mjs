@@ -61,17 +61,28 @@ export function socketExchange(socket, timeoutMs = 5000) {
 }
 
 // The same burst through bandsync-client's estimator (client/bandsync-client.js
-// ClockEstimator: the burst's best samples, weighted by RTT), as an app using
-// the library would estimate. `bursts` bursts of `count`, `gapMs` apart.
-export async function clientEstimate(exchange, { count = 16, gapMs = 15, bursts = 1 } = {}) {
+// ClockEstimator with the library's defaults: each burst's intersected offset
+// bounds, fitted over the bursts), as an app using the library would
+// estimate. `bursts` bursts of `count` exchanges `gapMs` apart (the first of
+// `firstCount`: bandsync-client's firstSyncBurst is 32); a burst starts
+// `intervalMs` after the previous one started (the library's resyncMs is
+// 15 000), or `gapMs` after it ended when intervalMs is 0.
+export async function clientEstimate(
+  exchange,
+  { count = 16, firstCount = count, gapMs = 15, bursts = 1, intervalMs = 0 } = {},
+) {
   const { ClockEstimator } = await import("../../../client/bandsync-client.js");
   const est = new ClockEstimator();
   for (let b = 0; b < bursts; b += 1) {
-    for (let i = 0; i < count; i += 1) {
-      if (i > 0 || b > 0) await new Promise((r) => setTimeout(r, gapMs));
+    const start = localNow();
+    for (let i = 0; i < (b === 0 ? firstCount : count); i += 1) {
+      if (i > 0 || (b > 0 && intervalMs === 0)) await new Promise((r) => setTimeout(r, gapMs));
       est.add(await exchange(localNow()));
     }
     est.endBurst();
+    if (intervalMs > 0 && b + 1 < bursts) {
+      await new Promise((r) => setTimeout(r, Math.max(0, start + intervalMs - localNow())));
+    }
   }
   // An offset for the report instant, which follows within milliseconds.
   return { offset: est.offsetAt(localNow()), delay: est.rtt };
@@ -127,9 +138,10 @@ export async function runSyncAccuracy({
   serverOffsetUs = null,
   seed = 1,
   estimator = "burst",
+  proxyThread = "worker",
 }) {
   const { io } = await import("socket.io-client");
-  const { startJitterProxy } = await import("./jitter_proxy.mjs");
+  const { startJitterProxy, startJitterProxiesInWorker } = await import("./jitter_proxy.mjs");
   const target = new URL(url);
   const connect = (port) =>
     new Promise((resolve, reject) => {
@@ -141,36 +153,64 @@ export async function runSyncAccuracy({
       s.once("connect", () => resolve(s));
       s.once("connect_error", reject);
     });
+  // The proxies run in a worker thread of their own (proxyThread "worker")
+  // or on this event loop, next to the devices ("main").
+  let pool = null;
   const proxies = [];
   const sockets = [];
   try {
-    for (let i = 0; i < devices; i += 1) {
-      const p = await startJitterProxy({
-        target: { host: target.hostname, port: Number(target.port) },
-        up,
-        down,
-        seed: seed + i,
-      });
-      proxies.push(p);
-      sockets.push(await connect(p.port));
+    const targetAddr = { host: target.hostname, port: Number(target.port) };
+    let ports;
+    if (proxyThread === "worker") {
+      pool = await startJitterProxiesInWorker({ target: targetAddr, count: devices, up, down, seed });
+      ports = pool.ports;
+    } else {
+      for (let i = 0; i < devices; i += 1) {
+        proxies.push(await startJitterProxy({ target: targetAddr, up, down, seed: seed + i }));
+      }
+      ports = proxies.map((p) => p.port);
     }
+    for (const port of ports) sockets.push(await connect(port));
     const estimate = estimator === "client" ? clientEstimate : burstEstimate;
     const estimates = await Promise.all(sockets.map((s) => estimate(socketExchange(s), burst)));
-    let reference;
-    if (serverOffsetUs !== null) {
-      reference = referenceFromOffset(serverOffsetUs);
+    // The truth is exact when the server's offset is known; else the
+    // direct burst below is the reference. With both, the direct burst is an
+    // independent check of the exact truth: the lowest-delay exchange on a
+    // direct loopback connection (no proxy) must agree with it within half
+    // that exchange's round trip.
+    const exact = serverOffsetUs !== null ? referenceFromOffset(serverOffsetUs) : null;
+    const report = exact ? accuracyReport(estimates, exact) : null;
+    const direct = await connect(Number(target.port));
+    sockets.push(direct);
+    const check = await directReference(socketExchange(direct));
+    let result;
+    if (exact) {
+      const local = localNow();
+      result = {
+        ...report,
+        referenceCheck: {
+          directMinusExactMs: local + check.offset - exact.serverNowAt(),
+          boundMs: check.boundMs,
+        },
+      };
     } else {
-      const direct = await connect(Number(target.port));
-      sockets.push(direct);
-      reference = await directReference(socketExchange(direct));
+      result = accuracyReport(estimates, check);
     }
+    const stats = pool ? await pool.stats() : proxies.map((p) => p.stats);
+    const directions = stats.flatMap((p) => [p.up, p.down]);
     return {
-      ...accuracyReport(estimates, reference),
-      proxy: proxies.map((p) => p.stats),
+      ...result,
+      proxyMaxLateMs: Math.max(...directions.map((d) => d.maxLateMs)),
+      proxyMeanLateMs:
+        directions.reduce((a, d) => a + d.sumLateMs, 0) /
+        Math.max(1, directions.reduce((a, d) => a + d.chunks, 0)),
+      proxyThread,
+      proxy: stats,
     };
   } finally {
     for (const s of sockets) s.disconnect();
     await Promise.all(proxies.map((p) => p.close()));
+    if (pool) await pool.close();
   }
 }
 
@@ -218,8 +258,9 @@ export async function spawnServer(bin) {
 }
 
 // node tests/integration/lib/sync_harness.mjs (--url http://127.0.0.1:PORT | --bin PATH)
-//   [--devices 8] [--delay 20] [--jitter 10] [--count 16] [--bursts 1]
-//   [--offset-us N] [--estimator client|burst]
+//   [--devices 8] [--delay 20] [--jitter 10] [--count 16] [--first-count 16] [--bursts 1]
+//   [--burst-interval-ms 0]
+//   [--offset-us N] [--estimator client|burst] [--seed 1] [--proxy-thread worker|main]
 // With --bin it starts that server itself and takes the exact reference from
 // its log; with --url the reference is exact only when --offset-us is given.
 if (process.argv[1] && import.meta.url === new URL(`file://${process.argv[1]}`).href) {
@@ -237,7 +278,13 @@ if (process.argv[1] && import.meta.url === new URL(`file://${process.argv[1]}`).
       devices: Number(arg("devices", 8)),
       up: { delayMs, jitterMs },
       down: { delayMs, jitterMs },
-      burst: { count: Number(arg("count", 16)), gapMs: 15, bursts: Number(arg("bursts", 1)) },
+      burst: {
+        count: Number(arg("count", 16)),
+        firstCount: Number(arg("first-count", arg("count", 16))),
+        gapMs: 15,
+        bursts: Number(arg("bursts", 1)),
+        intervalMs: Number(arg("burst-interval-ms", 0)),
+      },
       serverOffsetUs: server
         ? server.serverOffsetUs
         : arg("offset-us", null) === null
@@ -245,8 +292,20 @@ if (process.argv[1] && import.meta.url === new URL(`file://${process.argv[1]}`).
           : Number(arg("offset-us")),
       estimator: arg("estimator", "client"),
       seed: Number(arg("seed", 1)),
+      proxyThread: arg("proxy-thread", "worker"),
     });
-    console.log(JSON.stringify({ delayMs, jitterMs, estimator: arg("estimator", "client"), ...report }));
+    console.log(
+      JSON.stringify({
+        delayMs,
+        jitterMs,
+        estimator: arg("estimator", "client"),
+        count: Number(arg("count", 16)),
+        firstCount: Number(arg("first-count", arg("count", 16))),
+        bursts: Number(arg("bursts", 1)),
+        burstIntervalMs: Number(arg("burst-interval-ms", 0)),
+        ...report,
+      }),
+    );
   } finally {
     if (server) await server.stop();
   }

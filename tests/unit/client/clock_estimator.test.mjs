@@ -6,7 +6,7 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 
-import { ClockEstimator, sampleOf } from "../../../client/bandsync-client.js";
+import { ClockEstimator, MAX_BURST_SAMPLES, sampleOf } from "../../../client/bandsync-client.js";
 
 // Mulberry32: small, seeded, good enough for test traffic.
 function rng(seed) {
@@ -85,7 +85,7 @@ function errors(network, { driftPpm, bursts = 12, seeds = 100 }) {
   const offset = [];
   const drift = [];
   for (let seed = 1; seed <= seeds; seed++) {
-    const w = world({ seed, driftPpm, ...lan });
+    const w = world({ seed, driftPpm, ...network });
     const est = new ClockEstimator();
     const next = feed(est, w, { bursts });
     for (const t of [next - 15_000, next]) offset.push(Math.abs(est.offsetAt(t) - w.trueOffset(t)));
@@ -124,7 +124,7 @@ describe("ClockEstimator", () => {
     assert.ok(Math.abs(mean - lan.offset0) > 0.2, `naive mean error ${mean - lan.offset0}`);
   });
 
-  it("after one burst, the offset is the best samples' mean and drift is 0", () => {
+  it("after one burst, the offset is its intervals' intersection and drift is 0", () => {
     const w = world({ seed: 9, driftPpm: 80, ...lan });
     const est = new ClockEstimator();
     assert.equal(est.synced, false);
@@ -140,12 +140,26 @@ describe("ClockEstimator", () => {
     const est = new ClockEstimator({ maxDriftPpm: 100, minFitSpanMs: 1000 });
     assert.equal(est.add({ t1: 10, t2: 0, t3: 0, t4: 5 }), false); // t4 < t1
     assert.equal(est.add({ t1: 0, t2: NaN, t3: 1, t4: 5 }), false);
-    // Two bursts 10 s apart whose offsets differ by 10 ms: 1000 ppm, clamped.
-    est.add({ t1: 0, t2: 1000, t3: 1000, t4: 0 });
-    est.endBurst();
-    est.add({ t1: 10_000, t2: 11_010, t3: 11_010, t4: 10_000 });
-    est.endBurst();
+    // Three bursts 10 s apart whose offsets rise by 10 ms each: 1000 ppm, clamped.
+    for (let i = 0; i < 3; i++) {
+      est.add({ t1: i * 10_000, t2: i * 10_010 + 1000, t3: i * 10_010 + 1000, t4: i * 10_000 });
+      est.endBurst();
+    }
     assert.ok(Math.abs(est.drift - 100e-6) < 1e-12, `drift ${est.drift}`);
+  });
+
+  it("ignores a slope that does not stand out of the bursts' noise", () => {
+    // Bursts 15 s apart, no drift, offsets off by ±0.5 ms alternately: a free
+    // fit would find a drift from the last ones; the slope is not significant.
+    const est = new ClockEstimator();
+    const errs = [0.5, -0.5, 0.5, -0.4, 0.6];
+    errs.forEach((e, i) => {
+      const t = i * 15_000;
+      est.add({ t1: t, t2: t + 1 + 500 + e, t3: t + 1 + 500 + e, t4: t + 2 });
+      est.endBurst();
+    });
+    assert.equal(est.drift, 0);
+    assert.ok(Math.abs(est.offsetAt(60_000) - 500) < 0.6);
   });
 
   it("keeps a bounded window of bursts", () => {
@@ -153,6 +167,39 @@ describe("ClockEstimator", () => {
     const est = new ClockEstimator({ windowBursts: 4 });
     feed(est, w, { bursts: 30 });
     assert.equal(est.bursts.length, 4);
-    assert.ok(est.bursts.every((b) => b.length <= est.keepPerBurst));
+    assert.ok(est.bursts.every((b) => b.samples.length <= est.keepPerBurst + 2));
+  });
+
+  it("takes each direction's fastest trip from whichever exchange had it", () => {
+    // θ = 500. Exchange A: 1 ms up, 9 ms down; B: 9 ms up, 1 ms down; C: 5 and 5.
+    // Min-RTT alone cannot tell them apart (all 10 ms); their intervals
+    // [t3 − t4, t2 − t1] are [491, 501], [499, 509], [495, 505]: the
+    // intersection [499, 501] is centred on θ.
+    const est = new ClockEstimator();
+    for (const [t1, up, down] of [[0, 1, 9], [100, 9, 1], [200, 5, 5]]) {
+      est.add({ t1, t2: t1 + up + 500, t3: t1 + up + 500, t4: t1 + up + down });
+    }
+    est.endBurst();
+    assert.equal(est.offsetAt(200), 500);
+    assert.equal(est.bursts[0].halfWidth, 1);
+  });
+
+  it("falls back to the fastest exchange when the intervals are disjoint (a clock step)", () => {
+    const est = new ClockEstimator();
+    est.add({ t1: 0, t2: 502, t3: 502, t4: 4 }); // θ = 500: [498, 502], RTT 4
+    est.add({ t1: 10, t2: 523, t3: 523, t4: 16 }); // θ = 510 after a step: [507, 513], RTT 6
+    est.endBurst();
+    assert.equal(est.offsetAt(0), 500);
+  });
+
+  it("holds at most MAX_BURST_SAMPLES exchanges per burst", () => {
+    const est = new ClockEstimator();
+    let accepted = 0;
+    for (let i = 0; i < MAX_BURST_SAMPLES + 10; i++) {
+      if (est.add({ t1: i, t2: i + 1, t3: i + 1, t4: i + 2 })) accepted++;
+    }
+    assert.equal(accepted, MAX_BURST_SAMPLES);
+    est.endBurst();
+    assert.equal(est.offsetAt(0), 0);
   });
 });
