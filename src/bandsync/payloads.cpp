@@ -72,7 +72,12 @@ boost::json::object snapshot(const session& s, const clock& clk, int64_t now_us)
   o["settings"] = boost::json::object{{"maxMembers", s.max_members()}};
   boost::json::array members;
   members.reserve(s.member_count());
-  for (const auto& m : s.members()) members.push_back(store::to_json(m));
+  for (const auto& m : s.members()) {
+    auto member = store::to_json(m);
+    // BandSync: the member's last link report (EVENTS.md "Link quality").
+    member["link"] = link(s.link(m.socket_id), clk);
+    members.push_back(std::move(member));
+  }
   o["members"] = std::move(members);
   o["serverTimestamp"] = clk.server_ms_at(now_us);
   o["beatsPerBar"] = s.beats_per_bar();
@@ -112,9 +117,30 @@ boost::json::object role_handed_over(const std::string& new_leader,
   return role_changed(new_leader, true, &previous_leader, "leader_stepped_down", now_wall_ms);
 }
 
-boost::json::object user_joined(const store::member_record& member, size_t member_count) {
+boost::json::value link(const member_link* l, const clock& clk) {
+  if (!l) return nullptr;
   boost::json::object o;
-  o["member"] = store::to_json(member);
+  o["rttMs"] = l->rtt_ms;
+  o["jitterMs"] = l->jitter_ms ? boost::json::value(*l->jitter_ms) : boost::json::value(nullptr);
+  o["at"] = clk.server_ms_at(l->at_us);
+  return o;
+}
+
+boost::json::object member_link_changed(const session& s, const std::string& socket_id,
+                                        const clock& clk) {
+  boost::json::object o;
+  o["sessionId"] = s.id();
+  o["socketId"] = socket_id;
+  o["link"] = link(s.link(socket_id), clk);
+  return o;
+}
+
+boost::json::object user_joined(const store::member_record& member, size_t member_count,
+                                boost::json::value link) {
+  boost::json::object o;
+  auto m = store::to_json(member);
+  m["link"] = std::move(link);
+  o["member"] = std::move(m);
   o["memberCount"] = member_count;
   return o;
 }

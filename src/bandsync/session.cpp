@@ -55,6 +55,21 @@ const store::member_record* session::find_member(const std::string& socket_id) c
   return const_cast<session*>(this)->find_member(socket_id);
 }
 
+const member_link* session::link(const std::string& socket_id) const {
+  auto it = links_.find(socket_id);
+  return it == links_.end() ? nullptr : &it->second;
+}
+
+session::link_result session::set_link(const std::string& socket_id, const member_link& link) {
+  if (!find_member(socket_id)) return link_result::not_a_member;
+  auto [it, inserted] = links_.try_emplace(socket_id, link);
+  if (!inserted) {
+    if (link.at_us - it->second.at_us < link_report_interval_us) return link_result::too_soon;
+    it->second = link;
+  }
+  return link_result::stored;
+}
+
 bool session::add_member(store::member_record member) {
   if (full() || find_member(member.socket_id)) return false;
   member.role = store::member_role::follower;
@@ -108,6 +123,7 @@ std::optional<session::departure> session::remove_member(const std::string& sock
   bool was_leader = leader_ == socket_id;
   departure d{std::move(*it), was_leader, std::nullopt};
   members_.erase(it);
+  links_.erase(d.member.socket_id);
   if (!d.was_leader) return d;
   leader_.reset();
   // The hand-over pauses: the new leader did not choose to play, and a frozen

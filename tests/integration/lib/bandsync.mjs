@@ -250,7 +250,8 @@ export const CLOCK_FIELDS = {
   scroll_tick: ["beat", "bar"],
   sync_response: ["beatsPerBar", "beat", "bar", "startsAt"],
 };
-export const MEMBER_FIELDS = ["socketId", "displayName", "role", "joinedAt", "lastPingAt"];
+// `link` is BandSync: the member's last link_report or null (EVENTS.md "Link quality").
+export const MEMBER_FIELDS = ["socketId", "displayName", "role", "joinedAt", "lastPingAt", "link"];
 export const ROOM_STATS_FIELDS = [
   "sessionId",
   "memberCount",
