@@ -76,6 +76,8 @@ boost::json::object snapshot(const session& s, const clock& clk, int64_t now_us)
     auto member = store::to_json(m);
     // BandSync: the member's last link report (EVENTS.md "Link quality").
     member["link"] = link(s.link(m.socket_id), clk);
+    // BandSync: false while the member's connection is held (EVENTS.md "Seats").
+    member["connected"] = s.connected(m.socket_id);
     members.push_back(std::move(member));
   }
   o["members"] = std::move(members);
@@ -92,8 +94,8 @@ boost::json::object room_stats(const session& s, int64_t now_us, int64_t now_wal
   boost::json::object o;
   o["sessionId"] = s.id();
   o["memberCount"] = s.member_count();
-  // Members are removed as their connections drop, so every member is connected.
-  o["connectedCount"] = s.member_count();
+  // Members whose connection is held keep their seat but are not counted here.
+  o["connectedCount"] = s.connected_count();
   o["isPlaying"] = s.playing();
   o["tempo"] = s.tempo(now_us);
   o["position"] = position(s.position_us(now_us));
@@ -140,8 +142,24 @@ boost::json::object user_joined(const store::member_record& member, size_t membe
   boost::json::object o;
   auto m = store::to_json(member);
   m["link"] = std::move(link);
+  m["connected"] = true;  // a joiner is connected; same member shape as in snapshots
   o["member"] = std::move(m);
   o["memberCount"] = member_count;
+  return o;
+}
+
+boost::json::object member_replaced(const session& s, const std::string& previous_socket_id,
+                                    const store::member_record& member) {
+  boost::json::object o;
+  o["sessionId"] = s.id();
+  o["previousSocketId"] = previous_socket_id;
+  o["socketId"] = member.socket_id;
+  auto m = store::to_json(member);
+  // A reclaimed seat is a new connection: its link is measured again
+  // (session::replace_member drops the old report).
+  m["link"] = nullptr;
+  m["connected"] = s.connected(member.socket_id);
+  o["member"] = std::move(m);
   return o;
 }
 

@@ -118,6 +118,7 @@ const CONFIG_VARS = [
   "SESSION_CREATE_PER_MINUTE",
   "SESSION_CREATE_ADDRESS_BURST",
   "SESSION_CREATE_ADDRESS_PER_MINUTE",
+  "SOCKET_RECOVERY_WINDOW",
 ];
 
 // The runner's environment without the configuration variables, plus `extra`.
