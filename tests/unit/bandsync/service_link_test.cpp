@@ -147,6 +147,36 @@ TEST_F(Link, TheReportLeavesWithTheMember) {
   EXPECT_EQ(out_.trace(), (strings{"session:band member_link"}));
 }
 
+TEST_F(Link, AHeldSeatKeepsItsLastReport) {
+  send("f", "link_report", R"({"sessionId":"band","rttMs":30})");
+  svc().on_hold("f");
+  ASSERT_NE(session("band").link("f"), nullptr);
+  auto held = member_in_snapshot("f");
+  EXPECT_EQ(held.at("connected"), false);
+  EXPECT_EQ(held.at("link").at("rttMs"), 30.0);  // ages into "stale" on the page
+}
+
+TEST_F(Link, AReclaimedSeatIsMeasuredAgain) {
+  connect("old");
+  send("old", "join_session",
+       R"({"sessionId":"band","clientId":"device-drums","displayName":"Drums"})");
+  send("old", "link_report", R"({"sessionId":"band","rttMs":30})");
+  ASSERT_NE(session("band").link("old"), nullptr);
+  clock_.advance_ms(1);
+  out_.clear();
+  connect("new");
+  send("new", "join_session", R"({"sessionId":"band","clientId":"device-drums"})");
+  const auto* replaced = out_.last("member_replaced");
+  ASSERT_NE(replaced, nullptr) << ::testing::PrintToString(out_.trace());
+  EXPECT_TRUE(replaced->obj().at("member").at("link").is_null());
+  EXPECT_EQ(session("band").link("old"), nullptr);
+  EXPECT_EQ(session("band").link("new"), nullptr);
+  // The new connection's first report is accepted at once.
+  out_.clear();
+  send("new", "link_report", R"({"sessionId":"band","rttMs":8})");
+  EXPECT_EQ(out_.trace(), (strings{"session:band member_link"}));
+}
+
 TEST_F(Link, TheSessionKeepsNoReportOfANonMember) {
   domain::session s("x", 0, 2);
   EXPECT_EQ(s.set_link("ghost", {1, std::nullopt, 0}), domain::session::link_result::not_a_member);
