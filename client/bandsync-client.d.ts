@@ -20,6 +20,27 @@ export interface Member {
   joinedAt: number;
   lastPingAt?: number;
   connected?: boolean;
+  /** BandSync: the member's last link_report, null when none (absent on older servers) */
+  link?: MemberLink | null;
+}
+
+/** A member's link as its device reported it (EVENTS.md "Link quality"). */
+export interface MemberLink {
+  rttMs: number;
+  jitterMs: number | null;
+  /** server time the server received the report */
+  at: number;
+}
+
+/** This device's link, from its last sync burst. */
+export interface LinkInfo {
+  /** median round trip of the burst (ms) */
+  rttMs: number;
+  /** mean difference between consecutive round trips (ms) */
+  jitterMs: number;
+  samples: number;
+  /** server time it was measured */
+  at: number;
 }
 
 export interface Song {
@@ -160,6 +181,10 @@ export interface BandSyncEvents {
   error: ServerError;
   connection: ConnectionStatus;
   clock: ClockInfo;
+  /** this device's link after each sync burst (also sent to the session as link_report) */
+  link: LinkInfo;
+  /** `member_link`: a member's link report, as the server keeps it */
+  memberLink: { sessionId: string; socketId: string; link: MemberLink | null };
 }
 
 export interface BandSyncOptions {
@@ -204,6 +229,7 @@ export interface ClockEstimatorOptions {
 /** Exchanges held for one burst; more are dropped until endBurst(). */
 export declare const MAX_BURST_SAMPLES: number;
 
+export declare function linkOf(samples: SyncSample[]): { rttMs: number; jitterMs: number; samples: number } | null;
 export declare function sampleOf(s: SyncSample): { at: number; offset: number; rtt: number };
 
 export declare class ClockEstimator {
@@ -248,6 +274,8 @@ export declare class BandSyncClient {
   readonly startsAt: number | null;
   snapshot: Snapshot | null;
   connection: ConnectionStatus;
+  /** this device's link from the last sync burst, null before the first */
+  link: LinkInfo | null;
 
   on<E extends keyof BandSyncEvents>(event: E, cb: (payload: BandSyncEvents[E]) => void): () => void;
   off<E extends keyof BandSyncEvents>(event: E, cb: (payload: BandSyncEvents[E]) => void): void;

@@ -22,7 +22,12 @@
  * @typedef {{ t1: number, t2: number, t3: number, t4: number }} SyncSample
  *   t1 client send, t2 server receive, t3 server send, t4 client receive (ms)
  * @typedef {{ socketId: string, displayName: string, role: "leader"|"follower",
- *             joinedAt: number, lastPingAt?: number, connected?: boolean }} Member
+ *             joinedAt: number, lastPingAt?: number, connected?: boolean,
+ *             link?: MemberLink|null }} Member
+ * @typedef {{ rttMs: number, jitterMs: number|null, at: number }} MemberLink
+ *   a member's last link_report as the server keeps it (at = server time received)
+ * @typedef {{ rttMs: number, jitterMs: number, samples: number, at: number }} LinkInfo
+ *   this device's link, from its last sync burst (at = server time measured)
  * @typedef {{ sessionId: string, message: string, tempo: number, tempoBpm: number,
  *             position: number, isPlaying: boolean, leaderSocketId: string|null,
  *             members: Member[], serverTimestamp: number, startsAt?: number|null,
@@ -429,11 +434,36 @@ const EVENT_NAMES = {
   user_joined: "memberJoined",
   user_left: "memberLeft",
   member_replaced: "memberReplaced",
+  member_link: "memberLink",
   room_stats: "roomStats",
   setlist_changed: "setlist",
   cue: "cue",
   error: "error",
 };
+
+/**
+ * The link a burst of exchanges shows: the median round trip (the typical
+ * one, which a few delayed packets do not move) and the jitter as RFC 3550
+ * reads it, the mean difference between consecutive round trips. Null
+ * without samples. Pure; exported for tests.
+ * @param {SyncSample[]} samples in the order they were taken
+ */
+export function linkOf(samples) {
+  const rtts = samples.map((s) => sampleOf(s).rtt).filter((r) => Number.isFinite(r) && r >= 0);
+  if (rtts.length === 0) return null;
+  const sorted = [...rtts].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  const median = sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+  let jitter = 0;
+  for (let i = 1; i < rtts.length; i++) jitter += Math.abs(rtts[i] - rtts[i - 1]);
+  if (rtts.length > 1) jitter /= rtts.length - 1;
+  // The server accepts 0..60000 ms (EVENTS.md "Link quality").
+  const bound = (x) => Math.min(60_000, Math.max(0, Math.round(x * 100) / 100));
+  return { rttMs: bound(median), jitterMs: bound(jitter), samples: rtts.length };
+}
+
+// The server keeps at most one link_report per member per second.
+const LINK_REPORT_GAP_MS = 1_100;
 
 export class BandSyncClient {
   /**
@@ -475,6 +505,10 @@ export class BandSyncClient {
     this.syncTimer = null;
     this.syncing = null;
     this.generation = 0; // bumps on every (re)connect, so stale bursts stop
+    /** @type {LinkInfo|null} */
+    this.link = null; // this device's link, from the last burst
+    this.linkSentAt = null; // local time of the last link_report
+    this.linkTimer = null;
     this.closed = false;
     const url = this.opts.url;
     const ioOpts = { transports: ["websocket"], ...(this.opts.ioOptions ?? {}) };
@@ -488,7 +522,8 @@ export class BandSyncClient {
   /**
    * Registers a callback; returns a function that removes it.
    * Events: snapshot, tick, play, pause, seek, sync, roleChanged, memberJoined,
-   * memberLeft, memberReplaced, roomStats, setlist, cue, error, connection, clock.
+   * memberLeft, memberReplaced, memberLink, roomStats, setlist, cue, error,
+   * connection, clock, link (this device's link after each sync burst).
    * @param {string} event
    * @param {(payload: any) => void} cb
    */
@@ -575,6 +610,12 @@ export class BandSyncClient {
     switch (wire) {
       case "snapshot":
         this.snapshot = p;
+        // A server with link reports that has none from this device (a
+        // fresh join, a re-join after a reconnect) gets the last one now
+        // rather than after the next burst.
+        if ((p.members ?? []).some((m) => m.socketId === this.socket.id && m.link === null)) {
+          this.reportLink();
+        }
         this.timeline.apply(p.effectiveAt !== undefined ? "schedule" : "replace", {
           from: p.effectiveAt ?? p.serverTimestamp,
           position: p.position,
@@ -633,6 +674,15 @@ export class BandSyncClient {
         });
         break;
       }
+      case "member_link":
+        // One member's link changed: the members of the last snapshot stay current.
+        if (this.snapshot && typeof p.socketId === "string") {
+          const members = (this.snapshot.members ?? []).map((m) =>
+            m.socketId === p.socketId ? { ...m, link: p.link ?? null } : m,
+          );
+          this.snapshot = { ...this.snapshot, members };
+        }
+        return;
       case "setlist_changed":
         // The songs travel whole in every change: the last snapshot is kept
         // current, so `client.snapshot` always holds the running order.
@@ -714,6 +764,7 @@ export class BandSyncClient {
     clearTimeout(this.timer);
     clearTimeout(this.syncTimer);
     clearTimeout(this.reconnectTimer);
+    clearTimeout(this.linkTimer);
     this.scheduled.clear();
     this.beatListeners.clear();
     this.socket.close();
@@ -931,7 +982,39 @@ export class BandSyncClient {
       this.clock.endBurst();
     }
     this.emitLocal("clock", this.clockInfo());
+    const link = linkOf(samples);
+    if (link) {
+      this.link = { ...link, at: this.serverNow() };
+      this.emitLocal("link", this.link);
+      this.reportLink();
+    }
     this.reschedule();
+  }
+
+  /**
+   * Sends this device's link (the last burst's) to the session, so that the
+   * band sees it (link_report, EVENTS.md "Link quality"). Called after every
+   * burst and when a snapshot shows the server has none; at most one report
+   * per LINK_REPORT_GAP_MS (a second one waits, as the server refuses it).
+   */
+  reportLink() {
+    if (!this.link || !this.sessionId || !this.snapshot || !this.socket.connected) return;
+    const since = this.linkSentAt === null ? Infinity : this.now() - this.linkSentAt;
+    if (since < LINK_REPORT_GAP_MS) {
+      if (this.linkTimer === null) {
+        this.linkTimer = setTimeout(() => {
+          this.linkTimer = null;
+          if (!this.closed) this.reportLink();
+        }, LINK_REPORT_GAP_MS - since);
+      }
+      return;
+    }
+    this.linkSentAt = this.now();
+    this.socket.emit("link_report", {
+      sessionId: this.sessionId,
+      rttMs: this.link.rttMs,
+      jitterMs: this.link.jitterMs,
+    });
   }
 
   // time_sync with an ack; also accepts a time_sync_response for the same t1.

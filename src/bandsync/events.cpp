@@ -67,6 +67,7 @@ constexpr std::array table = {
     row<anyone, parse_latency_probe, on_latency_probe>("latency_probe"),
     row<anyone, parse_heartbeat_response, on_heartbeat_response>("heartbeat_response"),
     row<anyone, parse_time_sync, on_time_sync>("time_sync"),
+    row<member, parse_link_report, on_link_report>("link_report"),
     row<leader, parse_set_time_signature, on_set_time_signature>("set_time_signature"),
     row<leader, parse_set_setlist, on_set_setlist>("set_setlist"),
     row<leader, parse_add_song, on_add_song>("add_song"),

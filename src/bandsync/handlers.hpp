@@ -57,6 +57,10 @@ void on_sync_request(service_core& core, const event_call& call, const session_r
 void on_latency_probe(service_core& core, const event_call& call, const latency_probe_request& req);
 void on_heartbeat_response(service_core& core, const event_call& call,
                            const heartbeat_response_request& req);
+// Keeps the member's link report and sends `member_link` to the session;
+// RATE_LIMITED within a second of the member's previous report.
+void on_link_report(service_core& core, const event_call& call, const link_report_request& req,
+                    session& s);
 // Answers through the ack when the client asked for one, else with
 // `time_sync_response`.
 void on_time_sync(service_core& core, const event_call& call, const time_sync_request& req);

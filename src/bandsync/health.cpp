@@ -1,5 +1,6 @@
 // Connection health: latency_probe and heartbeat_response (EVENTS.md), which
-// feed averageLatency and decide who gets the heartbeat rounds.
+// feed averageLatency and decide who gets the heartbeat rounds; link_report,
+// a member's own measure of its link, shown to the band.
 
 #include <algorithm>
 
@@ -47,6 +48,28 @@ void on_latency_probe(service_core& core, const event_call& call,
 void on_heartbeat_response(service_core& core, const event_call& call,
                            const heartbeat_response_request& req) {
   record_latency(core, call, static_cast<double>(call.now_wall_ms) - req.timestamp_ms);
+}
+
+void on_link_report(service_core& core, const event_call& call, const link_report_request& req,
+                    session& s) {
+  member_link l{req.rtt_ms, req.jitter_ms, call.now_us};
+  switch (s.set_link(call.conn_id, l)) {
+    case session::link_result::stored:
+      // Only the members see it: a link report says nothing to the session's
+      // state, so no snapshot (which carries the whole setlist) is sent.
+      core.out.emit_to_session(s.id(), "member_link",
+                               payloads::member_link_changed(s, call.conn_id, core.clk));
+      return;
+    case session::link_result::too_soon:
+      send_error(core, call.conn_id, call.event, reply_error::rate_limited,
+                 "link_report at most once per second");
+      return;
+    case session::link_result::not_a_member:
+      // authorize() has checked membership; kept for the type's sake.
+      send_error(core, call.conn_id, call.event, reply_error::not_a_member,
+                 "Not a member of session " + s.id());
+      return;
+  }
 }
 
 void on_time_sync(service_core& core, const event_call& call, const time_sync_request& req) {

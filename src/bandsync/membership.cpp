@@ -143,7 +143,8 @@ void on_join_session(service_core& core, const event_call& call, const join_requ
   }
   emit_room_stats(core, *target, now_us, now_wall);
   core.out.emit_to_session(id, "user_joined",
-                           payloads::user_joined(*member, target->member_count()));
+                           payloads::user_joined(*member, target->member_count(),
+                                                 payloads::link(target->link(conn_id), core.clk)));
 }
 
 void on_leave_session(service_core& core, const event_call& call, const session_request&,

@@ -74,6 +74,8 @@ boost::json::object snapshot(const session& s, const clock& clk, int64_t now_us)
   members.reserve(s.member_count());
   for (const auto& m : s.members()) {
     auto member = store::to_json(m);
+    // BandSync: the member's last link report (EVENTS.md "Link quality").
+    member["link"] = link(s.link(m.socket_id), clk);
     // BandSync: false while the member's connection is held (EVENTS.md "Seats").
     member["connected"] = s.connected(m.socket_id);
     members.push_back(std::move(member));
@@ -117,9 +119,29 @@ boost::json::object role_handed_over(const std::string& new_leader,
   return role_changed(new_leader, true, &previous_leader, "leader_stepped_down", now_wall_ms);
 }
 
-boost::json::object user_joined(const store::member_record& member, size_t member_count) {
+boost::json::value link(const member_link* l, const clock& clk) {
+  if (!l) return nullptr;
+  boost::json::object o;
+  o["rttMs"] = l->rtt_ms;
+  o["jitterMs"] = l->jitter_ms ? boost::json::value(*l->jitter_ms) : boost::json::value(nullptr);
+  o["at"] = clk.server_ms_at(l->at_us);
+  return o;
+}
+
+boost::json::object member_link_changed(const session& s, const std::string& socket_id,
+                                        const clock& clk) {
+  boost::json::object o;
+  o["sessionId"] = s.id();
+  o["socketId"] = socket_id;
+  o["link"] = link(s.link(socket_id), clk);
+  return o;
+}
+
+boost::json::object user_joined(const store::member_record& member, size_t member_count,
+                                boost::json::value link) {
   boost::json::object o;
   auto m = store::to_json(member);
+  m["link"] = std::move(link);
   m["connected"] = true;  // a joiner is connected; same member shape as in snapshots
   o["member"] = std::move(m);
   o["memberCount"] = member_count;
@@ -133,6 +155,9 @@ boost::json::object member_replaced(const session& s, const std::string& previou
   o["previousSocketId"] = previous_socket_id;
   o["socketId"] = member.socket_id;
   auto m = store::to_json(member);
+  // A reclaimed seat is a new connection: its link is measured again
+  // (session::replace_member drops the old report).
+  m["link"] = nullptr;
   m["connected"] = s.connected(member.socket_id);
   o["member"] = std::move(m);
   return o;

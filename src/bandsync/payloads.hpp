@@ -25,6 +25,7 @@ namespace bandsync::domain::payloads {
 boost::json::value position(int64_t position_us);
 
 // `snapshot`: every session field, `sessionId`, `members` in join order, the
+// members carrying `link` (see link() below), the
 // current derived `position` and `serverTimestamp` (server time of `now_us`),
 // then the clock fields: `beatsPerBar`, `beat`, `bar`, `startsAt` (the
 // scheduled start while ahead, else null) and `effectiveAt` (when the last
@@ -48,8 +49,18 @@ boost::json::object role_elected(const std::string& new_leader, int64_t now_wall
 boost::json::object role_handed_over(const std::string& new_leader,
                                      const std::string& previous_leader, int64_t now_wall_ms);
 
-// `user_joined { member, memberCount }`.
-boost::json::object user_joined(const store::member_record& member, size_t member_count);
+// A member's link as the wire carries it (EVENTS.md "Link quality"):
+// `{ rttMs, jitterMs (or null), at (server time received) }`, or null when the
+// member has sent no link_report.
+boost::json::value link(const member_link* l, const clock& clk);
+// `member_link { sessionId, socketId, link }` after an accepted link_report.
+boost::json::object member_link_changed(const session& s, const std::string& socket_id,
+                                        const clock& clk);
+
+// `user_joined { member, memberCount }`; the member carries `link` as in
+// snapshots (null unless a member re-joined under a new name).
+boost::json::object user_joined(const store::member_record& member, size_t member_count,
+                                boost::json::value link);
 // `member_replaced { sessionId, previousSocketId, socketId, member }`: a seat
 // taken over by a join with its clientId (the clientId is never sent).
 boost::json::object member_replaced(const session& s, const std::string& previous_socket_id,

@@ -20,6 +20,11 @@ const std::string bad_position = "position must be a number from 0 to 86400000";
 const std::string bad_role = "role must be \"leader\" or \"follower\"";
 const std::string bad_client_id = "clientId must be 8-64 characters of [A-Za-z0-9_-]";
 const std::string bad_timestamp = "timestamp must be a number";
+const std::string bad_rtt = "rttMs must be a number from 0 to 60000";
+const std::string bad_jitter = "jitterMs must be a number from 0 to 60000";
+// A round trip longer than the longest latency the server records
+// (latency_probe's clamp) says nothing a band can use; above it is a bug.
+constexpr double max_link_ms = 60000;
 
 // Counts UTF-8 code points (the parser has already rejected invalid UTF-8), so
 // that limits match what a JavaScript client sees, give or take surrogates.
@@ -220,6 +225,22 @@ parse_result<heartbeat_response_request> parse_heartbeat_response(const boost::j
   auto ts = timestamp_of(*o);
   if (!ts) return invalid_payload{bad_timestamp};
   return heartbeat_response_request{*ts};
+}
+
+parse_result<link_report_request> parse_link_report(const boost::json::array& args) {
+  const boost::json::object* o = nullptr;
+  auto r = with_session<link_report_request>(args, o);
+  if (std::holds_alternative<invalid_payload>(r)) return r;
+  auto& req = std::get<link_report_request>(r);
+  auto rtt = number_in(*o, "rttMs", 0, max_link_ms);
+  if (!rtt) return invalid_payload{bad_rtt};
+  req.rtt_ms = *rtt;
+  if (field(*o, "jitterMs")) {
+    auto jitter = number_in(*o, "jitterMs", 0, max_link_ms);
+    if (!jitter) return invalid_payload{bad_jitter};
+    req.jitter_ms = *jitter;
+  }
+  return r;
 }
 
 }  // namespace bandsync::domain

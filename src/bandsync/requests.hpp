@@ -95,6 +95,16 @@ struct heartbeat_response_request {
 };
 parse_result<heartbeat_response_request> parse_heartbeat_response(const boost::json::array& args);
 
+// link_report { sessionId, rttMs, jitterMs? } (EVENTS.md "Link quality"): the
+// round trip a member measured to the server and its variation, each a finite
+// number from 0 to 60000 ms; `jitterMs` absent or null reads as unknown.
+struct link_report_request {
+  std::string session_id;
+  double rtt_ms = 0;
+  std::optional<double> jitter_ms;
+};
+parse_result<link_report_request> parse_link_report(const boost::json::array& args);
+
 // True when `id` is 1-64 characters of [A-Za-z0-9_.-].
 bool valid_session_id(std::string_view id);
 // True when `id` is 8-64 characters of [A-Za-z0-9_-].

@@ -55,6 +55,21 @@ const store::member_record* session::find_member(const std::string& socket_id) c
   return const_cast<session*>(this)->find_member(socket_id);
 }
 
+const member_link* session::link(const std::string& socket_id) const {
+  auto it = links_.find(socket_id);
+  return it == links_.end() ? nullptr : &it->second;
+}
+
+session::link_result session::set_link(const std::string& socket_id, const member_link& link) {
+  if (!find_member(socket_id)) return link_result::not_a_member;
+  auto [it, inserted] = links_.try_emplace(socket_id, link);
+  if (!inserted) {
+    if (link.at_us - it->second.at_us < link_report_interval_us) return link_result::too_soon;
+    it->second = link;
+  }
+  return link_result::stored;
+}
+
 bool session::add_member(store::member_record member) {
   if (full() || find_member(member.socket_id)) return false;
   member.role = store::member_role::follower;
@@ -114,6 +129,7 @@ std::optional<session::departure> session::remove_member(const std::string& sock
   bool was_leader = leader_ == socket_id;
   departure d{std::move(*it), was_leader, std::nullopt};
   members_.erase(it);
+  links_.erase(d.member.socket_id);
   seats_.erase(d.member.socket_id);
   if (!d.was_leader) return d;
   leader_.reset();
@@ -236,6 +252,9 @@ bool session::replace_member(const std::string& old_id, const std::string& new_i
   std::string old = old_id;  // `old_id` may refer to the member's own field
   m->socket_id = new_id;
   if (leader_ == old) leader_ = new_id;
+  // The report described the old connection; the device reports the new one
+  // when its snapshot shows none (EVENTS.md "Link quality").
+  links_.erase(old);
   if (auto it = seats_.find(old); it != seats_.end()) {
     seat s = std::move(it->second);
     seats_.erase(it);

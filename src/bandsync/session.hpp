@@ -11,6 +11,7 @@
 //     what a selection does to its transport (apply()).
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -23,6 +24,19 @@
 #include "store/session_record.hpp"
 
 namespace bandsync::domain {
+
+// A member's last link report (EVENTS.md "Link quality"): what its device
+// measured of its round trip to the server. Not stored: it is worth nothing
+// after a restart (the member's connection is gone).
+struct member_link {
+  double rtt_ms = 0;
+  std::optional<double> jitter_ms;
+  int64_t at_us = 0;  // steady time it was received (server time on the wire)
+};
+
+// At most one link report per member per second is kept; a device that
+// reports more often is refused (RATE_LIMITED) rather than broadcast.
+inline constexpr int64_t link_report_interval_us = 1'000'000;
 
 class session {
  public:
@@ -74,6 +88,14 @@ class session {
   bool is_leader(const std::string& socket_id) const { return leader_ == socket_id; }
   store::member_record* find_member(const std::string& socket_id);
   const store::member_record* find_member(const std::string& socket_id) const;
+
+  // The member's last link report, or null when it sent none since it joined.
+  const member_link* link(const std::string& socket_id) const;
+  enum class link_result { stored, not_a_member, too_soon };
+  // Keeps `link` as the member's report unless its previous one was received
+  // less than link_report_interval_us before `link.at_us` (too_soon; nothing
+  // changes). One entry per member at most: removed with the member.
+  link_result set_link(const std::string& socket_id, const member_link& link);
 
   // Appends `member` as a follower at the end of the join order; if the session
   // had no leader it leads (message "<displayName> is leading"). Returns false
@@ -194,6 +216,7 @@ class session {
   domain::setlist setlist_;
   std::optional<std::string> leader_;
   std::vector<store::member_record> members_;
+  std::map<std::string, member_link, std::less<>> links_;  // by socket id, members only
   int64_t created_at_ = 0;
   int64_t last_active_at_ = 0;
   size_t max_members_ = 8;

@@ -163,6 +163,30 @@ describe("band page in Chromium", { timeout: BUDGET_MS }, () => {
     }
   }
 
+  // Waits until `page` shows a graded link for every member (both devices
+  // report theirs after their sync burst: link_report / member_link), and
+  // checks its text and its accessible label.
+  async function linksShown(page, members = 2) {
+    await page.waitForFunction(
+      (n) => {
+        const links = [...document.querySelectorAll("#members .link")];
+        return links.length === n && links.every((l) => ["good", "fair", "poor"].includes(l.dataset.link));
+      },
+      { timeout: WAIT_MS },
+      members,
+    );
+    const links = await page.$$eval("#members .link", (els) =>
+      els.map((e) => ({ text: e.textContent, label: e.getAttribute("aria-label"), role: e.getAttribute("role") })),
+    );
+    for (const l of links) {
+      assert.match(l.text, /^(good|fair|poor) \d+ ms ±\d+$/, JSON.stringify(l));
+      assert.match(l.label, /^(Keys|Drums): link (good|fair|poor), \d+ ms round trip, jitter \d+ ms$/, JSON.stringify(l));
+      assert.equal(l.role, "img");
+    }
+    // Both names have their own link, not only this device.
+    assert.deepEqual(links.map((l) => l.label.split(":")[0]).sort(), ["Drums", "Keys"]);
+  }
+
   it("two devices join, the leader plays, the follower follows; refused control; restart", { timeout: BUDGET_MS }, async () => {
     const t0 = Date.now();
     const mark = (what) => console.log(`# ${what} at ${Date.now() - t0} ms`);
@@ -181,6 +205,10 @@ describe("band page in Chromium", { timeout: BUDGET_MS }, () => {
     assert.deepEqual(names.sort(), ["Drums (you)", "Keys"]);
     // Remembered on the device.
     assert.equal(await follower.evaluate(() => localStorage.getItem("bandsync.page.session")), sessionId);
+
+    // ---- each device's link quality, on both pages ----
+    for (const page of [leader, follower]) await linksShown(page);
+    mark("links shown");
 
     // ---- a follower's leader control is refused, on screen ----
     await follower.click("#play");
@@ -294,6 +322,8 @@ describe("band page in Chromium", { timeout: BUDGET_MS }, () => {
       assert.equal(await text(page, "#session-title"), sessionId);
       assert.equal(await page.$eval("#stage", (el) => el.hidden), false);
     }
+    // Each device reports its link to the new server too (its re-join's snapshot has none).
+    for (const page of [leader, follower]) await linksShown(page);
     mark("both back");
     // One of them leads the new server's session, and the other sees it.
     const roles = [await text(leader, "#role"), await text(follower, "#role")].sort();

@@ -196,6 +196,17 @@ band.on("play", (p) => {
 
 band.on("clock", () => drawLink());
 
+band.on("memberLink", ({ socketId, link }) => {
+  const m = view.members.get(socketId);
+  if (!m) return;
+  m.link = link ?? null;
+  drawMembers();
+});
+
+band.on("link", () => {
+  if (view.joined) drawMembers();
+});
+
 function setLeader(id) {
   view.leaderId = id;
   for (const m of view.members.values()) m.role = m.socketId === id ? "leader" : "follower";
@@ -247,28 +258,73 @@ function drawMembers() {
       const role = document.createElement("span");
       role.className = m.socketId === view.leaderId ? "badge leader" : "badge";
       role.textContent = m.socketId === view.leaderId ? "leader" : "follower";
-      const link = document.createElement("span");
-      link.className = "small";
-      link.textContent = linkText(m, connected);
-      li.append(dot, who, role, link);
+      li.append(dot, who, role, linkBadge(m, connected));
       return li;
     }),
   );
 }
 
-// Link quality: my own round trip from the clock sync; for the others, how
-// long ago the server last heard them (the contract has no per-device RTT).
-function linkText(m, connected) {
-  if (!connected) return "away";
-  if (m.socketId === band.id) {
-    const c = band.clockInfo();
-    return c.synced ? `RTT ${c.rtt.toFixed(1)} ms` : "syncing";
+// Link quality of each device: what it measured of its own round trip to the
+// server in its last clock-sync burst (link_report; EVENTS.md "Link quality"),
+// graded for the stage. A report older than LINK_STALE_MS (three missed
+// bursts) is shown as stale. A server without link reports (members without
+// `link`) gets the old "seen n s ago", and this device its own clock RTT.
+const LINK_STALE_MS = 45_000;
+// A round trip beyond ~60 ms is a click audibly late on a naive device; the
+// jitter is what the clock estimate has to filter out (it keeps the lowest
+// round trips, so a little is harmless, a lot means few good samples).
+const LINK_GOOD = { rttMs: 60, jitterMs: 20 };
+const LINK_FAIR = { rttMs: 150, jitterMs: 50 };
+
+/** "good" | "fair" | "poor" for a round trip and its jitter (ms). */
+function linkGrade(rttMs, jitterMs) {
+  const j = jitterMs ?? 0;
+  if (rttMs <= LINK_GOOD.rttMs && j <= LINK_GOOD.jitterMs) return "good";
+  if (rttMs <= LINK_FAIR.rttMs && j <= LINK_FAIR.jitterMs) return "fair";
+  return "poor";
+}
+
+function linkBadge(m, connected) {
+  const el = document.createElement("span");
+  el.className = "link";
+  el.setAttribute("role", "img");
+  const say = (text, label, grade) => {
+    el.textContent = text;
+    el.setAttribute("aria-label", label);
+    if (grade) el.classList.add(grade);
+    el.dataset.link = grade ?? "none";
+    return el;
+  };
+  const name = m.displayName || "Member";
+  if (!connected) return say("away", `${name}: away, no link`, "away");
+  const mine = m.socketId === band.id;
+  const link = m.link ?? (mine && band.link ? band.link : null);
+  if (link && Number.isFinite(link.rttMs)) {
+    const age = Number.isFinite(link.at) ? band.serverNow() - link.at : 0;
+    const ms = `${Math.round(link.rttMs)} ms`;
+    const hasJitter = Number.isFinite(link.jitterMs);
+    const jitter = hasJitter ? `, jitter ${Math.round(link.jitterMs)} ms` : "";
+    const pm = hasJitter ? ` ±${Math.round(link.jitterMs)}` : "";
+    if (age > LINK_STALE_MS) {
+      const s = Math.round(age / 1000);
+      return say(`stale ${ms}`, `${name}: link report ${s} s old, was ${ms} round trip${jitter}`, "stale");
+    }
+    const grade = linkGrade(link.rttMs, link.jitterMs);
+    return say(`${grade} ${ms}${pm}`, `${name}: link ${grade}, ${ms} round trip${jitter}`, grade);
   }
+  if (mine) {
+    const c = band.clockInfo();
+    return c.synced
+      ? say(`RTT ${c.rtt.toFixed(1)} ms`, `${name}: ${c.rtt.toFixed(1)} ms round trip`)
+      : say("syncing", `${name}: measuring the link`);
+  }
+  if (m.link === null) return say("no report yet", `${name}: no link report yet`);
   if (typeof m.lastPingAt === "number" && m.lastPingAt > 0) {
     const ago = Math.max(0, Math.round((band.serverNow() - m.lastPingAt) / 1000));
-    return ago <= 30 ? `seen ${ago} s ago` : `quiet ${ago} s`;
+    const text = ago <= 30 ? `seen ${ago} s ago` : `quiet ${ago} s`;
+    return say(text, `${name}: ${text}`);
   }
-  return "connected";
+  return say("connected", `${name}: connected`);
 }
 
 function drawLink() {
@@ -576,7 +632,7 @@ document.addEventListener("keydown", (e) => {
   band.playingAt() || band.startsAt !== null ? band.pause() : $("play").click();
 });
 
-// Refresh "seen n s ago" and the RTT now and then.
+// Refresh "seen n s ago", the links' staleness and the RTT now and then.
 setInterval(() => {
   if (view.joined) drawMembers();
 }, 5000);

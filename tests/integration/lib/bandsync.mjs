@@ -250,8 +250,9 @@ export const CLOCK_FIELDS = {
   scroll_tick: ["beat", "bar"],
   sync_response: ["beatsPerBar", "beat", "bar", "startsAt"],
 };
-// `connected` is BandSync (seats): false while the member's connection is held.
-export const MEMBER_FIELDS = ["socketId", "displayName", "role", "joinedAt", "lastPingAt", "connected"];
+// `connected` is BandSync (seats): false while the member's connection is held;
+// `link` is BandSync: the member's last link_report or null (EVENTS.md "Link quality").
+export const MEMBER_FIELDS = ["socketId", "displayName", "role", "joinedAt", "lastPingAt", "link", "connected"];
 export const ROOM_STATS_FIELDS = [
   "sessionId",
   "memberCount",

@@ -113,7 +113,7 @@ TEST_F(Health, SessionStatsAndMetrics) {
   EXPECT_EQ(m.sessions, 3u);
   EXPECT_EQ(m.playing_sessions, 1u);
   EXPECT_EQ(m.connections, 3u);
-  EXPECT_EQ(m.events_by_name.size(), 25u);  // bounded: unknown names share one counter
+  EXPECT_EQ(m.events_by_name.size(), 26u);  // bounded: unknown names share one counter
   EXPECT_EQ(m.events_by_name.at("join_session"), 4u);
   EXPECT_EQ(m.events_by_name.at("play"), 2u);
   EXPECT_EQ(m.events_by_name.at("unknown"), 2u);

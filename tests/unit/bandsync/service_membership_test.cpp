@@ -39,6 +39,7 @@ TEST_F(Membership, FirstJoinCreatesTheSessionWithDefaultsAndLeads) {
                                 {"role", "leader"},
                                 {"joinedAt", clock_.wall_ms()},
                                 {"lastPingAt", clock_.wall_ms()},
+                                {"link", nullptr},
                                 {"connected", true}}));
   EXPECT_EQ(snap.at("beatsPerBar"), 4);
   EXPECT_EQ(snap.at("beat"), 0.0);
