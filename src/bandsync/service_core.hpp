@@ -37,6 +37,10 @@ struct service_options {
   // How far ahead a play without `at` starts (docs/EVENTS.md PLAY_LEAD_MS);
   // 0: at once, as the old contract.
   int64_t play_lead_ms = 0;
+  // Cluster mode (src/cluster): every saved record carries the clock anchor
+  // (anchorServerMs, anchorBeat) so that another node can take over a playing
+  // session. Off on a single node: the stored value stays as it was.
+  bool persist_clock_anchor = false;
 };
 
 struct service_core {
