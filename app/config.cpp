@@ -33,6 +33,11 @@ const std::vector<variable>& variables() {
       {"PLAY_LEAD_MS", "0",
        "a play without `at` starts this much later, so every device has it first (ms, 0..5000)"},
       {"SERVE_CLIENT", "true", "serve the socket.io-client bundle under /socket.io/ (true/false)"},
+      {"CLUSTER", "false",
+       "run as one node of several on the same Redis (true/false; needs REDIS_HOST)"},
+      {"NODE_ID", "",
+       "this node's id in the cluster (1-64 of [A-Za-z0-9_.-]; implies CLUSTER=true); "
+       "unset = random"},
   };
   return vars;
 }
@@ -170,6 +175,28 @@ config_result make_config(const std::map<std::string, std::string>& values) {
       c.serve_client = false;
     else
       r.errors.push_back("SERVE_CLIENT=\"" + *v + "\" is invalid: expected true, false, 1 or 0");
+  }
+  if (auto v = get("CLUSTER")) {
+    if (*v == "true" || *v == "1")
+      c.cluster = true;
+    else if (*v != "false" && *v != "0")
+      r.errors.push_back("CLUSTER=\"" + *v + "\" is invalid: expected true, false, 1 or 0");
+  }
+  if (auto v = get("NODE_ID"); v && !v->empty()) {
+    bool ok = v->size() <= 64;
+    for (char ch : *v) {
+      ok = ok && ((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+                  (ch >= '0' && ch <= '9') || ch == '_' || ch == '-' || ch == '.');
+    }
+    if (ok) {
+      c.node_id = *v;
+      c.cluster = true;
+    } else {
+      r.errors.push_back("NODE_ID=\"" + *v + "\" is invalid: expected 1-64 of [A-Za-z0-9_.-]");
+    }
+  }
+  if (c.cluster && !c.redis_host) {
+    r.errors.push_back("CLUSTER/NODE_ID need REDIS_HOST: the nodes meet on one Redis");
   }
   return r;
 }

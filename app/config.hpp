@@ -39,6 +39,10 @@ struct config {
   size_t max_connections_per_address = 10000;
   std::chrono::milliseconds header_timeout{10000};
   bool serve_client = true;
+  // Cluster mode (docs/EVENTS.md "Cluster"): on with CLUSTER=true or a
+  // NODE_ID; needs REDIS_HOST. node_id empty = a random one at start.
+  bool cluster = false;
+  std::string node_id;
 };
 
 // One configuration variable: its name, default and meaning (for --help).
