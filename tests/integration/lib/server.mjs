@@ -112,6 +112,8 @@ const CONFIG_VARS = [
   "MAX_CONNECTIONS_PER_ADDRESS",
   "HTTP_HEADER_TIMEOUT",
   "SERVE_CLIENT",
+  "CLUSTER",
+  "NODE_ID",
 ];
 
 // The runner's environment without the configuration variables, plus `extra`.
