@@ -302,7 +302,8 @@ void node::resolve(const std::string& session) {
                 std::to_string(options_.fence_ttl_seconds)}),
        1, [this, session, sent](bool ok, std::vector<redis_reply>&& r) {
          resolving_.erase(session);
-         if (!ok || r.empty() || r[0].elements.size() != 1) {
+         if (!ok || r.empty() || r[0].elements.size() != 1 ||
+             r[0].elements[0].elements.size() != 2) {
            // Redis is unreachable: the events wait (bounded) and the next
            // event or takeover round tries again.
            spdlog::warn("cluster: cannot resolve the owner of session {}", session);
@@ -318,7 +319,11 @@ void node::resolve(const std::string& session) {
            return;
          }
          bool had = leases_.token(session).has_value();
-         auto outcome = leases_.on_acquired(session, r[0].elements[0].str, sent);
+         const auto& answer = r[0].elements[0].elements;
+         auto outcome = leases_.on_acquired(session, answer[0].str, sent);
+         if (outcome == lease_table::outcome::foreign) {
+           next_poll_[session] = sent + std::max<int64_t>(answer[1].integer, 0) * 1000;
+         }
          if (outcome == lease_table::outcome::acquired) {
            if (!had) load(session, false);
            return;
@@ -730,6 +735,9 @@ void node::takeover_round() {
     if (leases_.token(session) || resolving_.contains(session) || loading_.contains(session)) {
       continue;
     }
+    // Not before the owner's lease could have lapsed: a live owner renews
+    // it every renew_ms, so this asks about once per renewal, not per poll.
+    if (auto it = next_poll_.find(session); it != next_poll_.end() && now < it->second) continue;
     sessions.push_back(session);
     keys.push_back(lease_key(session));
     resolving_.insert(session);
@@ -743,9 +751,15 @@ void node::takeover_round() {
          if (!ok || r.empty() || r[0].elements.size() != sessions.size()) return;
          for (size_t i = 0; i < sessions.size(); ++i) {
            const auto& session = sessions[i];
-           if (leases_.token(session)) continue;  // acquired meanwhile by an event
-           auto outcome = leases_.on_acquired(session, r[0].elements[i].str, now);
-           if (outcome == lease_table::outcome::acquired) load(session, true);
+           const auto& answer = r[0].elements[i].elements;
+           if (answer.size() != 2 || leases_.token(session)) continue;  // taken by an event
+           auto outcome = leases_.on_acquired(session, answer[0].str, now);
+           if (outcome == lease_table::outcome::acquired) {
+             next_poll_.erase(session);
+             load(session, true);
+           } else {
+             next_poll_[session] = now + std::max<int64_t>(answer[1].integer, 0) * 1000;
+           }
          }
        });
 }
@@ -777,6 +791,9 @@ void node::heartbeat_round() {
          }
          for (const auto& sid : gone) forget_remote(sid);
        });
+  for (auto it = next_poll_.begin(); it != next_poll_.end();) {
+    it = local_rooms_.contains(it->first) ? std::next(it) : next_poll_.erase(it);
+  }
   // Rooms this node no longer has sockets in, and nothing waits for.
   std::vector<std::string> drop;
   for (const auto& [session, confirmed] : rooms_subscribed_) {

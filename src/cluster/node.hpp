@@ -13,8 +13,9 @@
 //     with sockets in the room subscribes to.
 //   - A session's first event on a node whose owner is unknown tries to take
 //     the lease; the node that gets it loads the session from Redis. Nodes
-//     with members of a session they do not own retry the lease every
-//     takeover_poll, which is how a dead owner is replaced.
+//     with members of a session they do not own ask for its lease again
+//     when it would expire (its PTTL, checked every takeover_poll), which is
+//     how a dead owner is replaced within the lease's TTL.
 //   - Every state write of the owner is fenced by its lease token
 //     (redis_store::set_fencing); a node whose lease lapsed stops running the
 //     session before Redis can give it to another node (lease.hpp).
@@ -58,9 +59,10 @@ struct node_options {
   std::string node_id;  // valid_node_id
   lease_timing lease;
   std::chrono::milliseconds heartbeat_interval{500};
-  std::chrono::milliseconds node_ttl{1500};      // PX of `node:<id>`
-  std::chrono::milliseconds takeover_poll{100};  // lease retries for sessions with local members
-  size_t max_pending_events = 64;                // per session, while its owner is being resolved
+  std::chrono::milliseconds node_ttl{1500};  // PX of `node:<id>`
+  // How often the lease expiries of sessions with local members are checked.
+  std::chrono::milliseconds takeover_poll{25};
+  size_t max_pending_events = 64;  // per session, while its owner is being resolved
   size_t max_pending_sessions = 4096;
   size_t max_remote_acks = 4096;  // forwarded events awaiting an ack from the owner
   int fence_ttl_seconds = 86400;  // `fence:<id>` expiry
@@ -182,6 +184,7 @@ class node {
   std::unordered_map<std::string, std::string> local_room_of_;           // local sid -> session
   std::unordered_map<std::string, std::set<std::string>> forwarded_to_;  // local sid -> owners
   std::unordered_map<std::string, int64_t> claim_deadline_;  // adopted session -> steady µs
+  std::unordered_map<std::string, int64_t> next_poll_;  // foreign lease -> when it may lapse (µs)
   std::unordered_map<uint64_t, std::pair<std::string, domain::ack_reply>> acks_;  // id -> (sid, fn)
   std::deque<uint64_t> ack_order_;
   uint64_t next_ack_ = 0;

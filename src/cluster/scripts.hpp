@@ -10,7 +10,8 @@ namespace bandsync::cluster::scripts {
 // KEYS: lease keys. ARGV[1] this node's id, ARGV[2] the PX in ms, ARGV[3] the
 // fence key's TTL in seconds. For each key: a free lease is taken with a new
 // token "<node>:<INCR fence:<id>>"; a lease already ours is extended. Returns
-// the token each key now holds (ours or another node's).
+// per key { token it now holds (ours or another node's), its PTTL in ms }:
+// a node polling another node's lease asks again when it would expire.
 inline constexpr std::string_view acquire = R"lua(
 local out = {}
 local mine = ARGV[1] .. ':'
@@ -25,7 +26,7 @@ for i = 1, #KEYS do
   elseif string.sub(cur, 1, #mine) == mine then
     redis.call('PEXPIRE', KEYS[i], ARGV[2])
   end
-  out[i] = cur
+  out[i] = {cur, redis.call('PTTL', KEYS[i])}
 end
 return out
 )lua";
