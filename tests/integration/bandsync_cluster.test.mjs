@@ -235,6 +235,7 @@ describe("BandSync cluster", { skip: missing ?? false }, () => {
     await sleep(Math.max(0, 2_500 - (Date.now() - stoppedAt)));
 
     const woke = db.mark();
+    const wokeA = da.mark();
     process.kill(a.proc.pid, "SIGCONT");
     // For 1.5 s: Redis never holds A's stale view (its member back, another
     // lease), and B's device sees one clock only.
@@ -250,6 +251,12 @@ describe("BandSync cluster", { skip: missing ?? false }, () => {
     assert.ok(ts.length >= 10, `ticks after the wake-up: ${ts.length}`);
     for (let i = 1; i < ts.length; i++) {
       assert.ok(ts[i] - ts[i - 1] >= 60, `two clocks ticking: ${ts[i - 1]} then ${ts[i]}`);
+    }
+    // A's own device hears B's clock only (until B takes it out of the
+    // room): a tick of A's stale clock would be one B never sent.
+    const fromB = new Set(ticks(db, m, sessionId).map((t) => t.ts));
+    for (const t of ticks(da, wokeA, sessionId)) {
+      assert.ok(fromB.has(t.ts), `A's device got a tick of A's stale clock (${t.ts})`);
     }
     const h = await health(a.url);
     assert.equal(h.cluster.ownedSessions, 0, "A gave the session up");
