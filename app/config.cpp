@@ -33,6 +33,13 @@ const std::vector<variable>& variables() {
       {"PLAY_LEAD_MS", "0",
        "a play without `at` starts this much later, so every device has it first (ms, 0..5000)"},
       {"SERVE_CLIENT", "true", "serve the socket.io-client bundle under /socket.io/ (true/false)"},
+      {"HEALTH_RATE_LIMIT_MAX", "600",
+       "GET /health requests per IP per minute (not in RATE_LIMIT_*)"},
+      {"METRICS_TOKEN", "", "bearer token GET /metrics requires; empty = public"},
+      {"SESSION_CREATE_BURST", "20", "new sessions one connection may create at once"},
+      {"SESSION_CREATE_PER_MINUTE", "10", "then new sessions per connection per minute"},
+      {"SESSION_CREATE_ADDRESS_BURST", "1000", "new sessions one IP may create at once"},
+      {"SESSION_CREATE_ADDRESS_PER_MINUTE", "600", "then new sessions per IP per minute"},
       {"CLUSTER", "false",
        "run as one node of several on the same Redis (true/false; needs REDIS_HOST)"},
       {"NODE_ID", "",
@@ -176,6 +183,17 @@ config_result make_config(const std::map<std::string, std::string>& values) {
     else
       r.errors.push_back("SERVE_CLIENT=\"" + *v + "\" is invalid: expected true, false, 1 or 0");
   }
+  integer("HEALTH_RATE_LIMIT_MAX", uint32_t{1}, uint32_t{100000000}, c.health_rate_limit_max,
+          "a request count from 1 to 100000000");
+  if (auto v = get("METRICS_TOKEN")) c.metrics_token = *v;
+  integer("SESSION_CREATE_BURST", uint32_t{1}, uint32_t{1000000}, c.session_create_burst,
+          "a session count from 1 to 1000000");
+  integer("SESSION_CREATE_PER_MINUTE", uint32_t{1}, uint32_t{1000000}, c.session_create_per_minute,
+          "a session count from 1 to 1000000");
+  integer("SESSION_CREATE_ADDRESS_BURST", uint32_t{1}, uint32_t{1000000},
+          c.session_create_address_burst, "a session count from 1 to 1000000");
+  integer("SESSION_CREATE_ADDRESS_PER_MINUTE", uint32_t{1}, uint32_t{1000000},
+          c.session_create_address_per_minute, "a session count from 1 to 1000000");
   if (auto v = get("CLUSTER")) {
     if (*v == "true" || *v == "1")
       c.cluster = true;

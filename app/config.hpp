@@ -39,6 +39,13 @@ struct config {
   size_t max_connections_per_address = 10000;
   std::chrono::milliseconds header_timeout{10000};
   bool serve_client = true;
+  uint32_t health_rate_limit_max = 600;  // per IP per minute
+  std::string metrics_token;             // empty: /metrics is public
+  // Session creation limits (domain::creation_limits): token buckets.
+  uint32_t session_create_burst = 20;
+  uint32_t session_create_per_minute = 10;
+  uint32_t session_create_address_burst = 1000;
+  uint32_t session_create_address_per_minute = 600;
   // Cluster mode (docs/EVENTS.md "Cluster"): on with CLUSTER=true or a
   // NODE_ID; needs REDIS_HOST. node_id empty = a random one at start.
   bool cluster = false;

@@ -75,6 +75,10 @@ int run_serve(const config& cfg) {
   domain::service_options svc_opts;
   svc_opts.session_idle_ms = cfg.session_idle.count();
   svc_opts.play_lead_ms = cfg.play_lead.count();
+  svc_opts.creation.connection_burst = cfg.session_create_burst;
+  svc_opts.creation.connection_per_minute = cfg.session_create_per_minute;
+  svc_opts.creation.address_burst = cfg.session_create_address_burst;
+  svc_opts.creation.address_per_minute = cfg.session_create_address_per_minute;
   svc_opts.persist_clock_anchor = node != nullptr;
   domain::session_service service(clock, node ? node->outbox() : outbox, *store, svc_opts);
   if (!node) service.restore(store->load_sessions());
@@ -82,6 +86,9 @@ int run_serve(const config& cfg) {
     // After an outage Redis may have lost keys (a restart without persistence,
     // TTL expiry): on every reconnection the live state is written again.
     redis->set_resync_handler([&service] { service.persist_all(); });
+    // A start-up load that Redis did not answer in time completes later.
+    redis->set_load_handler(
+        [&service](std::vector<store::session_record> records) { service.finish_load(records); });
     redis->start();
   }
 
@@ -122,7 +129,9 @@ int run_serve(const config& cfg) {
   status.uptime_s = [&] {
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   };
-  http::routes routes(status, limiter, cfg.cors_origins);
+  http::rate_limiter health_limiter(60'000, cfg.health_rate_limit_max);
+  http::routes routes(status, limiter, cfg.cors_origins, &health_limiter);
+  routes.set_metrics_token(cfg.metrics_token);
   routes_ptr = &routes;
   http::static_files files(cfg.serve_client);
   routes.serve_files(&files);

@@ -15,6 +15,7 @@ struct connection_state {
   std::optional<std::string> session_id;  // set exactly while a session member
   std::optional<double> latency_ms;       // last measurement, clamped
   std::optional<int64_t> last_warn_us;    // last high-latency log (rate limit)
+  std::string address;                    // remote address (creation_limiter), may be empty
 };
 
 class connection_registry {

@@ -8,40 +8,72 @@
 
 namespace bandsync::domain {
 
-size_t session_service::restore(const std::vector<store::session_record>& records) {
-  int64_t now_us = core_.clk.steady_us();
+namespace {
+
+struct restore_count {
   size_t restored = 0;
   size_t skipped = 0;
   size_t dropped_songs = 0;
+};
+
+// Adds `records` not in the table yet (invalid ids and those beyond
+// max_sessions skipped), paused and without members, and rewrites them so.
+restore_count restore_records(service_core& core,
+                              const std::vector<store::session_record>& records) {
+  int64_t now_us = core.clk.steady_us();
+  restore_count n;
   for (const auto& record : records) {
-    if (!valid_session_id(record.id) || core_.sessions.find(record.id) ||
-        core_.sessions.size() >= core_.options.max_sessions) {
-      ++skipped;
+    if (!valid_session_id(record.id) || core.sessions.find(record.id) ||
+        core.sessions.size() >= core.options.max_sessions) {
+      ++n.skipped;
       continue;
     }
     size_t dropped = 0;
-    session s = session::restore(record, core_.options.max_members, &dropped);
+    session s = session::restore(record, core.options.max_members, &dropped);
     // The old server kept dead members on restore (EVENTS.md); clear them from
     // the store too, so that no reader sees a full session or a dead leader.
-    for (const auto& m : record.members) core_.store.remove_member(m.socket_id);
-    core_.store.set_ticking(record.id, false);
-    core_.store.save_session(s.to_record(now_us));
+    for (const auto& m : record.members) core.store.remove_member(m.socket_id);
+    core.store.set_ticking(record.id, false);
+    core.store.save_session(s.to_record(now_us));
     // Songs that failed the domain's bounds were dropped: the key is rewritten
     // so that it matches what the band sees (an empty setlist deletes it).
-    if (dropped > 0) core_.store.save_setlist(s.id(), s.setlist().records());
-    dropped_songs += dropped;
-    core_.sessions.insert(std::move(s), nullptr);
-    ++restored;
+    if (dropped > 0) core.store.save_setlist(s.id(), s.setlist().records());
+    n.dropped_songs += dropped;
+    core.sessions.insert(std::move(s), nullptr);
+    ++n.restored;
   }
-  core_.restored_sessions += restored;
-  if (restored > 0 || skipped > 0) {
-    spdlog::info("store: restored {} sessions (paused, without members), skipped {}", restored,
-                 skipped);
+  core.restored_sessions += n.restored;
+  if (n.dropped_songs > 0) {
+    spdlog::warn("store: dropped {} stored songs outside the setlist bounds", n.dropped_songs);
   }
-  if (dropped_songs > 0) {
-    spdlog::warn("store: dropped {} stored songs outside the setlist bounds", dropped_songs);
+  return n;
+}
+
+}  // namespace
+
+size_t session_service::restore(const std::vector<store::session_record>& records) {
+  restore_count n = restore_records(core_, records);
+  if (n.restored > 0 || n.skipped > 0) {
+    spdlog::info("store: restored {} sessions (paused, without members), skipped {}", n.restored,
+                 n.skipped);
   }
-  return restored;
+  // Read after load_sessions() returned: only then does a store know whether
+  // it read everything.
+  core_.loading = !core_.store.load_complete();
+  if (core_.loading) {
+    spdlog::warn("store: start-up load incomplete; new sessions are refused until it completes");
+  }
+  return n.restored;
+}
+
+void session_service::finish_load(const std::vector<store::session_record>& records) {
+  if (!core_.loading) return;
+  size_t present = 0;
+  for (const auto& r : records) present += core_.sessions.find(r.id) != nullptr;
+  restore_count n = restore_records(core_, records);
+  core_.loading = false;
+  spdlog::info("store: background load restored {} more sessions, skipped {}; new sessions allowed",
+               n.restored, n.skipped - present);
 }
 
 bool session_service::adopt(const store::session_record& record) {

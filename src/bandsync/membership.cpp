@@ -73,12 +73,22 @@ void on_join_session(service_core& core, const event_call& call, const join_requ
     send_error(core, conn_id, call.event, reply_error::server_busy, server_busy_message(core));
     return;
   }
+  if (!target && core.loading) {
+    send_error(core, conn_id, call.event, reply_error::server_busy,
+               "Sessions are still being restored from the store; retry shortly");
+    return;
+  }
+  if (!target && !core.creations.try_create(conn_id, call.conn.address, call.now_us)) {
+    send_error(core, conn_id, call.event, reply_error::rate_limited,
+               "Too many new sessions from this connection or address; retry later");
+    return;
+  }
 
   if (call.conn.session_id) leave_current(core, conn_id, call.conn, "left to join another session");
 
   int64_t now_us = call.now_us;
   int64_t now_wall = call.now_wall_ms;
-  target = core.sessions.find(id);  // leaving never removes a session, but do not rely on it
+  target = core.sessions.find(id);  // leaving removes only a pristine session, never this one
   if (!target) {
     std::optional<std::string> evicted;
     target = core.sessions.insert(session(id, now_wall, core.options.max_members), &evicted);
@@ -153,6 +163,15 @@ void leave_current(service_core& core, const std::string& conn_id, connection_st
   s->touch(now_wall);
   if (!s->playing()) set_playing(core, *s, false);
 
+  if (s->empty() && s->pristine()) {
+    // Nothing a band would come back for: dropped at once rather than held
+    // until the idle sweep (join/leave loops must not fill the table).
+    core.ticks.stop(id);
+    core.sessions.erase(id);
+    core.store.remove_session(id);
+    spdlog::info("session {}: {} {}; no members left, never used: removed", id, conn_id, why);
+    return;
+  }
   if (s->empty()) {
     core.sessions.mark_empty(*s);
     save(core, *s, now_us);

@@ -5,7 +5,6 @@
 #include <boost/json/array.hpp>
 
 #include "bandsync/setlist_payloads.hpp"
-#include "store/json_number.hpp"
 
 namespace bandsync::domain::payloads {
 namespace {
@@ -36,27 +35,26 @@ boost::json::object transport(const session& s, const clock& clk, bool with_temp
                               int64_t position_us, int64_t now_us, int64_t at_us) {
   boost::json::object o;
   o["sessionId"] = s.id();
-  if (with_tempo) o["tempoBpm"] = store::json_number(s.tempo(at_us));
+  if (with_tempo) o["tempoBpm"] = s.tempo(at_us);
   o["position"] = position(position_us);
-  o["serverTimestamp"] = store::json_number(clk.server_ms_at(now_us));
+  o["serverTimestamp"] = clk.server_ms_at(now_us);
   return o;
 }
 
 // The musical position at `at_us` (docs/EVENTS.md "Clock").
 void add_beat(boost::json::object& o, const session& s, int64_t at_us) {
-  o["beat"] = store::json_number(s.beat(at_us));
-  o["bar"] = store::json_number(s.bar(at_us));
+  o["beat"] = s.beat(at_us);
+  o["bar"] = s.bar(at_us);
 }
 
 boost::json::value server_time_or_null(const clock& clk, std::optional<int64_t> steady_us) {
-  if (steady_us) return store::json_number(clk.server_ms_at(*steady_us));
+  if (steady_us) return clk.server_ms_at(*steady_us);
   return nullptr;
 }
 
 }  // namespace
 
 boost::json::value position(int64_t position_us) {
-  if (position_us % 1000 == 0) return position_us / 1000;
   return static_cast<double>(position_us) / 1000.0;
 }
 
@@ -64,8 +62,8 @@ boost::json::object snapshot(const session& s, const clock& clk, int64_t now_us)
   boost::json::object o;
   o["sessionId"] = s.id();
   o["message"] = s.message();
-  o["tempo"] = store::json_number(s.tempo(now_us));
-  o["tempoBpm"] = store::json_number(s.tempo(now_us));
+  o["tempo"] = s.tempo(now_us);
+  o["tempoBpm"] = s.tempo(now_us);
   o["position"] = position(s.position_us(now_us));
   o["isPlaying"] = s.playing();
   o["leaderSocketId"] = nullable(s.leader());
@@ -76,7 +74,7 @@ boost::json::object snapshot(const session& s, const clock& clk, int64_t now_us)
   members.reserve(s.member_count());
   for (const auto& m : s.members()) members.push_back(store::to_json(m));
   o["members"] = std::move(members);
-  o["serverTimestamp"] = store::json_number(clk.server_ms_at(now_us));
+  o["serverTimestamp"] = clk.server_ms_at(now_us);
   o["beatsPerBar"] = s.beats_per_bar();
   add_beat(o, s, now_us);
   o["startsAt"] = server_time_or_null(clk, s.starts_at_us(now_us));
@@ -92,7 +90,7 @@ boost::json::object room_stats(const session& s, int64_t now_us, int64_t now_wal
   // Members are removed as their connections drop, so every member is connected.
   o["connectedCount"] = s.member_count();
   o["isPlaying"] = s.playing();
-  o["tempo"] = store::json_number(s.tempo(now_us));
+  o["tempo"] = s.tempo(now_us);
   o["position"] = position(s.position_us(now_us));
   o["leader"] = nullable(s.leader());
   o["uptime"] = std::max<int64_t>(0, now_wall_ms - s.created_at());
@@ -133,7 +131,7 @@ boost::json::object user_left(const std::string& socket_id, size_t member_count,
 boost::json::object play(const session& s, const clock& clk, int64_t now_us, int64_t starts_at_us,
                          int count_in_bars) {
   auto o = transport(s, clk, true, s.position_us(starts_at_us), now_us, starts_at_us);
-  o["startsAt"] = store::json_number(clk.server_ms_at(starts_at_us));
+  o["startsAt"] = clk.server_ms_at(starts_at_us);
   o["countInBars"] = count_in_bars;
   o["beatsPerBar"] = s.beats_per_bar();
   add_beat(o, s, starts_at_us);
@@ -149,7 +147,7 @@ boost::json::object pause(const session& s, const clock& clk, int64_t now_us) {
 boost::json::object seek(const session& s, const clock& clk, int64_t now_us, int64_t position_us,
                          int64_t effective_at_us) {
   auto o = transport(s, clk, false, position_us, now_us, effective_at_us);
-  o["effectiveAt"] = store::json_number(clk.server_ms_at(effective_at_us));
+  o["effectiveAt"] = clk.server_ms_at(effective_at_us);
   add_beat(o, s, effective_at_us);
   return o;
 }
@@ -158,8 +156,8 @@ boost::json::object scroll_tick(const session& s, const clock& clk, int64_t now_
   boost::json::object o;
   o["sessionId"] = s.id();
   o["positionMs"] = s.position_us(now_us) / 1000;  // floor: positions are never negative
-  o["tempoBpm"] = store::json_number(s.tempo(now_us));
-  o["serverTimestamp"] = store::json_number(clk.server_ms_at(now_us));
+  o["tempoBpm"] = s.tempo(now_us);
+  o["serverTimestamp"] = clk.server_ms_at(now_us);
   add_beat(o, s, now_us);
   return o;
 }
@@ -168,9 +166,9 @@ boost::json::object sync_response(const session& s, const clock& clk, int64_t no
   boost::json::object o;
   o["sessionId"] = s.id();
   o["positionMs"] = s.position_us(now_us) / 1000;
-  o["tempoBpm"] = store::json_number(s.tempo(now_us));
+  o["tempoBpm"] = s.tempo(now_us);
   o["isPlaying"] = s.playing();
-  o["serverTime"] = store::json_number(clk.server_ms_at(now_us));
+  o["serverTime"] = clk.server_ms_at(now_us);
   o["beatsPerBar"] = s.beats_per_bar();
   add_beat(o, s, now_us);
   o["startsAt"] = server_time_or_null(clk, s.starts_at_us(now_us));
@@ -181,7 +179,7 @@ boost::json::object latency_response(const boost::json::value& client_timestamp,
                                      double now_server_ms) {
   boost::json::object o;
   o["clientTimestamp"] = client_timestamp;
-  o["serverTimestamp"] = store::json_number(now_server_ms);
+  o["serverTimestamp"] = now_server_ms;
   return o;
 }
 
@@ -189,8 +187,8 @@ boost::json::object time_sync(const boost::json::value& t1, double t2_server_ms,
                               double t3_server_ms) {
   boost::json::object o;
   o["t1"] = t1;
-  o["t2"] = store::json_number(t2_server_ms);
-  o["t3"] = store::json_number(t3_server_ms);
+  o["t2"] = t2_server_ms;
+  o["t3"] = t3_server_ms;
   return o;
 }
 

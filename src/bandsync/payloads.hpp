@@ -20,8 +20,8 @@
 
 namespace bandsync::domain::payloads {
 
-// A position as the wire carries it: exact milliseconds (an integer when
-// whole, otherwise a fraction with microsecond precision).
+// A position as the wire carries it: milliseconds with microsecond precision,
+// a double (util::to_json_text writes a whole one as JavaScript does, "42000").
 boost::json::value position(int64_t position_us);
 
 // `snapshot`: every session field, `sessionId`, `members` in join order, the

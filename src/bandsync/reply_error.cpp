@@ -30,6 +30,8 @@ std::string_view code_name(reply_error error) {
       return "END_OF_SETLIST";
     case reply_error::no_such_section:
       return "NO_SUCH_SECTION";
+    case reply_error::rate_limited:
+      return "RATE_LIMITED";
   }
   return "UNKNOWN";
 }

@@ -16,6 +16,7 @@ enum class reply_error {
   session_full,     // SESSION_FULL: join_session on a session at maxMembers
   server_busy,      // SERVER_BUSY: a new session while the session table is full
   schedule_full,    // SCHEDULE_FULL: a timed seek/set_tempo with 16 changes pending
+  rate_limited,     // RATE_LIMITED: a new session beyond the creation rate (creation_limiter)
   // The setlist events' own refusals (setlist_errc, setlist.hpp):
   setlist_full,     // SETLIST_FULL: more than 100 songs or 256 KiB of charts
   no_such_song,     // NO_SUCH_SONG: songId names no song of the setlist
@@ -24,11 +25,12 @@ enum class reply_error {
   no_such_section,  // NO_SUCH_SECTION: a cue names no section of the current song
 };
 
-inline constexpr std::array<reply_error, 12> all_reply_errors = {
-    reply_error::invalid_payload, reply_error::not_leader,      reply_error::not_a_member,
-    reply_error::no_such_session, reply_error::session_full,    reply_error::server_busy,
-    reply_error::schedule_full,   reply_error::setlist_full,    reply_error::no_such_song,
-    reply_error::song_id_taken,   reply_error::end_of_setlist,  reply_error::no_such_section,
+inline constexpr std::array<reply_error, 13> all_reply_errors = {
+    reply_error::invalid_payload, reply_error::not_leader,    reply_error::not_a_member,
+    reply_error::no_such_session, reply_error::session_full,  reply_error::server_busy,
+    reply_error::schedule_full,   reply_error::rate_limited,  reply_error::setlist_full,
+    reply_error::no_such_song,    reply_error::song_id_taken, reply_error::end_of_setlist,
+    reply_error::no_such_section,
 };
 
 // The wire `code`, e.g. "NOT_LEADER".

@@ -10,8 +10,11 @@ namespace {
 const std::string payload_not_object = "payload must be an object";
 const std::string bad_session_id = "sessionId must be 1-64 characters of [A-Za-z0-9_.-]";
 const std::string bad_display_name =
-    "displayName must be a string of at most 64 characters without control characters";
-const std::string bad_message = "message must be a string of at most 500 characters";
+    "displayName must be a string of at most 64 characters without control characters or "
+    "broken characters (U+FFFD, a lone UTF-16 surrogate)";
+const std::string bad_message =
+    "message must be a string of at most 500 characters without control characters (tab and "
+    "newline allowed) or broken characters (U+FFFD, a lone UTF-16 surrogate)";
 const std::string bad_tempo = "tempo must be a number from 20 to 300";
 const std::string bad_position = "position must be a number from 0 to 86400000";
 const std::string bad_role = "role must be \"leader\" or \"follower\"";
@@ -68,6 +71,27 @@ parse_result<Request> with_session(const boost::json::array& args, const boost::
   return r;
 }
 
+// Text a band member reads on every device: no control characters (C0, DEL,
+// C1; `multiline` allows tab and newline) and no U+FFFD, which is what a lone
+// UTF-16 surrogate becomes in the packet decoder (a client's string was cut in
+// the middle of an emoji): refused rather than shown as a broken glyph.
+bool clean_text(std::string_view s, bool multiline) {
+  for (size_t i = 0; i < s.size(); ++i) {
+    auto c = static_cast<unsigned char>(s[i]);
+    if (c < 0x20) {
+      if (!(multiline && (c == '\t' || c == '\n'))) return false;
+    } else if (c == 0x7F) {
+      return false;
+    } else if (c == 0xC2 && i + 1 < s.size()) {  // U+0080..U+009F: C1 controls
+      auto d = static_cast<unsigned char>(s[i + 1]);
+      if (d >= 0x80 && d <= 0x9F) return false;
+    } else if (c == 0xEF && s.substr(i, 3) == "\xEF\xBF\xBD") {  // U+FFFD
+      return false;
+    }
+  }
+  return true;
+}
+
 bool is_space(char c) {
   return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
 }
@@ -96,9 +120,7 @@ parse_result<join_request> parse_join_session(const boost::json::array& args) {
     while (!name.empty() && is_space(name.front())) name.remove_prefix(1);
     while (!name.empty() && is_space(name.back())) name.remove_suffix(1);
     if (code_points(name) > max_display_name_length) return invalid_payload{bad_display_name};
-    for (unsigned char c : name) {
-      if (c < 0x20 || c == 0x7F) return invalid_payload{bad_display_name};
-    }
+    if (!clean_text(name, false)) return invalid_payload{bad_display_name};
     if (!name.empty()) req->display_name = std::string(name);
   }
   if (const auto* v = field(*o, "role")) {
@@ -122,7 +144,8 @@ parse_result<message_request> parse_update_message(const boost::json::array& arg
   if (!req) return r;
   const auto* v = field(*o, "message");
   const auto* s = v ? v->if_string() : nullptr;
-  if (!s || code_points(*s) > max_message_length) return invalid_payload{bad_message};
+  if (!s || code_points(*s) > max_message_length || !clean_text(*s, true))
+    return invalid_payload{bad_message};
   req->message = std::string(*s);
   return r;
 }

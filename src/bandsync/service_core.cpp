@@ -15,6 +15,7 @@ service_core::service_core(clock& c, outbox& o, store::session_store& st, servic
       messages(c.steady_us()),
       last_persist_us(c.steady_us()),
       ticks(opts.tick_interval_ms * 1000),
+      creations(opts.creation),
       event_counts(event_kinds + 1, 0) {}
 
 void send_error(service_core& core, const std::string& conn_id, std::string_view event,

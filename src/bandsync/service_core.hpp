@@ -14,6 +14,7 @@
 
 #include "bandsync/clock.hpp"
 #include "bandsync/connection_registry.hpp"
+#include "bandsync/creation_limiter.hpp"
 #include "bandsync/outbox.hpp"
 #include "bandsync/rate_meter.hpp"
 #include "bandsync/reply_error.hpp"
@@ -33,6 +34,7 @@ struct service_options {
   int64_t latency_warn_interval_ms = 10'000;  // one high-latency log per connection per interval
   double max_latency_ms = 60'000;             // recorded latencies are clamped to [0, this]
   int64_t persist_playing_ms = 1000;          // tick_due() saves playing sessions this often
+  creation_limits creation = {};              // session creations per connection and per address
   int64_t tick_interval_ms = 100;             // scroll_tick period of a playing session
   // How far ahead a play without `at` starts (docs/EVENTS.md PLAY_LEAD_MS);
   // 0: at once, as the old contract.
@@ -60,6 +62,8 @@ struct service_core {
   tick_schedule ticks;                       // the playing sessions' next scroll_tick
   std::function<void(int64_t)> tick_wakeup;  // told when a session starts playing
   bool stopping = false;                     // shutdown() was called
+  bool loading = false;                      // the store's start-up load is incomplete
+  creation_limiter creations;                // new sessions per connection and address
   std::vector<uint64_t> event_counts;        // by event table index; the last is "unknown"
   std::array<uint64_t, all_reply_errors.size()> error_counts{};
 };

@@ -4,7 +4,6 @@
 
 #include "bandsync/events.hpp"
 #include "bandsync/session_service.hpp"
-#include "store/json_number.hpp"
 
 namespace bandsync::domain {
 
@@ -15,8 +14,7 @@ boost::json::object session_service::performance() const {
   p["totalConnections"] = core_.connections.total();
   p["activeConnections"] = core_.connections.active();
   p["messagesPerSecond"] = core_.messages.last_window_count(now_us);
-  p["averageLatency"] =
-      store::json_number(std::round(core_.connections.average_latency_ms() * 100) / 100);
+  p["averageLatency"] = std::round(core_.connections.average_latency_ms() * 100) / 100;
   p["lastResetTime"] = now_wall - (now_us - core_.messages.current_window_start_us(now_us)) / 1000;
   return p;
 }

@@ -40,6 +40,7 @@ session session::restore(const store::session_record& record, size_t max_members
   }
   s.setlist_ = domain::setlist::restore(record.setlist, record.current_song_id, skipped_songs);
   s.keep_message_ = !s.message_.empty();
+  s.pristine_ = false;
   return s;
 }
 
@@ -177,6 +178,7 @@ song_state session::song_state_at(int64_t now_us) const {
 // A selection is immediate: pending timed changes are folded in by the pause
 // or overridden by the tempo/seek taken at `now_us`.
 void session::apply(const song_state& t, int64_t now_us) {
+  pristine_ = false;
   if (!t.playing) transport_.pause(now_us);
   transport_.set_tempo(t.tempo, now_us, now_us);
   transport_.set_beats_per_bar(t.beats_per_bar);

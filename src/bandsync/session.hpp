@@ -15,8 +15,8 @@
 #include <string>
 #include <vector>
 
-#include "bandsync/transport.hpp"
 #include "bandsync/setlist.hpp"
+#include "bandsync/transport.hpp"
 #include "store/member_record.hpp"
 #include "store/session_record.hpp"
 
@@ -113,26 +113,47 @@ class session {
   // changes) when the leader is the only member or there is no leader.
   std::optional<std::string> hand_over_lead();
 
-  void set_message(std::string message) { message_ = std::move(message); }
+  // Never used by a band: created here and since then no message, tempo,
+  // metre, play, seek, stop or song selection (membership and leadership do
+  // not count), no song in its setlist, and not restored from the store. Such
+  // a session holds nothing a fresh one would not, so the service drops it
+  // when its last member leaves.
+  bool pristine() const { return pristine_ && setlist_.empty(); }
+
+  void set_message(std::string message) {
+    message_ = std::move(message);
+    pristine_ = false;
+  }
   // Sets tempo/tempoBpm at `at_us` while playing (at once while paused); the
   // position and the beat do not jump. Returns when it takes effect, or
   // std::nullopt (nothing changes) when too many changes are pending.
   std::optional<int64_t> set_tempo(double bpm, int64_t at_us, int64_t now_us) {
+    pristine_ = false;
     return transport_.set_tempo(bpm, at_us, now_us);
   }
   // Starts playing at `start_us` (the position holds until then). Returns
   // false (the first schedule kept) when already playing or scheduled.
-  bool play_at(int64_t start_us, int64_t now_us) { return transport_.play_at(start_us, now_us); }
+  bool play_at(int64_t start_us, int64_t now_us) {
+    pristine_ = false;
+    return transport_.play_at(start_us, now_us);
+  }
   void pause(int64_t now_us) { transport_.pause(now_us); }
   // Pauses at position 0, beat 0.
-  void stop(int64_t now_us) { transport_.stop(now_us); }
+  void stop(int64_t now_us) {
+    transport_.stop(now_us);
+    pristine_ = false;
+  }
   // Jumps to `position_us` at `at_us` while playing (at once while paused); a
   // playing session keeps playing from there. Returns as set_tempo.
   std::optional<int64_t> seek(int64_t position_us, int64_t at_us, int64_t now_us) {
+    pristine_ = false;
     return transport_.seek(position_us, at_us, now_us);
   }
   // Precondition: min_beats_per_bar <= n <= max_beats_per_bar.
-  void set_beats_per_bar(int n) { transport_.set_beats_per_bar(n); }
+  void set_beats_per_bar(int n) {
+    transport_.set_beats_per_bar(n);
+    pristine_ = false;
+  }
   void touch(int64_t now_wall_ms) { last_active_at_ = now_wall_ms; }
 
   // The transport as a setlist rule sees it (setlist.hpp), and the session
@@ -160,6 +181,7 @@ class session {
   int64_t last_active_at_ = 0;
   size_t max_members_ = 8;
   bool keep_message_ = false;  // restored, and nobody joined since
+  bool pristine_ = true;       // see pristine()
 };
 
 }  // namespace bandsync::domain

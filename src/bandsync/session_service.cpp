@@ -10,11 +10,12 @@ session_service::session_service(clock& clk, outbox& out, store::session_store& 
                                  service_options options)
     : core_(clk, out, store, options, event_table().size()) {}
 
-void session_service::on_connect(const std::string& conn_id) {
+void session_service::on_connect(const std::string& conn_id, const std::string& address) {
   if (!core_.connections.add(conn_id)) {
     spdlog::warn("connect: {} is already connected; ignored", conn_id);
     return;
   }
+  core_.connections.find(conn_id)->address = address;
   spdlog::debug("connect: {} ({} active)", conn_id, core_.connections.active());
 }
 
@@ -23,6 +24,7 @@ void session_service::on_disconnect(const std::string& conn_id) {
   if (!conn) return;
   if (conn->session_id && !core_.stopping) leave_current(core_, conn_id, *conn, "disconnected");
   core_.connections.remove(conn_id);
+  core_.creations.forget_connection(conn_id);
   spdlog::debug("disconnect: {} ({} active)", conn_id, core_.connections.active());
 }
 

@@ -42,12 +42,24 @@ class session_service {
   // and duplicates skipped). Each keeps its tempo, position, message,
   // createdAt and lastActiveAt, loses its members and leader, and is paused at
   // the stored position; the cleaned records are written back and the stale
-  // members removed from the store. Returns how many were restored.
+  // members removed from the store. Returns how many were restored. When the
+  // store reports its load incomplete (store::session_store::load_complete),
+  // the service is loading() until finish_load().
   size_t restore(const std::vector<store::session_record>& records);
 
-  // A socket connected on the main namespace. A second call for the same id
-  // is ignored.
-  void on_connect(const std::string& conn_id);
+  // The store finished, in the background, a start-up load that
+  // load_sessions() could not complete (store::session_store::load_complete):
+  // `records` are every stored session; those not restored yet are restored
+  // as at start-up, and sessions may be created again. Until then a join for
+  // a session not in memory is refused with SERVER_BUSY, so that no session
+  // that might be stored is overwritten by a fresh one.
+  void finish_load(const std::vector<store::session_record>& records);
+  bool loading() const { return core_.loading; }
+
+  // A socket connected on the main namespace, from `address` (the remote IP,
+  // for the per-address session creation limit; empty = not limited by
+  // address). A second call for the same id is ignored.
+  void on_connect(const std::string& conn_id, const std::string& address = {});
 
   // It disconnected (any reason): leaves its session as leave_session does,
   // then forgets every per-connection state. Unknown ids are ignored.
@@ -71,8 +83,10 @@ class session_service {
   // clock, one batch for all. `on_lag` gets each tick's lateness (µs).
   // Returns the number of ticks sent.
   size_t tick_due(const std::function<void(int64_t lag_us)>& on_lag = {});
-  // When tick_due() should run next (steady µs), or nullopt when nothing plays.
-  std::optional<int64_t> next_tick_due_us() const { return core_.ticks.next_due(); }
+  // When tick_due() should run next (steady µs), or nullopt when nothing plays:
+  // the earliest session tick, or the write-behind of the playing sessions'
+  // positions if that comes first (persist_period_us() in timers.cpp).
+  std::optional<int64_t> next_tick_due_us() const;
   // Called with the new due time whenever a session starts playing, so the
   // driver can wake earlier than it planned.
   void set_tick_wakeup(std::function<void(int64_t due_us)> fn) {

@@ -1,7 +1,5 @@
 #include "bandsync/setlist_payloads.hpp"
 
-#include "store/json_number.hpp"
-
 namespace bandsync::domain {
 
 boost::json::object song_view(const song& s) {
@@ -57,7 +55,7 @@ boost::json::object cue_payload(std::string_view session_id, const cue& c, std::
   o["section"] = c.section ? boost::json::value(*c.section) : boost::json::value(nullptr);
   o["bar"] = c.bar ? boost::json::value(*c.bar) : boost::json::value(nullptr);
   o["from"] = from;
-  o["timestamp"] = store::json_number(timestamp_ms);
+  o["timestamp"] = timestamp_ms;
   return o;
 }
 

@@ -1,6 +1,8 @@
 // What the app's timers drive: the scroll ticks with their write-behind of
 // the position, and the heartbeat rounds (ARCHITECTURE.md "Time").
 
+#include <algorithm>
+
 #include "bandsync/payloads.hpp"
 #include "bandsync/session_service.hpp"
 #include "util/log.hpp"
@@ -8,8 +10,18 @@
 namespace bandsync::domain {
 namespace {
 
+// The write-behind period: persist_playing_ms less a margin for timer
+// lateness (50 ms, at most half the period), so that, driven by
+// next_tick_due_us(), consecutive saves of a playing session are never more
+// than persist_playing_ms apart. (Waiting for the next session tick instead
+// let jitter push the gap to persist_playing_ms + one tick interval.)
+int64_t persist_period_us(const service_core& core) {
+  int64_t period = core.options.persist_playing_ms * 1000;
+  return std::max(period - 50'000, period / 2);
+}
+
 void persist_playing(service_core& core, int64_t now_us) {
-  if (now_us - core.last_persist_us < core.options.persist_playing_ms * 1000) return;
+  if (now_us - core.last_persist_us < persist_period_us(core)) return;
   core.last_persist_us = now_us;
   for (const auto& id : core.sessions.playing()) {
     if (const session* s = core.sessions.find(id)) save(core, *s, now_us);
@@ -33,6 +45,12 @@ size_t session_service::tick_due(const std::function<void(int64_t lag_us)>& on_l
   });
   persist_playing(core_, now_us);
   return sent;
+}
+
+std::optional<int64_t> session_service::next_tick_due_us() const {
+  auto due = core_.ticks.next_due();
+  if (!due || core_.sessions.playing().empty()) return due;
+  return std::min(*due, core_.last_persist_us + persist_period_us(core_));
 }
 
 void session_service::heartbeat_round() {

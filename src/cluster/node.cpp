@@ -98,7 +98,7 @@ void node::bind(domain::session_service& service) {
         });
       });
   ns_.on_connection([this](const socketio::socket_ptr& s) {
-    service_->on_connect(s->id());
+    service_->on_connect(s->id(), s->remote_address());
     s->on_any([this](const socketio::socket_ptr& s, std::string_view event, socketio::message& m,
                      socketio::ack_fn ack) {
       domain::ack_reply reply;

@@ -26,7 +26,7 @@ void socketio_outbox::leave_room(const std::string& conn_id, const std::string& 
 
 void attach(socketio::socket_namespace& ns, domain::session_service& service) {
   ns.on_connection([&service](const socketio::socket_ptr& s) {
-    service.on_connect(s->id());
+    service.on_connect(s->id(), s->remote_address());
     s->on_any([&service](const socketio::socket_ptr& s, std::string_view event,
                          socketio::message& m, socketio::ack_fn ack) {
       domain::ack_reply reply;

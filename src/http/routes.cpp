@@ -41,13 +41,18 @@ std::string iso8601(int64_t wall_ms) {
   return buf;
 }
 
-routes::routes(status_source src, rate_limiter& limiter, std::vector<std::string> cors_origins)
-    : src_(std::move(src)), limiter_(limiter), cors_(std::move(cors_origins)) {}
+routes::routes(status_source src, rate_limiter& limiter, std::vector<std::string> cors_origins,
+               rate_limiter* health_limiter)
+    : src_(std::move(src)),
+      limiter_(limiter),
+      cors_(std::move(cors_origins)),
+      health_limiter_(health_limiter) {}
 
 std::optional<http_response> routes::limit(
-    const http_request& req, std::vector<std::pair<std::string, std::string>>& headers) {
+    rate_limiter& limiter, const http_request& req,
+    std::vector<std::pair<std::string, std::string>>& headers) {
   int64_t now = src_.wall_ms();
-  auto d = limiter_.hit(req.remote_address, now);
+  auto d = limiter.hit(req.remote_address, now);
   headers.emplace_back("RateLimit-Limit", std::to_string(d.limit));
   headers.emplace_back("RateLimit-Remaining", std::to_string(d.remaining));
   int64_t reset_s = std::max<int64_t>(0, (d.reset_ms - now + 999) / 1000);
@@ -64,11 +69,31 @@ std::optional<http_response> routes::limit(
   return r;
 }
 
+bool routes::metrics_authorized(const http_request& req) const {
+  if (metrics_token_.empty()) return true;
+  std::string_view auth = req.header("authorization");
+  constexpr std::string_view scheme = "Bearer ";
+  if (auth.size() != scheme.size() + metrics_token_.size() || auth.substr(0, 7) != scheme)
+    return false;
+  // Constant time in the token's content: no early exit on the first mismatch.
+  unsigned diff = 0;
+  for (size_t i = 0; i < metrics_token_.size(); ++i)
+    diff |= static_cast<unsigned char>(auth[scheme.size() + i]) ^
+            static_cast<unsigned char>(metrics_token_[i]);
+  return diff == 0;
+}
+
 http_response routes::handle(const http_request& req) {
   std::vector<std::pair<std::string, std::string>> headers;
-  if (auto refused = limit(req, headers)) {
-    cors_.apply(req, refused->headers);
-    return *refused;
+  // /health is outside RATE_LIMIT_*: a monitor polling it must not be locked
+  // out with everyone behind its address (nor lock them out). It has its own,
+  // generous per-IP limit.
+  bool health = req.path == "/health";
+  if (!health || health_limiter_) {
+    if (auto refused = limit(health ? *health_limiter_ : limiter_, req, headers)) {
+      cors_.apply(req, refused->headers);
+      return *refused;
+    }
   }
   http_response res;
   res.headers = std::move(headers);
@@ -98,6 +123,11 @@ http_response routes::handle(const http_request& req) {
     body["uptime"] = src_.uptime_s();
     if (src_.cluster) body["cluster"] = src_.cluster();
     res.body = util::to_json_text(body);
+  } else if (get && req.path == "/metrics" && !metrics_authorized(req)) {
+    res.status = 401;
+    res.headers.emplace_back("WWW-Authenticate", "Bearer realm=\"metrics\"");
+    res.body = R"({"error":"Unauthorized","code":"UNAUTHORIZED"})";
+    spdlog::info("http: /metrics without a valid bearer token from {}", req.remote_address);
   } else if (get && req.path == "/metrics") {
     res.content_type = "text/plain; version=0.0.4; charset=utf-8";
     res.body = src_.metrics_text();

@@ -4,7 +4,9 @@
 // Helmet-default security headers; CORS from the policy shared with the
 // Engine.IO listener (util/cors.hpp); the per-IP request limit
 // (RATE_LIMIT_*), which does not apply to Engine.IO (the listener has its
-// own handshake and connection limits).
+// own handshake and connection limits) nor to GET /health, which has its own
+// per-IP limit (monitors poll it; it must keep answering when an address is
+// limited); GET /metrics may require a bearer token.
 
 #include <cstdint>
 #include <functional>
@@ -16,8 +18,8 @@
 #include <boost/json/object.hpp>
 
 #include "http/rate_limiter.hpp"
-#include "util/cors.hpp"
 #include "http/static_files.hpp"
+#include "util/cors.hpp"
 #include "util/http_types.hpp"
 
 namespace bandsync::http {
@@ -43,7 +45,13 @@ std::vector<std::pair<std::string, std::string>> security_headers();
 
 class routes {
  public:
-  routes(status_source src, rate_limiter& limiter, std::vector<std::string> cors_origins);
+  // `health_limiter` limits /health (and /health only); null = not limited.
+  routes(status_source src, rate_limiter& limiter, std::vector<std::string> cors_origins,
+         rate_limiter* health_limiter = nullptr);
+
+  // Non-empty: GET /metrics requires `Authorization: Bearer <token>` and
+  // answers 401 JSON otherwise (METRICS_TOKEN).
+  void set_metrics_token(std::string token) { metrics_token_ = std::move(token); }
 
   // Answers a request that is not on the Engine.IO path.
   http_response handle(const http_request& req);
@@ -55,12 +63,15 @@ class routes {
   void serve_files(const static_files* files) { assets_ = files; }
 
  private:
-  std::optional<http_response> limit(const http_request& req,
+  std::optional<http_response> limit(rate_limiter& limiter, const http_request& req,
                                      std::vector<std::pair<std::string, std::string>>& headers);
+  bool metrics_authorized(const http_request& req) const;
 
   status_source src_;
   rate_limiter& limiter_;
   util::cors_policy cors_;
+  rate_limiter* health_limiter_;
+  std::string metrics_token_;
   uint64_t rate_limited_ = 0;
   const static_files* assets_ = nullptr;
 };

@@ -85,6 +85,65 @@ bool payload_valid(packet_type type, const boost::json::value& v) {
   return false;
 }
 
+int hex_value(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+// The code unit of the escape "\uXXXX" at text[i], or -1.
+int escaped_unit(std::string_view text, size_t i) {
+  if (i + 6 > text.size() || text[i] != '\\' || text[i + 1] != 'u') return -1;
+  int v = 0;
+  for (size_t k = i + 2; k < i + 6; ++k) {
+    int h = hex_value(text[k]);
+    if (h < 0) return -1;
+    v = v * 16 + h;
+  }
+  return v;
+}
+
+// JavaScript strings are UTF-16 and may hold a lone surrogate, which JSON.stringify
+// writes as a valid escape ("\ud83d": an emoji cut in half by .slice); Boost.JSON
+// refuses it. Each lone surrogate escape becomes "\ufffd", the replacement
+// character that any UTF-16 to UTF-8 conversion (TextEncoder, Buffer) produces,
+// so the packet decodes and the domain can answer INVALID_PAYLOAD rather than
+// the connection being closed. Only called after a parse failed (Boost.JSON
+// reports a lone surrogate as a syntax error), on text holding "\u".
+std::string replace_lone_surrogates(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  size_t i = 0;
+  while (i < text.size()) {
+    if (text[i] != '\\' || i + 1 >= text.size()) {
+      out += text[i++];
+      continue;
+    }
+    int unit = escaped_unit(text, i);
+    if (unit < 0) {  // another escape ("\\", "\\\"", ...): copied whole
+      out.append(text.substr(i, 2));
+      i += 2;
+      continue;
+    }
+    if (unit >= 0xD800 && unit <= 0xDBFF) {
+      int next = escaped_unit(text, i + 6);
+      if (next >= 0xDC00 && next <= 0xDFFF) {  // a well-formed pair
+        out.append(text.substr(i, 12));
+        i += 12;
+        continue;
+      }
+      out += "\\ufffd";
+    } else if (unit >= 0xDC00 && unit <= 0xDFFF) {
+      out += "\\ufffd";
+    } else {
+      out.append(text.substr(i, 6));
+    }
+    i += 6;
+  }
+  return out;
+}
+
 int count_placeholders_into(const boost::json::value& v, size_t attachments,
                             std::vector<bool>& seen) {
   if (v.is_array()) {
@@ -175,6 +234,8 @@ boost::system::result<packet> decode(std::string_view text, const decode_limits&
   if (i < text.size()) {
     boost::system::error_code ec;
     p.data = boost::json::parse(text.substr(i), ec);
+    if (ec && text.find("\\u", i) != std::string_view::npos)
+      p.data = boost::json::parse(replace_lone_surrogates(text.substr(i)), ec);
     if (ec || !all_numbers_finite(p.data)) return make_error_code(codec_errc::invalid_json);
     // A literal "null" is a payload that no packet type accepts ("0null" is not "0").
     if (p.data.is_null()) return make_error_code(codec_errc::invalid_payload);

@@ -1,8 +1,11 @@
 #pragma once
 // JSON numbers as JavaScript writes and reads them. The old Node server and its
-// clients know one number type; Boost.JSON distinguishes int64/uint64/double and
-// prints whole doubles as "1.2E2". These helpers keep whole values integers on
-// the wire and accept any numeric kind on input.
+// clients know one number type; Boost.JSON distinguishes int64/uint64/double.
+// util::to_json_text writes every kind as JavaScript does, so the wire needs no
+// conversion; the Redis records (session_record.cpp) still store whole values
+// as integers, so that a record read back is the same value the old server
+// stored, whoever serializes it. number_of/integer_of accept any numeric kind
+// on input.
 
 #include <cstdint>
 #include <optional>

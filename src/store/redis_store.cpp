@@ -7,10 +7,12 @@
 #include <spdlog/spdlog.h>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/json/parse.hpp>
 
 #include "store/redis_connection.hpp"
 #include "store/redis_error.hpp"
 #include "store/redis_loader.hpp"
+#include "store/setlist_record.hpp"
 #include "util/json_text.hpp"
 
 namespace bandsync::store {
@@ -105,9 +107,12 @@ std::vector<session_record> redis_store::load_sessions() {
   double ms =
       std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
   if (!result.error.empty()) {
-    spdlog::warn("redis: start-up load from {}:{} incomplete ({}); {} sessions read",
-                 options_.connection.endpoint.host, options_.connection.endpoint.port, result.error,
-                 result.sessions.size());
+    loaded_ = false;
+    spdlog::warn(
+        "redis: start-up load from {}:{} incomplete ({}); {} sessions read; the rest is read in "
+        "the background once Redis answers",
+        options_.connection.endpoint.host, options_.connection.endpoint.port, result.error,
+        result.sessions.size());
   } else {
     spdlog::info(
         "redis: loaded {} sessions in {:.1f} ms ({} unreadable values skipped, {} unreadable "
@@ -401,6 +406,133 @@ void redis_store::on_connection_state(bool ready) {
   }
   ever_connected_ = true;
   flush();
+  // Only with a load handler: in cluster mode (src/cluster) sessions are read
+  // one at a time when their lease is taken, and nobody sets one.
+  if (!loaded_ && !load_running_ && on_loaded_) {
+    load_running_ = true;
+    load_records_.clear();
+    spdlog::info("redis: background load of the stored sessions started");
+    load_page("0");
+  }
+}
+
+// ----------------------------------------------------------- background load
+
+void redis_store::load_failed(const std::string& what) {
+  // Retried from scratch on the next reconnection (a hung Redis is detected
+  // by the connection's PING and dropped).
+  load_running_ = false;
+  load_records_.clear();
+  spdlog::warn("redis: background load interrupted ({}); retried on reconnection", what);
+}
+
+void redis_store::load_page(const std::string& cursor) {
+  auto ec =
+      conn_->send(format_command({"SCAN", cursor, "MATCH", "session:*", "COUNT", "1000"}), 1,
+                  [this](const boost::system::error_code& ec, std::vector<redis_reply>&& replies) {
+                    if (ec || replies.empty())
+                      return load_failed(ec ? ec.message() : "SCAN: no reply");
+                    const auto& page = replies[0];
+                    if (page.type != redis_reply::kind::array || page.elements.size() != 2 ||
+                        page.elements[0].type != redis_reply::kind::string ||
+                        page.elements[1].type != redis_reply::kind::array)
+                      return load_failed("SCAN: unexpected reply");
+                    std::vector<std::string> keys;
+                    for (const auto& k : page.elements[1].elements) keys.push_back(k.str);
+                    load_values(std::move(keys), page.elements[0].str);
+                  });
+  if (ec) load_failed(ec.message());
+}
+
+void redis_store::load_next(const std::string& cursor) {
+  if (cursor != "0") return load_page(cursor);
+  loaded_ = true;
+  load_running_ = false;
+  spdlog::info("redis: background load complete: {} sessions", load_records_.size());
+  auto records = std::move(load_records_);
+  load_records_.clear();
+  // The loaded setlists' keys must keep being refreshed with their sessions.
+  for (const auto& r : records) {
+    if (r.setlist.empty()) continue;
+    if (auto* meta = meta_of(r.id)) meta->has_setlist = true;
+  }
+  if (on_loaded_) on_loaded_(std::move(records));
+}
+
+void redis_store::load_setlists(size_t first, std::string cursor) {
+  if (first >= load_records_.size()) return load_next(cursor);
+  std::vector<std::string> keys;
+  for (size_t i = first; i < load_records_.size(); ++i) {
+    keys.push_back(setlist_key(load_records_[i].id));
+  }
+  std::vector<std::string_view> args{"MGET"};
+  for (const auto& k : keys) args.push_back(k);
+  size_t count = keys.size();
+  auto ec =
+      conn_->send(format_command(args), 1,
+                  [this, first, count, cursor = std::move(cursor)](
+                      const boost::system::error_code& ec, std::vector<redis_reply>&& replies) {
+                    if (ec || replies.empty())
+                      return load_failed(ec ? ec.message() : "MGET: no reply");
+                    const auto& values = replies[0];
+                    if (values.type != redis_reply::kind::array ||
+                        values.elements.size() != count || load_records_.size() != first + count)
+                      return load_failed("MGET: unexpected reply");
+                    size_t unreadable = 0;
+                    for (size_t i = 0; i < count; ++i) {
+                      const auto& v = values.elements[i];
+                      if (v.type != redis_reply::kind::string)
+                        continue;  // no setlist: an empty one
+                      boost::system::error_code jec;
+                      auto json = boost::json::parse(v.str, jec);
+                      std::optional<std::vector<song_record>> songs;
+                      if (!jec) songs = setlist_from_json(json);
+                      if (songs) {
+                        load_records_[first + i].setlist = std::move(*songs);
+                      } else {
+                        ++unreadable;
+                      }
+                    }
+                    if (unreadable > 0) {
+                      spdlog::warn("redis: {} unreadable setlists loaded as empty", unreadable);
+                    }
+                    load_next(cursor);
+                  });
+  if (ec) load_failed(ec.message());
+}
+
+void redis_store::load_values(std::vector<std::string> keys, std::string cursor) {
+  if (keys.empty()) return load_next(cursor);
+  std::vector<std::string_view> args{"MGET"};
+  for (const auto& k : keys) args.push_back(k);
+  auto ec = conn_->send(
+      format_command(args), 1,
+      [this, keys = std::move(keys), cursor = std::move(cursor)](
+          const boost::system::error_code& ec, std::vector<redis_reply>&& replies) mutable {
+        if (ec || replies.empty()) return load_failed(ec ? ec.message() : "MGET: no reply");
+        const auto& values = replies[0];
+        if (values.type != redis_reply::kind::array || values.elements.size() != keys.size())
+          return load_failed("MGET: unexpected reply");
+        size_t unreadable = 0;
+        size_t first = load_records_.size();
+        for (size_t i = 0; i < keys.size(); ++i) {
+          const auto& v = values.elements[i];
+          if (v.type != redis_reply::kind::string) continue;  // expired meanwhile
+          if (load_records_.size() >= options_.max_load_sessions) break;
+          boost::system::error_code jec;
+          auto json = boost::json::parse(v.str, jec);
+          std::optional<session_record> record;
+          if (!jec) record = session_from_json(keys[i].substr(session_key("").size()), json);
+          if (record) {
+            load_records_.push_back(std::move(*record));
+          } else {
+            ++unreadable;
+          }
+        }
+        if (unreadable > 0) spdlog::warn("redis: {} unreadable session values skipped", unreadable);
+        load_setlists(first, std::move(cursor));
+      });
+  if (ec) load_failed(ec.message());
 }
 
 redis_store::counters redis_store::stats() const {

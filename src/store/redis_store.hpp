@@ -60,8 +60,16 @@ class redis_store : public session_store {
   void set_ticking(const std::string& session_id, bool ticking) override;
 
   // Blocking read of every session (start-up only). The records are returned
-  // as stored; a Redis that cannot be read yields what was read (logged).
+  // as stored; a Redis that cannot be read (down, hung past load_timeout)
+  // yields what was read (logged), and load_complete() stays false: once
+  // start()ed, the store reads every session again in the background
+  // (SCAN/MGET on its own connection, restarted on each reconnection) and
+  // hands them to the load handler, once.
   std::vector<session_record> load_sessions() override;
+  bool load_complete() const override { return loaded_; }
+  void set_load_handler(std::function<void(std::vector<session_record>)> handler) {
+    on_loaded_ = std::move(handler);
+  }
 
   // Starts the connection (and its reconnection loop).
   void start();
@@ -133,6 +141,14 @@ class redis_store : public session_store {
   void on_connection_state(bool ready);
   // Puts every in-flight batch back into the buffer, newest first.
   void requeue_inflight();
+  // Background load: one SCAN page from `cursor`, then MGET of its keys, then
+  // MGET of the `setlist:<id>` keys of the sessions it read (as
+  // load_sessions_blocking does), then the next page or the end.
+  void load_page(const std::string& cursor);
+  void load_values(std::vector<std::string> keys, std::string cursor);
+  void load_setlists(size_t first, std::string cursor);
+  void load_next(const std::string& cursor);
+  void load_failed(const std::string& what);
 
   boost::asio::io_context& ioc_;
   redis_store_options options_;
@@ -150,6 +166,10 @@ class redis_store : public session_store {
   uint64_t next_seq_ = 0;
   uint64_t failed_logged_at_ = 0;
   counters counters_;
+  bool loaded_ = true;         // until load_sessions() came back incomplete
+  bool load_running_ = false;  // a background load is under way
+  std::vector<session_record> load_records_;
+  std::function<void(std::vector<session_record>)> on_loaded_;
 };
 
 }  // namespace bandsync::store

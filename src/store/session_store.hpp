@@ -43,8 +43,14 @@ class session_store {
   // record.setlist (empty when the key is absent or unreadable), in no
   // particular order; called once at start-up,
   // before any write. May block (start-up only). A store that cannot read
-  // returns what it could (possibly nothing).
+  // returns what it could (possibly nothing) and then reports
+  // load_complete() false until it has read the rest in the background.
   virtual std::vector<session_record> load_sessions() = 0;
+
+  // False while stored sessions may exist that load_sessions() did not return:
+  // the caller must then not create a session that might be stored (a blind
+  // write would overwrite it) until the store hands over the rest.
+  virtual bool load_complete() const { return true; }
 };
 
 }  // namespace bandsync::store

@@ -7,8 +7,20 @@
 import { after, afterEach, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 
-import { startServer, serverPerSuite } from "./lib/server.mjs";
-import { CLOCK_FIELDS, DeviceJar, assertKeys, errorCount, join, sessionName, sleep } from "./lib/bandsync.mjs";
+import { HOST, startServer, serverPerSuite } from "./lib/server.mjs";
+import {
+  CLOCK_FIELDS,
+  DeviceJar,
+  assertKeys,
+  cleanEnv,
+  errorCount,
+  freePort,
+  join,
+  launch,
+  sessionName,
+  sleep,
+  waitListening,
+} from "./lib/bandsync.mjs";
 
 const IGNORED = ["heartbeat"];
 const names = (records) => records.map((r) => r.name);
@@ -236,6 +248,11 @@ const BAD_FIELDS = {
       ["42", 42],
       ["object", { name: "x" }],
       ["array", ["x"]],
+      // What .slice leaves of an emoji: JSON.stringify sends it as "\ud83c".
+      ["a lone leading surrogate", "Keys 🎸".slice(0, 6)],
+      ["a lone trailing surrogate", "🎸 Keys".slice(1)],
+      ["a control character", "Ke\u0007ys"],
+      ["U+FFFD", "Keys \ufffd"],
     ],
     role: [
       ['"boss"', "boss"],
@@ -253,6 +270,12 @@ const BAD_FIELDS = {
       ["null", null],
       ["object", { text: "x" }],
       ["array", ["x"]],
+      ["a lone leading surrogate", "Chorus 🎸".slice(0, 8)],
+      ["a lone trailing surrogate", "\udc00 Chorus"],
+      ["a control character", "Chorus\u0000"],
+      ["ESC", "\u001b[31mChorus"],
+      ["a carriage return", "Verse\r\nChorus"],
+      ["a C1 control", "Chorus\u0085"],
     ],
   },
   set_role: {
@@ -421,5 +444,133 @@ describe("malformed payloads", () => {
     assert.ok(ticks.every((t) => t.payload.sessionId === freshSession));
     fresh.emit("pause", { sessionId: freshSession });
     await fresh2.waitFor("pause", { after: fm });
+  });
+});
+
+// The first record named one of `names` after mark `after`.
+async function firstOf(device, names, after, ms = 5_000) {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const [rec] = device.events({ after, names });
+    if (rec) return rec;
+    assert.ok(Date.now() < deadline, `none of ${names.join(", ")} on ${device.label} within ${ms} ms`);
+    await sleep(5);
+  }
+}
+
+describe("broken text and odd timestamps", () => {
+  it("a displayName with half an emoji (a lone UTF-16 surrogate) → INVALID_PAYLOAD; the connection stays", async () => {
+    const phone = await connect("phone");
+    const sessionId = sessionName("band-surrogate");
+    const err = await expectError(phone, "join_session", [{ sessionId, displayName: "Keys 🎸".slice(0, 6) }]);
+    assert.equal(err.code, "INVALID_PAYLOAD");
+    assert.match(err.message, /displayName/);
+    await sleep(300); // a dropped connection would show by now
+    assert.ok(phone.socket.connected, "the connection must survive a lone surrogate");
+    // The whole emoji is fine, and the same connection joins.
+    const snap = await join(phone, sessionId, { displayName: "Keys 🎸" });
+    assert.equal(snap.members[0].displayName, "Keys 🎸");
+    const m = await expectError(phone, "update_message", [{ sessionId, message: "🎸".slice(1) + " chorus" }]);
+    assert.equal(m.code, "INVALID_PAYLOAD");
+    assert.ok(phone.socket.connected);
+  });
+
+  it("latency_probe with a timestamp that is not a number → INVALID_PAYLOAD, never silence", async () => {
+    const phone = await connect("phone");
+    for (const [label, timestamp] of [
+      ["a string", "1795627303502"],
+      ["a date string", new Date().toISOString()],
+      ["an array", [Date.now()]],
+      ["an object", { ms: Date.now() }],
+      ["a boolean", true],
+      ["null", null],
+      ["a Buffer (binary)", Buffer.from([1, 2, 3])],
+    ]) {
+      const err = await expectError(phone, "latency_probe", [{ timestamp }], `latency_probe with ${label}`);
+      assert.equal(err.code, "INVALID_PAYLOAD", label);
+      assert.match(err.message, /timestamp/, label);
+    }
+    const m = phone.mark();
+    phone.emit("latency_probe", { timestamp: Date.now() });
+    await phone.waitFor("latency_response", { after: m });
+  });
+});
+
+describe("session-table squatting", () => {
+  it("join/leave of new session ids in a loop: refused with RATE_LIMITED beyond the per-connection bound (defaults); empty sessions do not pile up; others unaffected", async () => {
+    const looper = await connect("looper");
+    const band = await connect("band");
+    const bandSession = sessionName("band-real");
+    await join(band, bandSession, { displayName: "Keys" });
+    const before = (await (await fetch(`${server.url}/health`)).json()).sessionStats.totalSessions;
+    let created = 0;
+    let limited = 0;
+    for (let i = 0; i < 30; i++) {
+      const id = sessionName(`squat${i}`);
+      const m = looper.mark();
+      looper.emit("join_session", { sessionId: id });
+      const rec = await firstOf(looper, ["snapshot", "error"], m);
+      if (rec.name === "error") {
+        assert.equal(rec.payload.code, "RATE_LIMITED", JSON.stringify(rec.payload));
+        limited++;
+      } else {
+        created++;
+        looper.emit("leave_session", { sessionId: id });
+      }
+    }
+    assert.equal(created, 20, "SESSION_CREATE_BURST (20) new sessions, then refusals");
+    assert.equal(limited, 10);
+    const after = (await (await fetch(`${server.url}/health`)).json()).sessionStats.totalSessions;
+    assert.ok(after <= before + 1, `sessions never used are dropped on leave: ${before} → ${after}`);
+    // The looper can still join an existing session, and other clients are unaffected.
+    await join(looper, bandSession, { displayName: "Looper" }, [band]);
+    const other = await connect("other");
+    const snap = await join(other, sessionName("band-other"), { displayName: "Drums" });
+    assert.equal(snap.leaderSocketId, other.id);
+  });
+});
+
+describe("session creation per address (SESSION_CREATE_ADDRESS_BURST=12)", () => {
+  const jar2 = new DeviceJar();
+  let proc = null;
+  let url = null;
+  before(async () => {
+    const port = await freePort();
+    proc = launch(["serve", "--port", String(port), "--host", HOST], {
+      env: cleanEnv({ SESSION_CREATE_BURST: "5", SESSION_CREATE_ADDRESS_BURST: "12", SESSION_CREATE_ADDRESS_PER_MINUTE: "1" }),
+    });
+    assert.ok(await waitListening(proc, port, HOST), `the server did not start:\n${proc.stderr()}`);
+    url = `http://${HOST}:${port}`;
+  });
+  after(async () => {
+    jar2.closeAll();
+    const exit = await proc?.stop();
+    assert.equal(exit?.code, 0, `exit ${JSON.stringify(exit)}:\n${proc?.stderr()}`);
+  });
+
+  it("fresh connections from one address share its bucket; joining existing sessions still works", async () => {
+    const existing = sessionName("band-existing");
+    const lead = await jar2.connect(url, { transports: ["websocket"] }, "lead");
+    await join(lead, existing, { displayName: "Keys" }); // 1 of 12
+    const results = [];
+    for (let c = 0; c < 4; c++) {
+      const d = await jar2.connect(url, { transports: ["websocket"] }, `looper${c}`);
+      for (let i = 0; i < 5; i++) {
+        const m = d.mark();
+        const id = sessionName(`addr${c}-${i}`);
+        d.emit("join_session", { sessionId: id });
+        const rec = await firstOf(d, ["snapshot", "error"], m);
+        results.push(rec.name === "error" ? rec.payload.code : "ok");
+        if (rec.name !== "error") d.emit("leave_session", { sessionId: id });
+      }
+      d.close();
+    }
+    assert.equal(results.filter((r) => r === "ok").length, 11, results.join(","));
+    assert.deepEqual([...new Set(results.filter((r) => r !== "ok"))], ["RATE_LIMITED"]);
+    const member = await jar2.connect(url, { transports: ["websocket"] }, "member");
+    const snap = await join(member, existing, { displayName: "Bass" }, [lead]);
+    assert.equal(snap.members.length, 2);
+    const health = await (await fetch(`${url}/health`)).json();
+    assert.equal(health.sessionStats.totalSessions, 1, "only the session in use is left");
   });
 });

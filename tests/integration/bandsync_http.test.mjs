@@ -197,12 +197,12 @@ describe("rate limit (RATE_LIMIT_MAX=5, RATE_LIMIT_WINDOW=60000)", () => {
   it("the 6th request → 429 with Retry-After and a JSON body; new Engine.IO handshakes are not limited by it", async () => {
     const s = await limitedServer();
     for (let i = 1; i <= 5; i++) {
-      const res = await get(`${s.url}/health`);
+      const res = await get(`${s.url}/`);
       await res.arrayBuffer();
       assert.equal(res.status, 200, `request ${i} of 5`);
     }
-    const res = await get(`${s.url}/health`);
-    assert.equal(res.status, 429, "the 6th GET /health");
+    const res = await get(`${s.url}/`);
+    assert.equal(res.status, 429, "the 6th GET /");
     const retryAfter = res.headers.get("retry-after");
     assert.ok(retryAfter !== null, "429 without Retry-After");
     assert.match(retryAfter, /^\d+$/, `Retry-After: ${retryAfter}`);
@@ -218,6 +218,31 @@ describe("rate limit (RATE_LIMIT_MAX=5, RATE_LIMIT_WINDOW=60000)", () => {
     assert.equal(hs.status, 200, `a new Engine.IO handshake after the HTTP limit: ${hs.status} ${hsBody}`);
   });
 
+  it("GET /health is outside RATE_LIMIT_*: it still answers 200 once the address is limited, and does not count", async () => {
+    const s = await limitedServer();
+    for (let i = 0; i < 20; i++) {
+      const res = await get(`${s.url}/health`);
+      await res.arrayBuffer();
+      assert.equal(res.status, 200, `GET /health ${i + 1} before the limit`);
+    }
+    const first = await get(`${s.url}/`);
+    await first.arrayBuffer();
+    assert.equal(first.status, 200, "/health requests did not use up RATE_LIMIT_MAX");
+    let limited = false;
+    for (let i = 0; i < 6 && !limited; i++) {
+      const res = await get(`${s.url}/`);
+      await res.arrayBuffer();
+      limited = res.status === 429;
+    }
+    assert.ok(limited, "GET / must be limited after RATE_LIMIT_MAX requests");
+    for (let i = 0; i < 5; i++) {
+      const res = await get(`${s.url}/health`);
+      const body = await res.json();
+      assert.equal(res.status, 200, `GET /health ${i + 1} after the limit`);
+      assert.equal(body.status, "healthy");
+    }
+  });
+
   it("an established polling connection keeps working after the address hit the limit", async () => {
     const s = await limitedServer();
     // The band's first phone connects (polling only) before the limit is hit.
@@ -225,7 +250,7 @@ describe("rate limit (RATE_LIMIT_MAX=5, RATE_LIMIT_WINDOW=60000)", () => {
     assert.equal(phone.socket.io.engine.transport.name, "polling");
     let limited = false;
     for (let i = 0; i < 6 && !limited; i++) {
-      const res = await get(`${s.url}/health`);
+      const res = await get(`${s.url}/`);
       await res.arrayBuffer();
       limited = res.status === 429;
     }
@@ -261,6 +286,52 @@ function run(args, { env = cleanEnv(), timeout = 5_000 } = {}) {
     });
   });
 }
+
+describe("METRICS_TOKEN=s3cret-token, HEALTH_RATE_LIMIT_MAX=3", () => {
+  let s = null;
+  before(async () => {
+    const port = await freePort();
+    const proc = launch(["serve", "--port", String(port), "--host", HOST], {
+      env: cleanEnv({ METRICS_TOKEN: "s3cret-token", HEALTH_RATE_LIMIT_MAX: "3" }),
+    });
+    assert.ok(await waitListening(proc, port, HOST), `the server did not start; stderr:\n${proc.stderr()}`);
+    s = { ...proc, url: `http://${HOST}:${port}` };
+  });
+  after(async () => {
+    const exit = await s?.stop();
+    assert.equal(exit?.code, 0, `exit ${JSON.stringify(exit)}`);
+  });
+
+  it("GET /metrics without the bearer token → 401 JSON; with it → the Prometheus text", async () => {
+    for (const headers of [{}, { authorization: "Bearer wrong-token!" }, { authorization: "s3cret-token" },
+      { authorization: "Basic s3cret-token" }, { authorization: "Bearer s3cret-token2" }]) {
+      const res = await get(`${s.url}/metrics`, { headers });
+      assert.equal(res.status, 401, `GET /metrics with ${JSON.stringify(headers)}`);
+      assert.match(res.headers.get("content-type") ?? "", /^application\/json/);
+      assert.match(res.headers.get("www-authenticate") ?? "", /^Bearer/);
+      const body = await res.json();
+      assert.equal(body.code, "UNAUTHORIZED");
+      assert.doesNotMatch(JSON.stringify(body), /bandsync_/);
+    }
+    const res = await get(`${s.url}/metrics`, { headers: { authorization: "Bearer s3cret-token" } });
+    assert.equal(res.status, 200);
+    assert.match(await res.text(), /^bandsync_connections /m);
+  });
+
+  it("GET /health has its own per-IP limit", async () => {
+    for (let i = 1; i <= 3; i++) {
+      const res = await get(`${s.url}/health`);
+      await res.arrayBuffer();
+      assert.equal(res.status, 200, `GET /health ${i} of 3`);
+    }
+    const res = await get(`${s.url}/health`);
+    await res.arrayBuffer();
+    assert.equal(res.status, 429, "the 4th GET /health within the minute");
+    const root = await get(`${s.url}/`);
+    await root.arrayBuffer();
+    assert.equal(root.status, 200, "RATE_LIMIT_* is separate");
+  });
+});
 
 describe("configuration", () => {
   const tmpDirs = [];

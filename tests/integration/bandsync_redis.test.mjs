@@ -237,6 +237,69 @@ describe("BandSync with Redis", { skip: missing ?? false }, () => {
     assert.equal(changed.currentSongId, "one");
   });
 
+  it("restart while Redis hangs: the stored session is never overwritten; it is served once Redis answers", async () => {
+    const MESSAGE = "Second set: start at the bridge";
+    const redis = await redisServer();
+    const sessionId = sessionName("band-hung");
+    const storedBefore = { ...OLD_SERVER_SESSION, message: MESSAGE, tempo: 97, tempoBpm: 97, members: [], leaderSocketId: null };
+    await redisCommand(redis.port, "SET", `session:${sessionId}`, JSON.stringify(storedBefore), "EX", "1800");
+    // The background load reads the setlists too, as the start-up load does.
+    const songs = [{ id: "one", title: "One", tempo: 97, beatsPerBar: 3 }];
+    await redisCommand(redis.port, "SET", `setlist:${sessionId}`, JSON.stringify({ songs }), "EX", "1800");
+
+    process.kill(redis.proc.pid, "SIGSTOP");
+    let resumed = false;
+    const resume = () => {
+      if (!resumed) process.kill(redis.proc.pid, "SIGCONT");
+      resumed = true;
+    };
+    try {
+      const server = await startBandsync(redis);
+      // BandSync serves, but cannot know yet whether the session is stored.
+      const phone = await jar.connect(server.url, WS, "phone");
+      let m = phone.mark();
+      phone.emit("join_session", { sessionId, displayName: "Keys" });
+      const refused = (await phone.waitFor("error", { after: m })).payload;
+      assert.equal(refused.code, "SERVER_BUSY", JSON.stringify(refused));
+      m = phone.mark();
+      phone.emit("set_tempo", { sessionId, tempo: 150 });
+      await phone.waitFor("error", { after: m });
+      assert.equal((await health(server.url)).status, "degraded");
+
+      resume();
+      // Once Redis answers, the stored session is loaded and the band finds it as it was.
+      const snap = await eventually(
+        async () => {
+          const mark = phone.mark();
+          phone.emit("join_session", { sessionId, displayName: "Keys" });
+          await sleep(300);
+          const [rec] = phone.events({ after: mark, names: ["snapshot", "error"] });
+          return rec;
+        },
+        (rec) => rec?.name === "snapshot",
+        "a join once Redis answered",
+        20_000,
+      );
+      assert.equal(snap.payload.tempo, 97);
+      assert.equal(snap.payload.position, 42000);
+      assert.equal(snap.payload.message, MESSAGE);
+      assert.deepEqual(snap.payload.setlist, [{ ...songs[0], sections: [] }]);
+      assert.equal(snap.payload.leaderSocketId, phone.id);
+      const stored = await eventually(
+        () => getJson(redis.port, `session:${sessionId}`),
+        (s) => s?.members?.length === 1,
+        "the session in Redis with its new member",
+      );
+      assert.equal(stored.tempo, 97);
+      assert.equal(stored.position, 42000);
+      assert.equal(stored.message, MESSAGE);
+      assert.equal(stored.createdAt, OLD_SERVER_SESSION.createdAt);
+      assert.match(server.stderr(), /background load complete/);
+    } finally {
+      resume();
+    }
+  });
+
   it("a playing session is restored paused at the position it had reached", async () => {
     const redis = await redisServer();
     const first = await startBandsync(redis);

@@ -57,6 +57,37 @@ TEST(Requests, SessionIdCharset) {
   }
 }
 
+TEST(Requests, ControlAndBrokenCharactersInText) {
+  auto join = [](std::string name) {
+    boost::json::object p{{"sessionId", "b"}, {"displayName", boost::json::string(name)}};
+    return parse_join_session({p});
+  };
+  auto message = [](std::string text) {
+    boost::json::object p{{"sessionId", "b"}, {"message", boost::json::string(text)}};
+    return parse_update_message({p});
+  };
+  const std::string fffd = "\xEF\xBF\xBD";  // a lone surrogate after the packet decoder
+  for (const std::string& bad :
+       std::vector<std::string>{"a\x01z", "a\nz", "a\tz", "a\x7Fz", "a\xC2\x85z", "Keys " + fffd}) {
+    auto r = join(bad);
+    EXPECT_TRUE(std::get_if<invalid_payload>(&r)) << bad;
+  }
+  for (const std::string& bad :
+       std::vector<std::string>{"a\x01z", "a\rz", "a\x1Bz", "a\x7Fz", "a\xC2\x9Fz", fffd + "x"}) {
+    auto r = message(bad);
+    ASSERT_TRUE(std::get_if<invalid_payload>(&r)) << bad;
+    EXPECT_NE(std::get<invalid_payload>(r).message.find("message"), std::string::npos);
+  }
+  // Tab and newline are fine in a message; emoji and accents everywhere.
+  for (const std::string& ok : std::vector<std::string>{
+           "Verse 2\n\tthen chorus", "\xC3\xA4\xF0\x9F\x98\x80", "\xC2\xA0nbsp"}) {
+    auto r = message(ok);
+    EXPECT_TRUE(std::get_if<message_request>(&r)) << ok;
+  }
+  auto named = join("\xF0\x9F\x8E\xB8 Keys \xC3\xA4");
+  EXPECT_TRUE(std::get_if<join_request>(&named));
+}
+
 TEST(Requests, MissingPayloadAndWrongShape) {
   for (const auto& args : {boost::json::array{}, boost::json::array{nullptr},
                            boost::json::array{boost::json::array{}}}) {

@@ -25,20 +25,24 @@ class Clock : public service_test {
 
   double server_now() const { return clock_.server_time_ms(); }
 
-  // The tick the scheduler sends now (one must be due).
-  const boost::json::object& tick() {
-    out_.clear();
-    svc().tick_due();
-    auto ticks = out_.named("scroll_tick");
-    EXPECT_EQ(ticks.size(), 1u);
-    return ticks.at(0)->obj();
-  }
-
-  // Moves the clock to just before the next tick is due, then onto it.
-  void advance_to_next_tick() {
-    auto due = svc().next_tick_due_us();
-    ASSERT_TRUE(due);
-    clock_.advance_us(*due - clock_.steady_us());
+  // Moves the clock onto the next scroll_tick and returns it. The driver's
+  // wake-ups (next_tick_due_us) include the playing sessions' write-behind,
+  // which sends no tick: those are passed as the driver would.
+  const boost::json::object& next_tick() {
+    for (int wakeups = 0; wakeups < 3; ++wakeups) {
+      auto due = svc().next_tick_due_us();
+      EXPECT_TRUE(due);
+      if (!due) break;
+      clock_.advance_us(*due - clock_.steady_us());
+      out_.clear();
+      svc().tick_due();
+      auto ticks = out_.named("scroll_tick");
+      EXPECT_LE(ticks.size(), 1u);
+      if (!ticks.empty()) return ticks.at(0)->obj();
+    }
+    ADD_FAILURE() << "no scroll_tick within three wake-ups";
+    static const boost::json::object none;
+    return none;
   }
 };
 
@@ -97,14 +101,13 @@ TEST_F(Clock, CountInSchedulesTheStartAndTicksHoldUntilIt) {
   EXPECT_EQ(num(play.at("startsAt")), sent_at + 4000);
   EXPECT_EQ(play.at("countInBars"), 2);
   EXPECT_EQ(play.at("beatsPerBar"), 4);
-  EXPECT_EQ(play.at("position"), 1000);
+  EXPECT_EQ(play.at("position"), 1000.0);
   EXPECT_EQ(num(play.at("beat")), 2);  // 1000 ms at 120 BPM
   EXPECT_EQ(num(play.at("bar")), 0.5);
 
   // Every tick before the start holds the start position...
   for (int i = 0; i < 39; ++i) {
-    advance_to_next_tick();
-    const auto& t = tick();
+    const auto& t = next_tick();
     EXPECT_EQ(t.at("positionMs"), 1000) << i;
     EXPECT_EQ(num(t.at("beat")), 2) << i;
   }
@@ -120,8 +123,7 @@ TEST_F(Clock, CountInSchedulesTheStartAndTicksHoldUntilIt) {
   EXPECT_EQ(sync.at("positionMs"), 1250);
   EXPECT_EQ(num(sync.at("beat")), 2.5);
   EXPECT_EQ(sync.at("startsAt"), nullptr);
-  advance_to_next_tick();
-  const auto& t = tick();
+  const auto& t = next_tick();
   EXPECT_EQ(std::floor(num(t.at("serverTimestamp")) - (sent_at + 4000) + 1000),
             t.at("positionMs").as_int64());
 }
@@ -150,7 +152,7 @@ TEST_F(Clock, BeatIsContinuousThroughATimedTempoChange) {
   double at = server_now() + 500;
   send("lead", "set_tempo", boost::json::value({{"sessionId", "band"}, {"tempo", 60}, {"at", at}}));
   const auto& snap = out_.last("snapshot")->obj();
-  EXPECT_EQ(snap.at("tempoBpm"), 120);  // not yet
+  EXPECT_EQ(snap.at("tempoBpm"), 120.0);  // not yet
   EXPECT_EQ(num(snap.at("effectiveAt")), at);
   clock_.advance_ms(500);  // the change is due: beat 3, now 1 beat per second
   EXPECT_EQ(session("band").beat(clock_.steady_us()), 3);
@@ -163,7 +165,7 @@ TEST_F(Clock, BeatIsContinuousThroughATimedTempoChange) {
   const auto& sync = out_.last("sync_response")->obj();
   EXPECT_EQ(num(sync.at("beat")), 4.5);
   EXPECT_EQ(num(sync.at("bar")), 4.5 / 4);
-  EXPECT_EQ(sync.at("tempoBpm"), 60);
+  EXPECT_EQ(sync.at("tempoBpm"), 60.0);
   EXPECT_EQ(sync.at("positionMs"), 3000);  // the position is real time
 }
 
@@ -176,7 +178,7 @@ TEST_F(Clock, TimedSeekAnnouncesItsEffectiveTime) {
   EXPECT_EQ(out_.trace(), (strings{"session:band snapshot", "session:band seek"}));
   const auto& seek = out_.last("seek")->obj();
   EXPECT_EQ(num(seek.at("effectiveAt")), at);
-  EXPECT_EQ(seek.at("position"), 8000);
+  EXPECT_EQ(seek.at("position"), 8000.0);
   EXPECT_EQ(num(seek.at("beat")), 16);
   clock_.advance_ms(299);
   EXPECT_EQ(session("band").position_us(clock_.steady_us()), 1'299'000);

@@ -15,8 +15,11 @@ using strings = std::vector<std::string>;
 const std::string bad_payload = "payload must be an object";
 const std::string bad_session_id = "sessionId must be 1-64 characters of [A-Za-z0-9_.-]";
 const std::string bad_display_name =
-    "displayName must be a string of at most 64 characters without control characters";
-const std::string bad_message = "message must be a string of at most 500 characters";
+    "displayName must be a string of at most 64 characters without control characters or "
+    "broken characters (U+FFFD, a lone UTF-16 surrogate)";
+const std::string bad_message =
+    "message must be a string of at most 500 characters without control characters (tab and "
+    "newline allowed) or broken characters (U+FFFD, a lone UTF-16 surrogate)";
 const std::string bad_tempo = "tempo must be a number from 20 to 300";
 const std::string bad_position = "position must be a number from 0 to 86400000";
 const std::string bad_role = "role must be \"leader\" or \"follower\"";
@@ -380,6 +383,8 @@ TEST_F(Authorization, FullTableEvictsTheLeastRecentlyActiveEmptySession) {
   clock_.advance_ms(10);
   join("c", "three", "C");
   clock_.advance_ms(10);
+  use("a", "one");
+  use("b", "two");
   svc().on_disconnect("b");  // "two" empty since t+30
   clock_.advance_ms(10);
   svc().on_disconnect("a");  // "one" empty since t+40
@@ -393,10 +398,11 @@ TEST_F(Authorization, FullTableEvictsTheLeastRecentlyActiveEmptySession) {
 
 TEST_F(Authorization, ErrorCountersCoverEveryCode) {
   auto m = svc().metrics();
-  EXPECT_EQ(m.errors_by_code.size(), 12u);
-  for (const char* code : {"INVALID_PAYLOAD", "NOT_LEADER", "NOT_A_MEMBER", "NO_SUCH_SESSION",
-                           "SESSION_FULL", "SERVER_BUSY", "SCHEDULE_FULL", "SETLIST_FULL",
-                           "NO_SUCH_SONG", "SONG_ID_TAKEN", "END_OF_SETLIST", "NO_SUCH_SECTION"}) {
+  EXPECT_EQ(m.errors_by_code.size(), 13u);
+  for (const char* code :
+       {"INVALID_PAYLOAD", "NOT_LEADER", "NOT_A_MEMBER", "NO_SUCH_SESSION", "SESSION_FULL",
+        "SERVER_BUSY", "SCHEDULE_FULL", "RATE_LIMITED", "SETLIST_FULL", "NO_SUCH_SONG",
+        "SONG_ID_TAKEN", "END_OF_SETLIST", "NO_SUCH_SECTION"}) {
     EXPECT_EQ(m.errors_by_code.count(code), 1u) << code;
   }
 }

@@ -50,6 +50,15 @@ class service_test : public ::testing::Test {
     out_.clear();
   }
 
+  // Makes `session` one a band used (a message from member `conn`), so that it
+  // outlives its last member (a pristine session is dropped at once); clears
+  // the outbox afterwards.
+  void use(const std::string& conn, const std::string& session) {
+    boost::json::object p{{"sessionId", session}, {"message", "Set list"}};
+    send(conn, "update_message", p);
+    out_.clear();
+  }
+
   const domain::session& session(const std::string& id) {
     const auto* s = svc().find_session(id);
     EXPECT_NE(s, nullptr) << id;

@@ -16,9 +16,9 @@ TEST_F(Health, LatencyProbeAnswersAtOnceAndRecords) {
   int64_t sent_at = clock_.wall_ms() - 40;
   send("a", "latency_probe", boost::json::value({{"timestamp", sent_at}, {"sessionId", "band"}}));
   EXPECT_EQ(out_.trace(), (strings{"to:a latency_response"}));
-  EXPECT_EQ(
-      boost::json::value(out_.last("latency_response")->obj()),
-      boost::json::value({{"clientTimestamp", sent_at}, {"serverTimestamp", clock_.wall_ms()}}));
+  EXPECT_EQ(boost::json::value(out_.last("latency_response")->obj()),
+            boost::json::value(
+                {{"clientTimestamp", sent_at}, {"serverTimestamp", clock_.server_time_ms()}}));
   EXPECT_EQ(svc().find_connection("a")->latency_ms, 40.0);
   // The member's lastPingAt follows, in memory and in the store.
   EXPECT_EQ(session("band").find_member("a")->last_ping_at, clock_.wall_ms());
@@ -70,7 +70,7 @@ TEST_F(Health, PerformanceView) {
   EXPECT_EQ(boost::json::value(p0), boost::json::value({{"totalConnections", 0},
                                                         {"activeConnections", 0},
                                                         {"messagesPerSecond", 0},
-                                                        {"averageLatency", 0},
+                                                        {"averageLatency", 0.0},
                                                         {"lastResetTime", clock_.wall_ms()}}));
   connect("a");
   connect("b");
@@ -91,7 +91,7 @@ TEST_F(Health, PerformanceView) {
   EXPECT_EQ(p.at("messagesPerSecond"), 0);
   EXPECT_EQ(p.at("lastResetTime"), clock_.wall_ms() - 500);
   svc().on_disconnect("a");
-  EXPECT_EQ(svc().performance().at("averageLatency"), 25);
+  EXPECT_EQ(svc().performance().at("averageLatency"), 25.0);
 }
 
 TEST_F(Health, SessionStatsAndMetrics) {
@@ -99,6 +99,7 @@ TEST_F(Health, SessionStatsAndMetrics) {
   join("b", "one", "B");
   join("c", "two", "C");
   join("d", "three", "D");
+  use("d", "three");  // kept when empty
   svc().on_disconnect("d");
   send("a", "play", R"({"sessionId":"one"})");
   send("b", "play", R"({"sessionId":"one"})");  // NOT_LEADER
@@ -125,6 +126,8 @@ TEST_F(Health, SweepExpiresOnlyIdleEmptySessions) {
   join("a", "busy", "A");
   join("b", "left-early", "B");
   join("c", "left-late", "C");
+  use("b", "left-early");
+  use("c", "left-late");
   svc().on_disconnect("b");
   clock_.advance_ms(10 * 60 * 1000);
   svc().on_disconnect("c");
@@ -144,6 +147,7 @@ TEST_F(Health, SweepExpiresOnlyIdleEmptySessions) {
 
 TEST_F(Health, RejoinedSessionIsNotSwept) {
   join("a", "band", "A");
+  use("a", "band");
   svc().on_disconnect("a");
   clock_.advance_ms(29 * 60 * 1000);
   join("b", "band", "B");
@@ -157,6 +161,7 @@ TEST_F(Health, RejoinedSessionIsNotSwept) {
 TEST_F(Health, IdleOptionIsHonoured) {
   make_service({.session_idle_ms = 1000});
   join("a", "band", "A");
+  use("a", "band");
   svc().on_disconnect("a");
   clock_.advance_ms(1001);
   EXPECT_EQ(svc().sweep(), 1u);
@@ -167,7 +172,7 @@ TEST_F(Health, PerConnectionStateIsErasedOnDisconnect) {
   send("a", "latency_probe", boost::json::value({{"timestamp", clock_.wall_ms() - 500}}));
   svc().on_disconnect("a");
   EXPECT_FALSE(svc().find_connection("a"));
-  EXPECT_EQ(svc().performance().at("averageLatency"), 0);
+  EXPECT_EQ(svc().performance().at("averageLatency"), 0.0);
   EXPECT_FALSE(store_.find_member("a"));
 }
 

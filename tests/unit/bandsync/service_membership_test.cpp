@@ -22,15 +22,16 @@ TEST_F(Membership, FirstJoinCreatesTheSessionWithDefaultsAndLeads) {
   const auto& snap = out_.named("snapshot")[0]->obj();
   EXPECT_EQ(snap.at("sessionId"), "band");
   EXPECT_EQ(snap.at("message"), "User AAAA is leading");
-  EXPECT_EQ(snap.at("tempo"), 120);
-  EXPECT_EQ(snap.at("tempoBpm"), 120);
-  EXPECT_EQ(snap.at("position"), 0);
+  EXPECT_EQ(snap.at("tempo"), 120.0);
+  EXPECT_EQ(snap.at("tempoBpm"), 120.0);
+  EXPECT_EQ(snap.at("position"), 0.0);
   EXPECT_EQ(snap.at("isPlaying"), false);
   EXPECT_EQ(snap.at("leaderSocketId"), "sFi9k8dNrOz4Mq6PAAAA");
   EXPECT_EQ(snap.at("createdAt"), clock_.wall_ms());
   EXPECT_EQ(snap.at("lastActiveAt"), clock_.wall_ms());
   EXPECT_EQ(snap.at("settings"), boost::json::parse(R"({"maxMembers":8})"));
-  EXPECT_EQ(snap.at("serverTimestamp"), clock_.wall_ms());
+  // Server time, a double on the wire (docs/EVENTS.md "Clock").
+  EXPECT_EQ(snap.at("serverTimestamp"), clock_.server_time_ms());
   ASSERT_EQ(snap.at("members").as_array().size(), 1u);
   EXPECT_EQ(snap.at("members").as_array()[0],
             boost::json::value({{"socketId", "sFi9k8dNrOz4Mq6PAAAA"},
@@ -39,8 +40,8 @@ TEST_F(Membership, FirstJoinCreatesTheSessionWithDefaultsAndLeads) {
                                 {"joinedAt", clock_.wall_ms()},
                                 {"lastPingAt", clock_.wall_ms()}}));
   EXPECT_EQ(snap.at("beatsPerBar"), 4);
-  EXPECT_EQ(snap.at("beat"), 0);
-  EXPECT_EQ(snap.at("bar"), 0);
+  EXPECT_EQ(snap.at("beat"), 0.0);
+  EXPECT_EQ(snap.at("bar"), 0.0);
   EXPECT_EQ(snap.at("startsAt"), nullptr);
   EXPECT_EQ(snap.at("effectiveAt"), nullptr);
   // and an empty setlist without a current song.
@@ -53,8 +54,8 @@ TEST_F(Membership, FirstJoinCreatesTheSessionWithDefaultsAndLeads) {
                                                            {"memberCount", 1},
                                                            {"connectedCount", 1},
                                                            {"isPlaying", false},
-                                                           {"tempo", 120},
-                                                           {"position", 0},
+                                                           {"tempo", 120.0},
+                                                           {"position", 0.0},
                                                            {"leader", "sFi9k8dNrOz4Mq6PAAAA"},
                                                            {"uptime", 0},
                                                            {"lastActiveAt", clock_.wall_ms()}}));

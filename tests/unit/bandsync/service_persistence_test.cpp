@@ -78,6 +78,43 @@ TEST_F(Persistence, PlayingSessionsAreSavedOncePerSecondTogether) {
   EXPECT_EQ(store_.saves["quiet"], 0);
 }
 
+// The stored position of a playing session never trails its clock by more
+// than persist_playing_ms (1 s: README "Restart", "at most 1 s behind after a
+// crash"), with the production driver (tick_due at next_tick_due_us) waking a
+// little late each time, as a real timer does.
+TEST_F(Persistence, StoredPositionNeverTrailsTheClockByMoreThanOneSecond) {
+  struct timed_store : store::memory_store {
+    fake_clock* clock = nullptr;
+    std::vector<int64_t> saved_at;
+    void save_session(const store::session_record& record) override {
+      if (record.id == "band" && record.is_playing) saved_at.push_back(clock->steady_us());
+      memory_store::save_session(record);
+    }
+  } timed;
+  timed.clock = &clock_;
+  domain::session_service svc(clock_, out_, timed);
+  svc.on_connect("lead");
+  svc.on_event("lead", "join_session", args(boost::json::object{{"sessionId", "band"}}));
+  clock_.advance_ms(37);  // play at an arbitrary phase of the write-behind
+  svc.on_event("lead", "play", args(boost::json::object{{"sessionId", "band"}}));
+  uint32_t jitter = 12345;
+  for (int i = 0; i < 600; ++i) {
+    auto due = svc.next_tick_due_us();
+    ASSERT_TRUE(due);
+    jitter = jitter * 1103515245u + 12345u;
+    int64_t late_us = (jitter >> 8) % 20'000;  // 0-20 ms late
+    int64_t wake = std::max(*due, clock_.steady_us()) + late_us;
+    clock_.advance_us(wake - clock_.steady_us());
+    svc.tick_due();
+  }
+  ASSERT_GE(timed.saved_at.size(), 40u);
+  int64_t worst = 0;
+  for (size_t i = 1; i < timed.saved_at.size(); ++i)
+    worst = std::max(worst, timed.saved_at[i] - timed.saved_at[i - 1]);
+  EXPECT_LE(worst, 1'000'000) << "longest gap between two saves of the playing session (µs)";
+  EXPECT_GE(worst, 900'000) << "still about once per second, not more often";
+}
+
 TEST_F(Persistence, PausedSessionsAreNotRewrittenByTheClock) {
   join("lead", "band", "Keys");
   send("lead", "play", boost::json::object{{"sessionId", "band"}});

@@ -70,9 +70,9 @@ TEST_F(Setlist, SelectionAppliesTempoMetreAndPositionZeroAndStopsPlayback) {
   EXPECT_FALSE(store_.is_ticking("band"));
   const auto& snap = out_.last("snapshot")->obj();
   EXPECT_EQ(snap.at("currentSongId"), "b");
-  EXPECT_EQ(snap.at("tempoBpm"), 150);
+  EXPECT_EQ(snap.at("tempoBpm"), 150.0);
   EXPECT_EQ(snap.at("beatsPerBar"), 3);
-  EXPECT_EQ(snap.at("position"), 0);
+  EXPECT_EQ(snap.at("position"), 0.0);
   EXPECT_EQ(snap.at("isPlaying"), false);
   EXPECT_EQ(song_ids(snap.at("setlist")), (strings{"a", "b", "c"}));
   EXPECT_EQ(out_.last("setlist_changed")->obj().at("change"),
@@ -255,7 +255,7 @@ TEST_F(Setlist, CueGoesToEverybodyWithTheSectionsBar) {
                                 {"section", "Chorus"},
                                 {"bar", 17},
                                 {"from", "lead"},
-                                {"timestamp", clock_.wall_ms()}}));
+                                {"timestamp", static_cast<double>(clock_.wall_ms())}}));
   out_.clear();
   send("lead", "cue", R"({"sessionId":"band","section":"Outro"})");
   expect_only_error("lead", "NO_SUCH_SECTION");
@@ -270,7 +270,7 @@ TEST_F(Setlist, AJoinerGetsTheSetlistAndCurrentSongInItsSnapshot) {
   EXPECT_EQ(out_.last("snapshot")->target, "late");
   EXPECT_EQ(snap.at("currentSongId"), "c");
   EXPECT_EQ(snap.at("beatsPerBar"), 6);
-  EXPECT_EQ(snap.at("tempoBpm"), 200);
+  EXPECT_EQ(snap.at("tempoBpm"), 200.0);
   EXPECT_EQ(song_ids(snap.at("setlist")), (strings{"a", "b", "c"}));
 }
 

@@ -194,6 +194,38 @@ TEST(decode, namespace_length_limit_is_inclusive) {
   EXPECT_EQ(r.error(), make_error_code(codec_errc::invalid_namespace));
 }
 
+// What JSON.stringify writes for a JavaScript string holding a lone surrogate
+// (an emoji cut in half): valid JSON that Boost.JSON refuses. Each lone
+// surrogate decodes as U+FFFD; pairs, other escapes and "\\u..." text stay.
+TEST(decode, lone_surrogates_become_replacement_characters) {
+  struct row {
+    std::string wire;
+    std::string first_string;  // args[1] as UTF-8
+  };
+  const std::string fffd = "\xEF\xBF\xBD";
+  for (const auto& [wire, expected] : std::vector<row>{
+           {R"(2["e","\ud83d"])", fffd},
+           {R"(2["e","a\ud83db"])", "a" + fffd + "b"},
+           {R"(2["e","\ude00x"])", fffd + "x"},
+           {R"(2["e","\ud83d\ud83d\ude00"])", fffd + "\xF0\x9F\x98\x80"},
+           {R"(2["e","\ude00\ud83d"])", fffd + fffd},
+           {R"(2["e","\\ud83d\ud83d"])", "\\ud83d" + fffd},
+           {R"(2["e","\"\ud83d\n"])", "\"" + fffd + "\n"},
+       }) {
+    auto p = decode(wire);
+    ASSERT_TRUE(p) << wire << ": " << p.error().message();
+    EXPECT_EQ(std::string_view(p->data.as_array()[1].as_string()), expected) << wire;
+  }
+  auto obj = decode(R"(2["join_session",{"displayName":"Keys \ud83d","sessionId":"b"}])");
+  ASSERT_TRUE(obj);
+  EXPECT_EQ(std::string_view(obj->data.as_array()[1].as_object().at("displayName").as_string()),
+            "Keys " + fffd);
+  // A surrogate escape does not excuse other faults.
+  auto bad = decode(R"(2["e","\ud83d")");
+  ASSERT_FALSE(bad);
+  EXPECT_EQ(bad.error(), make_error_code(codec_errc::invalid_json));
+}
+
 // ------------------------------------------------------------------- malformed
 
 struct error_case {
