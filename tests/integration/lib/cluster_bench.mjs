@@ -7,8 +7,9 @@
 // node i mod N); the first device joins on node 0, so node 0 owns every
 // session, and device 1 (node 1 when N > 1) takes the lead and plays.
 // Prints one JSON object:
-//   tick latency p50/p99 (arrival Date.now() − the tick's serverTimestamp;
-//   server time is wall time anchored at start, same machine), split into
+//   tick latency p50/p99 (arrival time, performance.timeOrigin + now(), −
+//   the tick's serverTimestamp; server time is wall time anchored at the
+//   server's start, same machine, so the offset error is well under 1 ms), split into
 //   devices on the owner node and on other nodes; Redis commands per second
 //   per playing session (INFO stats over the window); with --failover, the
 //   time from SIGKILL of node 0 to each session's first tick on a survivor.
@@ -64,7 +65,7 @@ try {
       const socket = io(nodes[node].url, { forceNew: true, reconnection: false, transports: ["websocket"] });
       await new Promise((res, rej) => { socket.once("connect", res); socket.once("connect_error", rej); });
       const d = { socket, node, ticks: [] };
-      socket.on("scroll_tick", (t) => d.ticks.push({ at: Date.now(), ts: t.serverTimestamp }));
+      socket.on("scroll_tick", (t) => d.ticks.push({ at: performance.timeOrigin + performance.now(), ts: t.serverTimestamp }));
       const joined = new Promise((res) => socket.once("snapshot", res));
       socket.emit("join_session", { sessionId: id, displayName: `m${m}` });
       await joined;
@@ -102,14 +103,14 @@ try {
   };
 
   if (FAILOVER && NODES > 1 && !SINGLE) {
-    const killedAt = Date.now();
+    const killedAt = performance.timeOrigin + performance.now();
     process.kill(nodes[0].proc.pid, "SIGKILL");
     const gaps = await Promise.all(sessions.map((s) => new Promise((res) => {
       const d = s.devices.find((x) => x.node !== 0);
       const start = d.ticks.length;
       const timer = setInterval(() => {
         const fresh = d.ticks.slice(start).find((t) => t.at > killedAt + 150);
-        if (fresh || Date.now() - killedAt > 5000) {
+        if (fresh || performance.timeOrigin + performance.now() - killedAt > 5000) {
           clearInterval(timer);
           res(fresh ? fresh.at - killedAt : null);
         }
