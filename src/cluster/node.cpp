@@ -107,7 +107,7 @@ void node::bind(domain::session_service& service) {
           ack(socketio::message{boost::json::array{payload}, {}});
         };
       }
-      on_local_event(s->id(), event, std::move(m.args), std::move(reply));
+      on_local_event(s->id(), s->remote_address(), event, std::move(m.args), std::move(reply));
     });
     s->on_disconnect(
         [this](const socketio::socket_ptr& s, std::string_view) { on_local_disconnect(s->id()); });
@@ -193,15 +193,15 @@ void node::publish(const std::string& channel, const wire_message& m) {
 
 // ------------------------------------------------------------------ routing
 
-void node::on_local_event(const std::string& sid, std::string_view event, boost::json::array args,
-                          domain::ack_reply ack) {
+void node::on_local_event(const std::string& sid, const std::string& address,
+                          std::string_view event, boost::json::array args, domain::ack_reply ack) {
   auto session = session_of(event, args);
   if (!session) {
     service_->on_event(sid, event, args, ack);
     return;
   }
   route(pending_event{options_.node_id, sid, std::string(event), std::move(args), std::move(ack),
-                      std::nullopt},
+                      std::nullopt, address},
         *session);
 }
 
@@ -225,7 +225,7 @@ void node::deliver(pending_event e) {
   if (e.origin != options_.node_id) {
     auto [it, added] = remote_.try_emplace(e.sid, e.origin);
     if (added) {
-      service_->on_connect(e.sid);
+      service_->on_connect(e.sid, e.address);
     } else {
       it->second = e.origin;
     }
@@ -234,8 +234,12 @@ void node::deliver(pending_event e) {
   if (e.remote_ack) {
     reply = [this, origin = e.origin, sid = e.sid,
              id = *e.remote_ack](const boost::json::value& payload) {
-      wire_message m{
-          wire_kind::ack, options_.node_id, sid, {}, {}, 0, id, boost::json::serialize(payload)};
+      wire_message m;
+      m.kind = wire_kind::ack;
+      m.from = options_.node_id;
+      m.sid = sid;
+      m.ack = id;
+      m.body = boost::json::serialize(payload);
       publish(node_channel(origin), m);
     };
   }
@@ -243,14 +247,15 @@ void node::deliver(pending_event e) {
 }
 
 void node::forward(pending_event e, const std::string& owner, const std::string& session) {
-  wire_message m{wire_kind::forward,
-                 options_.node_id,
-                 e.sid,
-                 session,
-                 e.event,
-                 0,
-                 e.remote_ack,
-                 boost::json::serialize(e.args)};
+  wire_message m;
+  m.kind = wire_kind::forward;
+  m.from = options_.node_id;
+  m.sid = e.sid;
+  m.session = session;
+  m.event = e.event;
+  m.ack = e.remote_ack;
+  m.body = boost::json::serialize(e.args);
+  m.address = e.address;
   if (e.origin == options_.node_id) {
     forwarded_to_[e.sid].insert(owner);
     if (e.local_ack) {
@@ -369,14 +374,11 @@ void node::load(const std::string& session, bool failover) {
          }
          spdlog::info("cluster: node {} runs session {} (lease {}{})", options_.node_id, session,
                       leases_.version(session).value_or(0), failover ? ", failover" : "");
-         wire_message m{wire_kind::owner,
-                        options_.node_id,
-                        {},
-                        session,
-                        {},
-                        leases_.version(session).value_or(0),
-                        std::nullopt,
-                        {}};
+         wire_message m;
+         m.kind = wire_kind::owner;
+         m.from = options_.node_id;
+         m.session = session;
+         m.version = leases_.version(session).value_or(0);
          publish(room_channel(session), m);
          drain(session);
        });
@@ -403,7 +405,10 @@ void node::on_local_disconnect(const std::string& sid) {
   if (auto it = forwarded_to_.find(sid); it != forwarded_to_.end()) {
     for (const auto& owner : it->second) {
       if (owner == options_.node_id) continue;
-      wire_message m{wire_kind::disconnect, options_.node_id, sid, {}, {}, 0, std::nullopt, {}};
+      wire_message m;
+      m.kind = wire_kind::disconnect;
+      m.from = options_.node_id;
+      m.sid = sid;
       publish(node_channel(owner), m);
     }
     forwarded_to_.erase(it);
@@ -448,8 +453,11 @@ void node::cluster_outbox::emit_to(const std::string& conn_id, std::string_view 
   if (event == "heartbeat") return;
   auto p = socketio::encode_event(n_.ns_.name(), event,
                                   socketio::message{boost::json::array{payload}, {}});
-  wire_message m{wire_kind::emit, n_.options_.node_id, conn_id, {}, {}, 0,
-                 std::nullopt,    *p.frames[0].data};
+  wire_message m;
+  m.kind = wire_kind::emit;
+  m.from = n_.options_.node_id;
+  m.sid = conn_id;
+  m.body = *p.frames[0].data;
   n_.publish(node_channel(it->second), m);
 }
 
@@ -481,14 +489,12 @@ void node::cluster_outbox::emit_to_session(const std::string& session_id, std::s
   }
   if (!elsewhere) return;
   ++n_.counters_.broadcasts;
-  wire_message m{wire_kind::broadcast,
-                 n_.options_.node_id,
-                 {},
-                 session_id,
-                 {},
-                 n_.leases_.version(session_id).value_or(0),
-                 std::nullopt,
-                 *p.frames[0].data};
+  wire_message m;
+  m.kind = wire_kind::broadcast;
+  m.from = n_.options_.node_id;
+  m.session = session_id;
+  m.version = n_.leases_.version(session_id).value_or(0);
+  m.body = *p.frames[0].data;
   n_.publish(room_channel(session_id), m);
 }
 
@@ -496,8 +502,11 @@ void node::cluster_outbox::join_room(const std::string& conn_id, const std::stri
   if (n_.ns_.find(conn_id)) return n_.local_join(conn_id, session_id);
   auto it = n_.remote_.find(conn_id);
   if (it == n_.remote_.end()) return;
-  wire_message m{
-      wire_kind::join, n_.options_.node_id, conn_id, session_id, {}, 0, std::nullopt, {}};
+  wire_message m;
+  m.kind = wire_kind::join;
+  m.from = n_.options_.node_id;
+  m.sid = conn_id;
+  m.session = session_id;
   n_.publish(node_channel(it->second), m);
 }
 
@@ -505,8 +514,11 @@ void node::cluster_outbox::leave_room(const std::string& conn_id, const std::str
   if (n_.ns_.find(conn_id)) return n_.local_leave(conn_id, session_id);
   auto it = n_.remote_.find(conn_id);
   if (it == n_.remote_.end()) return;
-  wire_message m{
-      wire_kind::leave, n_.options_.node_id, conn_id, session_id, {}, 0, std::nullopt, {}};
+  wire_message m;
+  m.kind = wire_kind::leave;
+  m.from = n_.options_.node_id;
+  m.sid = conn_id;
+  m.session = session_id;
   n_.publish(node_channel(it->second), m);
 }
 
@@ -582,8 +594,10 @@ void node::on_node_message(wire_message&& m) {
         ++counters_.bad_messages;
         return;
       }
-      route(pending_event{m.from, m.sid, m.event, std::move(args.as_array()), {}, m.ack},
-            m.session);
+      route(
+          pending_event{
+              m.from, m.sid, m.event, std::move(args.as_array()), {}, m.ack, std::move(m.address)},
+          m.session);
       return;
     }
     case wire_kind::disconnect:
@@ -623,8 +637,11 @@ void node::on_node_message(wire_message&& m) {
         if (ns_.find(sid)) continue;
         if (!s->find_member(sid)) {
           // Dropped meanwhile (its node was silent too long): out of the room.
-          wire_message l{
-              wire_kind::leave, options_.node_id, sid, m.session, {}, 0, std::nullopt, {}};
+          wire_message l;
+          l.kind = wire_kind::leave;
+          l.from = options_.node_id;
+          l.sid = sid;
+          l.session = m.session;
           publish(node_channel(m.from), l);
           continue;
         }
@@ -660,9 +677,11 @@ void node::on_room_message(wire_message&& m) {
     }
   }
   if (!sids.empty()) {
-    wire_message a{
-        wire_kind::attach,           options_.node_id, {}, m.session, {}, 0, std::nullopt,
-        boost::json::serialize(sids)};
+    wire_message a;
+    a.kind = wire_kind::attach;
+    a.from = options_.node_id;
+    a.session = m.session;
+    a.body = boost::json::serialize(sids);
     publish(node_channel(m.from), a);
   }
   drain(m.session);

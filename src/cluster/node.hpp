@@ -127,6 +127,7 @@ class node {
     boost::json::array args;
     domain::ack_reply local_ack;         // origin is this node
     std::optional<uint64_t> remote_ack;  // origin elsewhere: its ack id
+    std::string address;                 // the socket's remote address
   };
 
   int64_t now_us() const;
@@ -134,8 +135,8 @@ class node {
   void send(std::string commands, size_t count,
             std::function<void(bool ok, std::vector<store::redis_reply>&&)> done);
 
-  void on_local_event(const std::string& sid, std::string_view event, boost::json::array args,
-                      domain::ack_reply ack);
+  void on_local_event(const std::string& sid, const std::string& address, std::string_view event,
+                      boost::json::array args, domain::ack_reply ack);
   void on_local_disconnect(const std::string& sid);
   void route(pending_event e, const std::string& session);
   void deliver(pending_event e);

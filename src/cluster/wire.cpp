@@ -74,6 +74,7 @@ std::string encode(const wire_message& m) {
   if (!m.event.empty()) h["e"] = m.event;
   if (m.version != 0) h["v"] = m.version;
   if (m.ack) h["a"] = *m.ack;
+  if (!m.address.empty()) h["ip"] = m.address;
   std::string out = boost::json::serialize(h);
   out += '\n';
   out += m.body;
@@ -110,7 +111,8 @@ std::optional<wire_message> decode(std::string_view text, std::string* error) {
   std::optional<uint64_t> version;
   if (!read_string(*o, "f", m.from, error) || !read_string(*o, "s", m.sid, error) ||
       !read_string(*o, "r", m.session, error) || !read_string(*o, "e", m.event, error) ||
-      !read_uint(*o, "v", version, error) || !read_uint(*o, "a", m.ack, error)) {
+      !read_uint(*o, "v", version, error) || !read_uint(*o, "a", m.ack, error) ||
+      !read_string(*o, "ip", m.address, error)) {
     return std::nullopt;
   }
   m.version = version.value_or(0);

@@ -52,6 +52,7 @@ struct wire_message {
   uint64_t version = 0;         // broadcast, owner: the lease's fencing version
   std::optional<uint64_t> ack;  // forward (the client asked for one), ack
   std::string body;
+  std::string address;  // forward: the socket's remote address (per-address limits)
 
   bool operator==(const wire_message&) const = default;
 };

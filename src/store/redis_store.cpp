@@ -255,11 +255,11 @@ void redis_store::flush() {
     auto groups = pending_.take(options_.max_batch_ops);
     std::string commands;
     size_t count = 0;
+    size_t ops = 0;
     if (fence_) {
       // One fenced EVAL per session; a session whose lease is not ours is
       // dropped here (its new owner writes it).
       std::vector<write_buffer::group> sent;
-      size_t ops = 0;
       for (auto& g : groups) {
         auto token = fence_(g.name);
         if (!token) {
@@ -283,45 +283,33 @@ void redis_store::flush() {
         sent.push_back(std::move(g));
       }
       if (sent.empty()) continue;
-      uint64_t seq = ++next_seq_;
-      auto ec = conn_->send(std::move(commands), count,
-                            [this, seq, life = std::weak_ptr<int>(life_)](
-                                const boost::system::error_code& ec, std::vector<redis_reply>&& r) {
-                              if (life.expired()) return;
-                              on_batch_done(seq, ec, std::move(r));
-                            });
-      if (ec) {
-        pending_.restore(std::move(sent));
-        return;
-      }
-      inflight_.push_back(batch{seq, ops, std::move(sent)});
-      continue;
-    }
-    size_t ops = 0;
-    for (const auto& g : groups) ops += g.ops.size();
-    auto add = [&](std::initializer_list<std::string_view> args) {
-      commands += format_command(args);
-      ++count;
-    };
-    // A single command is atomic by itself; MULTI/EXEC only when it matters.
-    bool transaction = ops > 1;
-    if (transaction) add({"MULTI"});
-    for (const auto& g : groups) {
-      for (const auto& o : g.ops) {
-        switch (o.kind) {
-          case op_kind::set:
-            add({"SET", o.key, o.value, "EX", ttl});
-            break;
-          case op_kind::del:
-            add({"DEL", o.key});
-            break;
-          case op_kind::expire:
-            add({"EXPIRE", o.key, ttl});
-            break;
+      groups = std::move(sent);
+    } else {
+      for (const auto& g : groups) ops += g.ops.size();
+      auto add = [&](std::initializer_list<std::string_view> args) {
+        commands += format_command(args);
+        ++count;
+      };
+      // A single command is atomic by itself; MULTI/EXEC only when it matters.
+      bool transaction = ops > 1;
+      if (transaction) add({"MULTI"});
+      for (const auto& g : groups) {
+        for (const auto& o : g.ops) {
+          switch (o.kind) {
+            case op_kind::set:
+              add({"SET", o.key, o.value, "EX", ttl});
+              break;
+            case op_kind::del:
+              add({"DEL", o.key});
+              break;
+            case op_kind::expire:
+              add({"EXPIRE", o.key, ttl});
+              break;
+          }
         }
       }
+      if (transaction) add({"EXEC"});
     }
-    if (transaction) add({"EXEC"});
     uint64_t seq = ++next_seq_;
     auto ec = conn_->send(std::move(commands), count,
                           [this, seq, life = std::weak_ptr<int>(life_)](

@@ -20,7 +20,9 @@ import { HOST } from "./lib/server.mjs";
 import {
   DeviceJar,
   cleanEnv,
+  eventually,
   freePort,
+  health,
   join,
   launch,
   sessionName,
@@ -31,28 +33,6 @@ import { getJson, redisCommand, redisMissing, startRedis } from "./lib/redis.mjs
 
 const WS = { transports: ["websocket"] };
 const missing = redisMissing();
-
-async function eventually(fn, ok, what, ms = 5_000) {
-  const deadline = Date.now() + ms;
-  let last;
-  for (;;) {
-    try {
-      last = await fn();
-      if (ok(last)) return last;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > deadline) {
-      assert.fail(`timed out after ${ms} ms waiting for ${what}; last: ${JSON.stringify(last)?.slice(0, 600)}`);
-    }
-    await sleep(25);
-  }
-}
-
-async function health(url) {
-  const res = await fetch(`${url}/health`, { signal: AbortSignal.timeout(5_000) });
-  return res.json();
-}
 
 describe("BandSync cluster", { skip: missing ?? false }, () => {
   const jar = new DeviceJar();
