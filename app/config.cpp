@@ -40,6 +40,11 @@ const std::vector<variable>& variables() {
       {"SESSION_CREATE_PER_MINUTE", "10", "then new sessions per connection per minute"},
       {"SESSION_CREATE_ADDRESS_BURST", "1000", "new sessions one IP may create at once"},
       {"SESSION_CREATE_ADDRESS_PER_MINUTE", "600", "then new sessions per IP per minute"},
+      {"SOCKET_RECOVERY_WINDOW", "120000",
+       "a lost connection can be recovered within this (ms); 0 = recovery off"},
+      {"LEADER_GRACE", "10000",
+       "a dropped leader keeps the lead this long (ms; capped by the recovery window); 0 = at "
+       "once"},
       {"CLUSTER", "false",
        "run as one node of several on the same Redis (true/false; needs REDIS_HOST)"},
       {"NODE_ID", "",
@@ -194,6 +199,8 @@ config_result make_config(const std::map<std::string, std::string>& values) {
           c.session_create_address_burst, "a session count from 1 to 1000000");
   integer("SESSION_CREATE_ADDRESS_PER_MINUTE", uint32_t{1}, uint32_t{1000000},
           c.session_create_address_per_minute, "a session count from 1 to 1000000");
+  millis("SOCKET_RECOVERY_WINDOW", 0, 3600000, c.recovery_window);
+  millis("LEADER_GRACE", 0, 3600000, c.leader_grace);
   if (auto v = get("CLUSTER")) {
     if (*v == "true" || *v == "1")
       c.cluster = true;

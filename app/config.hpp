@@ -46,6 +46,10 @@ struct config {
   uint32_t session_create_per_minute = 10;
   uint32_t session_create_address_burst = 1000;
   uint32_t session_create_address_per_minute = 600;
+  // socketio::recovery_options::window; 0 = connection state recovery off.
+  std::chrono::milliseconds recovery_window{120000};
+  // domain::service_options::leader_grace_ms; 0 = the lead passes at once.
+  std::chrono::milliseconds leader_grace{10000};
   // Cluster mode (docs/EVENTS.md "Cluster"): on with CLUSTER=true or a
   // NODE_ID; needs REDIS_HOST. node_id empty = a random one at start.
   bool cluster = false;

@@ -4,6 +4,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <boost/json.hpp>
 #include <functional>
 
 #include "engineio/listener.hpp"
@@ -27,8 +28,19 @@ class echo_handler : public engineio::handler {
   void on_close(const engineio::session_ptr&, std::string_view) override {}
 };
 
-void reference_namespace(socketio::socket_namespace& ns) {
-  ns.on_connection([](const socketio::socket_ptr& s) {
+// What the recovery tests ask about (`recovery-stats`): the namespace's
+// recovery callbacks, the last few of each.
+struct recovery_log {
+  static constexpr size_t keep = 64;
+  boost::json::array disconnects, recovers, expires;
+  static void push(boost::json::array& a, boost::json::value v) {
+    if (a.size() >= keep) a.erase(a.begin());
+    a.push_back(std::move(v));
+  }
+};
+
+void reference_namespace(socketio::socket_namespace& ns, recovery_log& log) {
+  ns.on_connection([&ns, &log](const socketio::socket_ptr& s) {
     s->emit("auth", boost::json::array{s->auth()});
     s->on("message", [](const socketio::socket_ptr& s, socketio::message& m, socketio::ack_fn) {
       s->emit("message-back", m);
@@ -37,6 +49,50 @@ void reference_namespace(socketio::socket_namespace& ns) {
           [](const socketio::socket_ptr&, socketio::message& m, socketio::ack_fn ack) {
             if (ack) ack(m);
           });
+    // Beyond the protocol suite, for the connection state recovery tests.
+    s->on("join", [](const socketio::socket_ptr& s, socketio::message& m, socketio::ack_fn ack) {
+      if (!m.args.empty() && m.args[0].is_string()) s->join(std::string(m.args[0].get_string()));
+      if (ack) ack({});
+    });
+    // ["broadcast", room, ...args] → "broadcast-back" (...args) to the room.
+    auto broadcast = [&ns](bool is_volatile) {
+      return [&ns, is_volatile](const socketio::socket_ptr&, socketio::message& m,
+                                socketio::ack_fn ack) {
+        if (m.args.empty() || !m.args[0].is_string()) return;
+        auto b = ns.to(std::string(m.args[0].get_string()));
+        if (is_volatile) b.as_volatile();
+        b.emit("broadcast-back",
+               socketio::message{boost::json::array(m.args.begin() + 1, m.args.end()), {}});
+        if (ack) ack({});
+      };
+    };
+    s->on("broadcast", broadcast(false));
+    s->on("broadcast-volatile", broadcast(true));
+    s->on("volatile", [](const socketio::socket_ptr& s, socketio::message& m, socketio::ack_fn) {
+      s->emit_volatile("volatile-back", m);
+    });
+    s->on("recovery-stats",
+          [&ns, &log](const socketio::socket_ptr& s, socketio::message&, socketio::ack_fn ack) {
+            if (!ack) return;
+            boost::json::object o{{"id", s->id()},
+                                  {"recovered", s->recovered()},
+                                  {"held", ns.held_count()},
+                                  {"stored", ns.stored_packets()},
+                                  {"disconnects", log.disconnects},
+                                  {"recovers", log.recovers},
+                                  {"expires", log.expires}};
+            ack(socketio::message{boost::json::array{std::move(o)}, {}});
+          });
+  });
+  ns.on_disconnect([&log](const socketio::socket_ptr& s, std::string_view reason, bool held) {
+    recovery_log::push(log.disconnects,
+                       boost::json::object{{"id", s->id()}, {"reason", reason}, {"held", held}});
+  });
+  ns.on_recover([&log](const socketio::socket_ptr& s) {
+    recovery_log::push(log.recovers, boost::json::value(s->id()));
+  });
+  ns.on_expire([&log](const socketio::socket_ptr& s, std::string_view reason) {
+    recovery_log::push(log.expires, boost::json::object{{"id", s->id()}, {"reason", reason}});
   });
 }
 
@@ -55,9 +111,11 @@ int run_conformance(const conformance_options& o) {
   echo_handler echo;
   socketio::options so;
   so.connect_timeout = std::chrono::milliseconds(1000);
+  so.recovery.window = std::chrono::milliseconds(o.recovery_window_ms);
   socketio::server io(ioc.get_executor(), so);
-  reference_namespace(io.of("/"));
-  reference_namespace(io.of("/custom"));
+  recovery_log main_log, custom_log;
+  reference_namespace(io.of("/"), main_log);
+  reference_namespace(io.of("/custom"), custom_log);
 
   engineio::handler& h = o.engineio_only ? static_cast<engineio::handler&>(echo) : io;
   engineio::server eio(ioc.get_executor(), eo, h);

@@ -50,6 +50,10 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   conformance->add_option("--ping-timeout", conf.ping_timeout_ms, "pingTimeout (ms)")
       ->capture_default_str();
+  conformance
+      ->add_option("--recovery-window", conf.recovery_window_ms,
+                   "Connection state recovery window (ms); 0 = off, as the protocol suite expects")
+      ->capture_default_str();
   conformance->add_flag("--engineio", conf.engineio_only,
                         "Engine.IO echo server on /engine.io/ instead of Socket.IO");
 

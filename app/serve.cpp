@@ -58,6 +58,7 @@ int run_serve(const config& cfg) {
 
   socketio::options so;
   so.connect_timeout = cfg.connect_timeout;
+  so.recovery.window = cfg.recovery_window;
   socketio::server io(ioc.get_executor(), so);
   auto& main_ns = io.of("/");
   glue::socketio_outbox outbox(main_ns);
@@ -79,6 +80,7 @@ int run_serve(const config& cfg) {
   svc_opts.creation.connection_per_minute = cfg.session_create_per_minute;
   svc_opts.creation.address_burst = cfg.session_create_address_burst;
   svc_opts.creation.address_per_minute = cfg.session_create_address_per_minute;
+  svc_opts.leader_grace_ms = cfg.leader_grace.count();
   svc_opts.persist_clock_anchor = node != nullptr;
   domain::session_service service(clock, node ? node->outbox() : outbox, *store, svc_opts);
   if (!node) service.restore(store->load_sessions());
@@ -175,8 +177,11 @@ int run_serve(const config& cfg) {
         eio.session_count(), m.sessions, m.playing_sessions,
         util::to_json_text(p["messagesPerSecond"]), util::to_json_text(p["averageLatency"]));
   });
+  // A held leader's grace ends within 100 ms of LEADER_GRACE.
+  glue::periodic grace(ioc, 100ms, [&](double) { service.expire_leader_grace(); });
   ticker.start();
   heartbeats.start();
+  grace.start();
   sweeper.start();
   metrics_log.start();
 
@@ -210,6 +215,7 @@ int run_serve(const config& cfg) {
     listener.stop();
     ticker.stop();
     heartbeats.stop();
+    grace.stop();
     sweeper.stop();
     metrics_log.stop();
     // A node gives its leases back first: its sessions' members on other

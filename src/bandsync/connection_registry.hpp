@@ -1,8 +1,9 @@
 #pragma once
 // Per-connection state of the main namespace: which session the connection is
 // a member of and its latest measured latency (EVENTS.md `latency_probe`,
-// `heartbeat_response`). An entry lives from on_connect to on_disconnect, so
-// the table is bounded by the network layer's connection limit.
+// `heartbeat_response`). An entry lives from on_connect to on_disconnect
+// (a held connection keeps it), so the table is bounded by the network
+// layer's connection limit and the recovery layer's held-socket bound.
 
 #include <cstdint>
 #include <optional>
@@ -16,6 +17,7 @@ struct connection_state {
   std::optional<double> latency_ms;       // last measurement, clamped
   std::optional<int64_t> last_warn_us;    // last high-latency log (rate limit)
   std::string address;                    // remote address (creation_limiter), may be empty
+  bool held = false;  // lost but recoverable (socket.io connection state recovery)
 };
 
 class connection_registry {

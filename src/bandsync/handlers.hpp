@@ -28,6 +28,18 @@ void on_set_role(service_core& core, const event_call& call, const role_request&
 void leave_current(service_core& core, const std::string& conn_id, connection_state& conn,
                    std::string_view why);
 
+// seats.cpp
+// A join whose clientId names another member's seat in `s`: the joiner takes
+// that seat over (EVENTS.md "Seats", member_replaced).
+void reclaim_seat(service_core& core, const event_call& call, session& s, const std::string& old_id,
+                  const join_request& req);
+// Frees a seat of full session `s` held by a dropped connection (the one
+// dropped longest) as a departure; false when every member is connected.
+bool release_held_seat(service_core& core, session& s);
+// The lead of `s` passes from its held leader to the most senior connected
+// member (election messages); false when nobody else is connected.
+bool pass_held_lead(service_core& core, session& s, int64_t now_us, int64_t now_wall_ms);
+
 // playback.cpp
 void on_set_tempo(service_core& core, const event_call& call, const scheduled_tempo_request& req,
                   session& s);

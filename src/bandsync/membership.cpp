@@ -33,6 +33,7 @@ void rejoin(service_core& core, const event_call& call, session& s, const join_r
     previous_leader = s.take_lead(conn_id);
     changed |= previous_leader.has_value();
   }
+  if (req.client_id) s.set_client_id(conn_id, *req.client_id);
   core.out.join_room(conn_id, s.id());
   if (!changed) {
     spdlog::debug("session {}: {} re-joined, nothing changed", s.id(), conn_id);
@@ -57,13 +58,21 @@ void rejoin(service_core& core, const event_call& call, session& s, const join_r
 void on_join_session(service_core& core, const event_call& call, const join_request& req) {
   const std::string& conn_id = call.conn_id;
   const std::string& id = req.session_id;
-  if (call.conn.session_id == id) {
-    if (session* s = core.sessions.find(id)) return rejoin(core, call, *s, req);
+  session* target = core.sessions.find(id);
+  // A clientId that names another member's seat (held or not) takes it over.
+  if (target && req.client_id) {
+    const auto* seat = target->find_by_client(*req.client_id);
+    if (seat && seat->socket_id != conn_id) {
+      return reclaim_seat(core, call, *target, seat->socket_id, req);
+    }
   }
+  if (call.conn.session_id == id && target) return rejoin(core, call, *target, req);
+
+  // A seat held for a dropped connection never blocks a new device.
+  if (target && target->full()) release_held_seat(core, *target);
 
   // Refusals come before leaving the current session, so that a refused join
   // changes nothing ("and nothing else").
-  session* target = core.sessions.find(id);
   if (target && target->full()) {
     send_error(core, conn_id, call.event, reply_error::session_full,
                "Session at capacity (" + std::to_string(target->max_members()) + " members)");
@@ -113,6 +122,7 @@ void on_join_session(service_core& core, const event_call& call, const join_requ
   }
   std::optional<std::string> previous_leader;
   if (req.role == store::member_role::leader) previous_leader = target->take_lead(conn_id);
+  if (req.client_id) target->set_client_id(conn_id, *req.client_id);
   target->touch(now_wall);
   core.sessions.mark_occupied(id);
   call.conn.session_id = id;

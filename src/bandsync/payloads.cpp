@@ -72,7 +72,12 @@ boost::json::object snapshot(const session& s, const clock& clk, int64_t now_us)
   o["settings"] = boost::json::object{{"maxMembers", s.max_members()}};
   boost::json::array members;
   members.reserve(s.member_count());
-  for (const auto& m : s.members()) members.push_back(store::to_json(m));
+  for (const auto& m : s.members()) {
+    auto member = store::to_json(m);
+    // BandSync: false while the member's connection is held (EVENTS.md "Seats").
+    member["connected"] = s.connected(m.socket_id);
+    members.push_back(std::move(member));
+  }
   o["members"] = std::move(members);
   o["serverTimestamp"] = clk.server_ms_at(now_us);
   o["beatsPerBar"] = s.beats_per_bar();
@@ -87,8 +92,8 @@ boost::json::object room_stats(const session& s, int64_t now_us, int64_t now_wal
   boost::json::object o;
   o["sessionId"] = s.id();
   o["memberCount"] = s.member_count();
-  // Members are removed as their connections drop, so every member is connected.
-  o["connectedCount"] = s.member_count();
+  // Members whose connection is held keep their seat but are not counted here.
+  o["connectedCount"] = s.connected_count();
   o["isPlaying"] = s.playing();
   o["tempo"] = s.tempo(now_us);
   o["position"] = position(s.position_us(now_us));
@@ -114,8 +119,22 @@ boost::json::object role_handed_over(const std::string& new_leader,
 
 boost::json::object user_joined(const store::member_record& member, size_t member_count) {
   boost::json::object o;
-  o["member"] = store::to_json(member);
+  auto m = store::to_json(member);
+  m["connected"] = true;  // a joiner is connected; same member shape as in snapshots
+  o["member"] = std::move(m);
   o["memberCount"] = member_count;
+  return o;
+}
+
+boost::json::object member_replaced(const session& s, const std::string& previous_socket_id,
+                                    const store::member_record& member) {
+  boost::json::object o;
+  o["sessionId"] = s.id();
+  o["previousSocketId"] = previous_socket_id;
+  o["socketId"] = member.socket_id;
+  auto m = store::to_json(member);
+  m["connected"] = s.connected(member.socket_id);
+  o["member"] = std::move(m);
   return o;
 }
 

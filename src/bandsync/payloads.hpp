@@ -50,6 +50,10 @@ boost::json::object role_handed_over(const std::string& new_leader,
 
 // `user_joined { member, memberCount }`.
 boost::json::object user_joined(const store::member_record& member, size_t member_count);
+// `member_replaced { sessionId, previousSocketId, socketId, member }`: a seat
+// taken over by a join with its clientId (the clientId is never sent).
+boost::json::object member_replaced(const session& s, const std::string& previous_socket_id,
+                                    const store::member_record& member);
 // `user_left { socketId, memberCount, newLeader }` (newLeader null unless elected).
 boost::json::object user_left(const std::string& socket_id, size_t member_count,
                               const std::optional<std::string>& new_leader);

@@ -18,6 +18,7 @@ const std::string bad_message =
 const std::string bad_tempo = "tempo must be a number from 20 to 300";
 const std::string bad_position = "position must be a number from 0 to 86400000";
 const std::string bad_role = "role must be \"leader\" or \"follower\"";
+const std::string bad_client_id = "clientId must be 8-64 characters of [A-Za-z0-9_-]";
 const std::string bad_timestamp = "timestamp must be a number";
 
 // Counts UTF-8 code points (the parser has already rejected invalid UTF-8), so
@@ -108,6 +109,16 @@ bool valid_session_id(std::string_view id) {
   return true;
 }
 
+bool valid_client_id(std::string_view id) {
+  if (id.size() < min_client_id_length || id.size() > max_client_id_length) return false;
+  for (char c : id) {
+    bool ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+              c == '_' || c == '-';
+    if (!ok) return false;
+  }
+  return true;
+}
+
 parse_result<join_request> parse_join_session(const boost::json::array& args) {
   const boost::json::object* o = nullptr;
   auto r = with_session<join_request>(args, o);
@@ -128,6 +139,11 @@ parse_result<join_request> parse_join_session(const boost::json::array& args) {
     auto role = s ? store::parse_role(*s) : std::nullopt;
     if (!role) return invalid_payload{bad_role};
     req->role = role;
+  }
+  if (const auto* v = field(*o, "clientId")) {
+    const auto* s = v->if_string();
+    if (!s || !valid_client_id(*s)) return invalid_payload{bad_client_id};
+    req->client_id = std::string(*s);
   }
   return r;
 }

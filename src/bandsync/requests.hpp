@@ -18,6 +18,8 @@ namespace bandsync::domain {
 
 // Bounds of client-supplied values; every string a client can store is bounded.
 inline constexpr size_t max_session_id_length = 64;
+inline constexpr size_t min_client_id_length = 8;
+inline constexpr size_t max_client_id_length = 64;
 inline constexpr size_t max_display_name_length = 64;  // code points, after trimming
 inline constexpr size_t max_message_length = 500;      // code points
 inline constexpr double min_tempo = 20;
@@ -31,13 +33,15 @@ struct invalid_payload {
 template <class T>
 using parse_result = std::variant<T, invalid_payload>;
 
-// join_session { sessionId, displayName?, role? }. displayName is trimmed of
-// ASCII whitespace; absent, null or blank reads as std::nullopt (the caller
-// picks the default name). role absent or null reads as std::nullopt.
+// join_session { sessionId, displayName?, role?, clientId? }. displayName is
+// trimmed of ASCII whitespace; absent, null or blank reads as std::nullopt
+// (the caller picks the default name). role and clientId absent or null read
+// as std::nullopt; clientId is 8-64 characters of [A-Za-z0-9_-].
 struct join_request {
   std::string session_id;
   std::optional<std::string> display_name;
   std::optional<store::member_role> role;
+  std::optional<std::string> client_id;
 };
 parse_result<join_request> parse_join_session(const boost::json::array& args);
 
@@ -93,5 +97,7 @@ parse_result<heartbeat_response_request> parse_heartbeat_response(const boost::j
 
 // True when `id` is 1-64 characters of [A-Za-z0-9_.-].
 bool valid_session_id(std::string_view id);
+// True when `id` is 8-64 characters of [A-Za-z0-9_-].
+bool valid_client_id(std::string_view id);
 
 }  // namespace bandsync::domain

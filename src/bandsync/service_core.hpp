@@ -10,6 +10,7 @@
 #include <functional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "bandsync/clock.hpp"
@@ -39,6 +40,9 @@ struct service_options {
   // How far ahead a play without `at` starts (docs/EVENTS.md PLAY_LEAD_MS);
   // 0: at once, as the old contract.
   int64_t play_lead_ms = 0;
+  // A leader whose connection is held keeps the lead this long (LEADER_GRACE);
+  // 0 hands it over as soon as the connection drops.
+  int64_t leader_grace_ms = 10'000;
   // Cluster mode (src/cluster): every saved record carries the clock anchor
   // (anchorServerMs, anchorBeat) so that another node can take over a playing
   // session. Off on a single node: the stored value stays as it was.
@@ -66,6 +70,9 @@ struct service_core {
   creation_limiter creations;                // new sessions per connection and address
   std::vector<uint64_t> event_counts;        // by event table index; the last is "unknown"
   std::array<uint64_t, all_reply_errors.size()> error_counts{};
+  // Sessions whose leader's connection is held, with when its grace ends
+  // (steady µs); at most one entry per session.
+  std::unordered_map<std::string, int64_t> leader_grace;
 };
 
 // One client event being handled, after its payload was validated and the

@@ -123,13 +123,19 @@ std::optional<std::string> session::take_lead(const std::string& socket_id) {
   return previous;
 }
 
-std::ptrdiff_t session::senior_member(const std::string* except) const {
+std::ptrdiff_t session::senior_member(const std::string* except, bool connected_only) const {
+  // A held seat may be gone for good: a connected member leads first.
   std::ptrdiff_t best = -1;
+  bool best_connected = false;
   for (size_t i = 0; i < members_.size(); ++i) {
     if (except && members_[i].socket_id == *except) continue;
+    bool c = connected(members_[i].socket_id);
+    if (connected_only && !c) continue;
     // Strictly earlier only: on a tie the earlier index (join order) stays.
-    if (best < 0 || members_[i].joined_at < members_[best].joined_at) {
+    if (best < 0 || (c && !best_connected) ||
+        (c == best_connected && members_[i].joined_at < members_[best].joined_at)) {
       best = static_cast<std::ptrdiff_t>(i);
+      best_connected = c;
     }
   }
   return best;
@@ -144,6 +150,7 @@ std::optional<session::departure> session::remove_member(const std::string& sock
   bool was_leader = leader_ == socket_id;
   departure d{std::move(*it), was_leader, std::nullopt};
   members_.erase(it);
+  seats_.erase(d.member.socket_id);
   if (!d.was_leader) return d;
   leader_.reset();
   // The hand-over pauses: the new leader did not choose to play, and a frozen
@@ -159,8 +166,12 @@ std::optional<session::departure> session::remove_member(const std::string& sock
 }
 
 std::optional<std::string> session::hand_over_lead() {
+  return move_lead(false);
+}
+
+std::optional<std::string> session::move_lead(bool connected_only) {
   if (!leader_) return std::nullopt;
-  auto next = senior_member(&*leader_);
+  auto next = senior_member(&*leader_, connected_only);
   if (next < 0) return std::nullopt;
   std::string previous = *leader_;
   for (size_t i = 0; i < members_.size(); ++i) {
@@ -201,6 +212,80 @@ store::session_record session::to_record(int64_t now_us) const {
   r.beats_per_bar = beats_per_bar();
   r.current_song_id = setlist_.current_id();
   return r;
+}
+
+bool session::connected(const std::string& socket_id) const {
+  auto it = seats_.find(socket_id);
+  return it == seats_.end() || !it->second.dropped_us;
+}
+
+size_t session::connected_count() const {
+  size_t n = 0;
+  for (const auto& m : members_) n += connected(m.socket_id) ? 1 : 0;
+  return n;
+}
+
+void session::mark_dropped(const std::string& socket_id, int64_t now_us) {
+  if (!find_member(socket_id)) return;
+  auto& seat = seats_[socket_id];
+  if (!seat.dropped_us) seat.dropped_us = now_us;
+}
+
+void session::mark_connected(const std::string& socket_id) {
+  if (auto it = seats_.find(socket_id); it != seats_.end()) it->second.dropped_us.reset();
+}
+
+void session::set_client_id(const std::string& socket_id, std::string client_id) {
+  if (!find_member(socket_id)) return;
+  // One seat per clientId: another seat that carried it forgets it.
+  for (auto& [id, seat] : seats_) {
+    if (id != socket_id && seat.client_id == client_id) seat.client_id.clear();
+  }
+  seats_[socket_id].client_id = std::move(client_id);
+}
+
+const store::member_record* session::find_by_client(std::string_view client_id) const {
+  if (client_id.empty()) return nullptr;
+  for (const auto& [id, seat] : seats_) {
+    if (seat.client_id == client_id) return find_member(id);
+  }
+  return nullptr;
+}
+
+std::optional<std::string> session::longest_dropped() const {
+  std::optional<std::string> best;
+  int64_t best_us = 0;
+  for (const auto& m : members_) {  // join order breaks ties
+    auto it = seats_.find(m.socket_id);
+    if (it == seats_.end() || !it->second.dropped_us) continue;
+    if (!best || *it->second.dropped_us < best_us) {
+      best = m.socket_id;
+      best_us = *it->second.dropped_us;
+    }
+  }
+  return best;
+}
+
+bool session::replace_member(const std::string& old_id, const std::string& new_id) {
+  auto* m = find_member(old_id);
+  if (!m || find_member(new_id)) return false;
+  std::string old = old_id;  // `old_id` may refer to the member's own field
+  m->socket_id = new_id;
+  if (leader_ == old) leader_ = new_id;
+  if (auto it = seats_.find(old); it != seats_.end()) {
+    seat s = std::move(it->second);
+    seats_.erase(it);
+    s.dropped_us.reset();
+    seats_[new_id] = std::move(s);
+  }
+  return true;
+}
+
+std::optional<std::string> session::pass_lead(int64_t now_us) {
+  auto next = move_lead(true);
+  // As an election: the new leader did not choose to play.
+  if (next) transport_.pause(now_us);
+  return next;
 }
 
 }  // namespace bandsync::domain

@@ -13,6 +13,8 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "bandsync/setlist.hpp"
@@ -165,11 +167,36 @@ class session {
   // The record the store keeps, with the position at `now_us`.
   store::session_record to_record(int64_t now_us) const;
 
+  // ---- Seats (EVENTS.md "Seats"): process state, never in the record ----
+  // A member whose connection is held (lost, recoverable) keeps its seat,
+  // marked disconnected. A seat may carry the clientId its app joined with.
+  bool connected(const std::string& socket_id) const;
+  size_t connected_count() const;
+  void mark_dropped(const std::string& socket_id, int64_t now_us);
+  void mark_connected(const std::string& socket_id);
+  void set_client_id(const std::string& socket_id, std::string client_id);
+  // The member whose seat carries `client_id`, or nullptr.
+  const store::member_record* find_by_client(std::string_view client_id) const;
+  // The disconnected member that dropped first, or std::nullopt.
+  std::optional<std::string> longest_dropped() const;
+  // Member `old_id` becomes `new_id` (a reclaimed seat): role, joinedAt and
+  // clientId kept, leader id moved, connected again. Returns false (nothing
+  // changes) when `old_id` is not a member or `new_id` already is.
+  bool replace_member(const std::string& old_id, const std::string& new_id);
+  // The leader is disconnected and its grace passed: the most senior
+  // connected member leads, playback pauses, message "<name> is now leading";
+  // the old leader stays as a follower. Returns the new leader, or
+  // std::nullopt (nothing changes) when no other member is connected.
+  std::optional<std::string> pass_lead(int64_t now_us);
+
  private:
   // Index of the most senior member other than `except` (earliest joinedAt,
-  // ties by join order); -1 when there is none.
-  std::ptrdiff_t senior_member(const std::string* except) const;
+  // ties by join order), connected members first; -1 when there is none.
+  // With `connected_only`, -1 when no other member is connected.
+  std::ptrdiff_t senior_member(const std::string* except, bool connected_only = false) const;
   void set_role(size_t index, store::member_role role);
+  // hand_over_lead / pass_lead without the pause.
+  std::optional<std::string> move_lead(bool connected_only);
 
   std::string id_;
   std::string message_;
@@ -182,6 +209,13 @@ class session {
   size_t max_members_ = 8;
   bool keep_message_ = false;  // restored, and nobody joined since
   bool pristine_ = true;       // see pristine()
+  struct seat {
+    std::string client_id;              // empty: joined without one
+    std::optional<int64_t> dropped_us;  // set while the connection is held
+  };
+  // By socket id; members only (an entry goes with its member). Bounded by
+  // max_members.
+  std::unordered_map<std::string, seat> seats_;
 };
 
 }  // namespace bandsync::domain

@@ -65,6 +65,21 @@ class session_service {
   // then forgets every per-connection state. Unknown ids are ignored.
   void on_disconnect(const std::string& conn_id);
 
+  // Seats (EVENTS.md "Seats"; the glue calls these from connection state
+  // recovery). The connection was lost but is held: its member stays,
+  // marked disconnected (room_stats to the session); a leader keeps the lead
+  // for leader_grace_ms (0: the lead passes at once). on_disconnect follows
+  // when the hold ends without a return.
+  void on_hold(const std::string& conn_id);
+  // A held (or taken-over) connection is back: its member is connected again
+  // (room_stats to the session when it had been marked disconnected; to the
+  // connection alone after a takeover, since room_stats is never replayed).
+  void on_recover(const std::string& conn_id);
+  // Passes the lead of every session whose held leader's grace has ended
+  // to the most senior connected member (election messages; the seat stays
+  // as a follower). Returns how many sessions changed leader.
+  size_t expire_leader_grace();
+
   // A client event of EVENTS.md "Client -> server"; `args` are the event's
   // arguments (args[0] is the payload). Every payload is validated before
   // anything else; a rejected event changes nothing and is answered with

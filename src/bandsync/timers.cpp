@@ -57,7 +57,7 @@ void session_service::heartbeat_round() {
   boost::json::value payload = payloads::heartbeat(core_.clk.wall_ms());
   size_t sent = 0;
   core_.connections.for_each([&](const std::string& id, const connection_state& c) {
-    if (!connection_registry::healthy(c, core_.options.healthy_latency_ms)) return;
+    if (c.held || !connection_registry::healthy(c, core_.options.healthy_latency_ms)) return;
     core_.out.emit_to(id, "heartbeat", payload);
     ++sent;
   });

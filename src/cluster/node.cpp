@@ -97,6 +97,11 @@ void node::bind(domain::session_service& service) {
           if (!life.expired() && leases_.token(session)) relinquish(session, "write refused");
         });
       });
+  // As glue::attach: these are never stored for connection state recovery.
+  for (const char* event :
+       {"scroll_tick", "heartbeat", "latency_response", "time_sync_response", "room_stats"}) {
+    ns_.mark_volatile(event);
+  }
   ns_.on_connection([this](const socketio::socket_ptr& s) {
     service_->on_connect(s->id(), s->remote_address());
     s->on_any([this](const socketio::socket_ptr& s, std::string_view event, socketio::message& m,
@@ -109,9 +114,20 @@ void node::bind(domain::session_service& service) {
       }
       on_local_event(s->id(), s->remote_address(), event, std::move(m.args), std::move(reply));
     });
-    s->on_disconnect(
-        [this](const socketio::socket_ptr& s, std::string_view) { on_local_disconnect(s->id()); });
   });
+  // A held socket keeps its seat here while it may come back (a seat in a
+  // session owned by another node stays until the socket expires: the hold
+  // is not forwarded).
+  ns_.on_disconnect([this](const socketio::socket_ptr& s, std::string_view, bool held) {
+    if (held) {
+      service_->on_hold(s->id());
+    } else {
+      on_local_disconnect(s->id());
+    }
+  });
+  ns_.on_recover([this](const socketio::socket_ptr& s) { service_->on_recover(s->id()); });
+  ns_.on_expire(
+      [this](const socketio::socket_ptr& s, std::string_view) { on_local_disconnect(s->id()); });
 }
 
 void node::start() {

@@ -25,6 +25,15 @@ void socketio_outbox::leave_room(const std::string& conn_id, const std::string& 
 }
 
 void attach(socketio::socket_namespace& ns, domain::session_service& service) {
+  // Never stored nor replayed. Ticks, heartbeats and clock answers are
+  // worthless late and would fill the buffer; room_stats is superseded state
+  // (the service sends a fresh one when a seat comes back), so the join burst
+  // every member gets does not stay stored for the window. time_sync_response
+  // is the clock sync's answer to a time_sync sent without an ack callback.
+  for (const char* event :
+       {"scroll_tick", "heartbeat", "latency_response", "time_sync_response", "room_stats"}) {
+    ns.mark_volatile(event);
+  }
   ns.on_connection([&service](const socketio::socket_ptr& s) {
     service.on_connect(s->id(), s->remote_address());
     s->on_any([&service](const socketio::socket_ptr& s, std::string_view event,
@@ -39,9 +48,18 @@ void attach(socketio::socket_namespace& ns, domain::session_service& service) {
       }
       service.on_event(s->id(), event, m.args, reply);
     });
-    s->on_disconnect([&service](const socketio::socket_ptr& s, std::string_view) {
+  });
+  // A held socket keeps its seat until it comes back or its window passes.
+  ns.on_disconnect([&service](const socketio::socket_ptr& s, std::string_view, bool held) {
+    if (held) {
+      service.on_hold(s->id());
+    } else {
       service.on_disconnect(s->id());
-    });
+    }
+  });
+  ns.on_recover([&service](const socketio::socket_ptr& s) { service.on_recover(s->id()); });
+  ns.on_expire([&service](const socketio::socket_ptr& s, std::string_view) {
+    service.on_disconnect(s->id());
   });
 }
 

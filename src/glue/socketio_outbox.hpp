@@ -31,8 +31,12 @@ class socketio_outbox : public domain::outbox {
 
 // Every connection of `ns` is reported to `service` (on_connect, each event
 // with its arguments and its ack callback, if the client asked for one,
-// on_disconnect). Events of the old contract ignore the ack and answer with
-// events (EVENTS.md); time_sync answers through it.
+// on_disconnect; with connection state recovery, on_hold when a connection is
+// lost but held, on_recover when it is back, and on_disconnect when its hold
+// ends). Events of the old contract ignore the ack and answer with events
+// (EVENTS.md); time_sync answers through it. Marks the events that must never
+// be stored for a recovery volatile (scroll_tick, heartbeat, latency_response,
+// time_sync_response, room_stats).
 void attach(socketio::socket_namespace& ns, domain::session_service& service);
 
 }  // namespace bandsync::glue

@@ -106,14 +106,58 @@ void client::connect(packet&& p) {
   if (sockets_.count(p.nsp)) return fail("CONNECT to a namespace already joined");
   connect_timer_.cancel();
   auto auth = p.data.is_object() ? std::move(p.data) : boost::json::value(boost::json::object{});
+
+  std::vector<const stored_packet*> replay;
+  if (auto sock = ns->find_recoverable(auth, replay))
+    return recover(*ns, sock, replay, std::move(auth));
+
   auto sock = ns->add(session_, std::move(auth));
   sockets_.emplace(p.nsp, sock);
+  send_connect_answer(*sock);
+  ns->connected(sock);
+}
+
+void client::recover(socket_namespace& ns, const socket_ptr& sock,
+                     const std::vector<const stored_packet*>& replay, boost::json::value auth) {
+  auto self = shared_from_this();
+  if (sock->connected()) {
+    // The old connection is still open as far as this server knows (a dead
+    // link not yet noticed): this one takes over at once instead of failing,
+    // and the old transport closes without a disconnect for this socket.
+    auto old_session = sock->session();
+    if (auto old = server_.find_client(old_session->id())) old->detach(ns.name());
+    spdlog::info("socketio: socket {} taken over by connection {} from {}", sock->id(),
+                 session_->id(), session_->remote_address());
+    sock->resume(session_, std::move(auth));
+    old_session->close("taken over");
+  } else {
+    sock->resume(session_, std::move(auth));
+  }
+  sockets_.emplace(ns.name(), sock);
+  // Missed packets first: the client buffers them and delivers them before
+  // its `connect` event (socket.io-client onconnect → emitBuffered).
+  for (const auto* p : replay)
+    for (const auto& f : p->packet.frames)
+      if (session_->send(f) != engineio::send_status::ok) return;
+  send_connect_answer(*sock);
+  spdlog::debug("socketio: socket {} recovered, {} packets replayed", sock->id(), replay.size());
+  ns.notify_recover(sock);
+}
+
+void client::send_connect_answer(const socket& sock) {
   packet ok;
   ok.type = packet_type::connect;
-  ok.nsp = p.nsp;
-  ok.data = boost::json::object{{"sid", sock->id()}};
+  ok.nsp = sock.nsp();
+  boost::json::object data{{"sid", sock.id()}};
+  if (auto pid = sock.pid(); !pid.empty()) data["pid"] = pid;
+  ok.data = std::move(data);
   for (const auto& f : encode_plain(ok).frames) session_->send(f);
-  ns->connected(sock);
+}
+
+void client::detach(std::string_view nsp) {
+  auto it = sockets_.find(nsp);
+  if (it == sockets_.end()) return;
+  sockets_.erase(it);
 }
 
 void client::on_close(std::string_view reason) {

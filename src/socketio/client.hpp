@@ -18,6 +18,7 @@
 namespace bandsync::socketio {
 
 class server;
+class socket_namespace;
 
 class client : public std::enable_shared_from_this<client> {
  public:
@@ -28,10 +29,15 @@ class client : public std::enable_shared_from_this<client> {
   void on_binary(std::string_view bytes);
   // The Engine.IO session closed: every socket disconnects with `reason`.
   void on_close(std::string_view reason);
+  // Forgets the socket of `nsp` without closing it (a new connection took it over).
+  void detach(std::string_view nsp);
 
  private:
   void handle(packet&& p, std::vector<std::shared_ptr<const std::string>>&& attachments);
   void connect(packet&& p);
+  void recover(socket_namespace& ns, const socket_ptr& sock,
+               const std::vector<const stored_packet*>& replay, boost::json::value auth);
+  void send_connect_answer(const socket& sock);
   void arm_connect_timer();
   // Protocol violation: the spec prescribes closing the connection.
   void fail(std::string_view why);

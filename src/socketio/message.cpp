@@ -12,7 +12,7 @@ namespace {
 // make_text_frame(message, encode(packet)) (unit test
 // encode_event.same_bytes_as_the_packet_codec). `event` is empty for an ACK.
 encoded_packet encode_args(packet_type type, std::string_view nsp, std::optional<uint64_t> id,
-                           std::string_view event, const message& m) {
+                           std::string_view event, const message& m, std::string_view offset = {}) {
   auto text = std::make_shared<std::string>();
   std::string& out = *text;
   out.reserve(64);
@@ -38,6 +38,12 @@ encoded_packet encode_args(packet_type type, std::string_view nsp, std::optional
     first = false;
     util::append_json_text(out, a);
   }
+  // Connection state recovery: a stored EVENT carries its offset as the last
+  // argument, appended once to the shared bytes (never per recipient).
+  if (!offset.empty()) {
+    if (!first) out += ',';
+    util::append_json_text(out, boost::json::value(boost::json::string_view(offset)));
+  }
   out += ']';
 
   encoded_packet p;
@@ -50,9 +56,9 @@ encoded_packet encode_args(packet_type type, std::string_view nsp, std::optional
 }  // namespace
 
 encoded_packet encode_event(std::string_view nsp, std::string_view event, const message& m,
-                            std::optional<uint64_t> ack_id) {
+                            std::optional<uint64_t> ack_id, std::string_view offset) {
   return encode_args(m.attachments.empty() ? packet_type::event : packet_type::binary_event, nsp,
-                     ack_id, event, m);
+                     ack_id, event, m, offset);
 }
 
 encoded_packet encode_ack(std::string_view nsp, uint64_t id, const message& m) {

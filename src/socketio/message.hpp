@@ -31,8 +31,11 @@ struct encoded_packet {
 };
 
 // An EVENT (or BINARY_EVENT when `m` has attachments) for `event` on `nsp`.
+// A non-empty `offset` is appended as the last argument (connection state
+// recovery: the client remembers the last one it received).
 encoded_packet encode_event(std::string_view nsp, std::string_view event, const message& m,
-                            std::optional<uint64_t> ack_id = std::nullopt);
+                            std::optional<uint64_t> ack_id = std::nullopt,
+                            std::string_view offset = {});
 // An ACK (or BINARY_ACK).
 encoded_packet encode_ack(std::string_view nsp, uint64_t id, const message& m);
 // Any packet without attachments.

@@ -1,9 +1,25 @@
 #include "socketio/namespace.hpp"
 
+#include <spdlog/spdlog.h>
+
 #include "socketio/server.hpp"
 #include "util/ids.hpp"
 
 namespace bandsync::socketio {
+
+namespace {
+
+using steady = std::chrono::steady_clock;
+
+// socket.io's RECOVERABLE_DISCONNECT_REASONS, in this server's words, plus
+// "taken over" (a socket whose new connection took over another namespace's
+// socket on the same old transport may come back too).
+constexpr std::string_view recoverable_reasons[] = {
+    "transport error", "transport close",      "forced close",
+    "ping timeout",    "server shutting down", "taken over",
+};
+
+}  // namespace
 
 broadcast& broadcast::to(std::string room) {
   rooms_.push_back(std::move(room));
@@ -15,11 +31,8 @@ broadcast& broadcast::except(std::string socket_id) {
   return *this;
 }
 
-size_t broadcast::emit(std::string_view event, const message& m) const {
-  return send_encoded(encode_event(ns_->name(), event, m));
-}
-
-size_t broadcast::send_encoded(const encoded_packet& p) const {
+template <class F>
+size_t broadcast::for_each_target(F&& f) const {
   // Raw pointers, no reference count touched per recipient: the loop is
   // single-threaded, and while a broadcast runs the namespace keeps alive
   // every socket it removes (a send can close a session, whose socket leaves
@@ -50,8 +63,29 @@ size_t broadcast::send_encoded(const encoded_packet& p) const {
       }
     }
   }
-  for (socket* s : targets) s->send_encoded(p);
+  for (socket* s : targets) f(*s);
   return targets.size();
+}
+
+size_t broadcast::emit(std::string_view event, const message& m) const {
+  const stored_packet* stored = ns_->store(event, m, volatile_);
+  if (!stored) return send_encoded(encode_event(ns_->name(), event, m));
+  uint64_t seq = stored->seq;
+  size_t n = for_each_target([stored](socket& s) { s.deliver(*stored); });
+  ns_->stored_sent(seq, n);
+  return n;
+}
+
+size_t broadcast::send_encoded(const encoded_packet& p) const {
+  return for_each_target([&p](socket& s) { s.send_encoded(p); });
+}
+
+socket_namespace::socket_namespace(std::string name, const options& opts,
+                                   boost::asio::any_io_executor ex)
+    : name_(std::move(name)), opts_(opts), timer_(std::move(ex)) {}
+
+bool socket_namespace::recovery_enabled() const {
+  return opts_.recovery.window.count() > 0;
 }
 
 socket_ptr socket_namespace::find(const std::string& socket_id) const {
@@ -95,6 +129,135 @@ void socket_namespace::remove_from_room(socket& s, const std::string& room) {
   if (it == rooms_.end()) return;
   it->second.erase(s.id());
   if (it->second.empty()) rooms_.erase(it);
+}
+
+// ---- connection state recovery ----
+
+bool socket_namespace::recoverable(std::string_view reason) const {
+  if (!recovery_enabled()) return false;
+  for (auto r : recoverable_reasons)
+    if (r == reason) return true;
+  return false;
+}
+
+void socket_namespace::hold(const socket_ptr& s) {
+  uint64_t key = next_hold_++;
+  held_.emplace(key, held_socket{steady::now(), s});
+  held_key_[s.get()] = key;
+  // Over the bound, the socket held longest goes first (never `s`: the
+  // bound is at least one).
+  while (held_.size() > std::max<size_t>(1, opts_.recovery.max_held)) {
+    auto oldest = held_.begin()->second.socket;
+    spdlog::debug("socketio: {} held sockets: releasing {}", held_.size(), oldest->id());
+    oldest->release("too many held sockets");
+  }
+  arm_timer();
+}
+
+void socket_namespace::unhold(const socket& s) {
+  auto it = held_key_.find(&s);
+  if (it == held_key_.end()) return;
+  held_.erase(it->second);
+  held_key_.erase(it);
+}
+
+void socket_namespace::notify_disconnect(const socket_ptr& s, std::string_view reason, bool held) {
+  if (on_disconnect_) on_disconnect_(s, reason, held);
+}
+
+void socket_namespace::notify_expire(const socket_ptr& s, std::string_view reason) {
+  if (on_expire_) on_expire_(s, reason);
+}
+
+void socket_namespace::notify_recover(const socket_ptr& s) {
+  if (on_recover_) on_recover_(s);
+}
+
+socket_ptr socket_namespace::find_recoverable(const boost::json::value& auth,
+                                              std::vector<const stored_packet*>& replay) {
+  replay.clear();
+  if (!recovery_enabled() || !auth.is_object()) return nullptr;
+  const auto& o = auth.get_object();
+  auto pid = o.if_contains("pid");
+  if (!pid || !pid->is_string()) return nullptr;
+  std::string_view pid_text = pid->get_string();
+  constexpr size_t sid_length = 20;
+  if (pid_text.size() <= sid_length) return nullptr;
+  auto s = find(std::string(pid_text.substr(0, sid_length)));
+  if (!s || !s->pid_matches(pid_text)) return nullptr;
+
+  // A held socket past its window (the timer has not run yet) is gone.
+  if (auto it = held_key_.find(s.get()); it != held_key_.end()) {
+    if (steady::now() - held_.at(it->second).since >= opts_.recovery.window) {
+      s->release("recovery window expired");
+      return nullptr;
+    }
+  }
+  // socket.io requires a string offset. A client that was sent no stored
+  // packet yet has none: it missed nothing before its first one, so every
+  // packet this socket was sent is replayed.
+  uint64_t after = 0;
+  if (auto off = o.if_contains("offset")) {
+    if (!off->is_string()) return nullptr;
+    auto seq = log_.parse_offset(off->get_string());
+    if (!seq) return nullptr;
+    after = *seq;
+  }
+  s->delivered().trim(log_.first_seq());
+  if (!s->replay_after(after, replay)) return nullptr;
+  return s;
+}
+
+const stored_packet* socket_namespace::store(std::string_view event, const message& m,
+                                             bool is_volatile) {
+  if (!recovery_enabled() || is_volatile) return nullptr;
+  if (!volatile_events_.empty() && volatile_events_.count(std::string(event))) return nullptr;
+  auto now = steady::now();
+  auto& e = log_.append(encode_event(name_, event, m, std::nullopt, log_.next_offset()), now);
+  arm_timer();
+  return &e;
+}
+
+void socket_namespace::stored_sent(uint64_t seq, size_t recipients) {
+  // Each recipient's list holds the packet's number (8 bytes).
+  log_.add_bytes(seq, recipients * sizeof(uint64_t));
+  const auto& r = opts_.recovery;
+  log_.prune(r.max_packets, r.max_bytes, steady::now() - r.window);
+}
+
+void socket_namespace::arm_timer() {
+  // Both queues are in time order and every deadline is `window` after its
+  // start, so an armed timer is never later than a newly added deadline.
+  if (timer_armed_) return;
+  std::optional<steady::time_point> first;
+  if (!log_.empty()) first = log_.oldest();
+  if (!held_.empty()) {
+    auto since = held_.begin()->second.since;
+    if (!first || since < *first) first = since;
+  }
+  if (!first) return;
+  timer_armed_ = true;
+  timer_.expires_at(*first + opts_.recovery.window);
+  timer_.async_wait([this, alive = std::weak_ptr<int>(alive_)](boost::system::error_code ec) {
+    if (ec || alive.expired()) return;
+    timer_armed_ = false;
+    on_timer();
+  });
+}
+
+void socket_namespace::on_timer() {
+  auto now = steady::now();
+  const auto& r = opts_.recovery;
+  log_.prune(r.max_packets, r.max_bytes, now - r.window);
+  expire_held(now);
+  arm_timer();
+}
+
+void socket_namespace::expire_held(steady::time_point now) {
+  while (!held_.empty() && now - held_.begin()->second.since >= opts_.recovery.window) {
+    auto s = held_.begin()->second.socket;
+    s->release("recovery window expired");
+  }
 }
 
 }  // namespace bandsync::socketio

@@ -16,7 +16,7 @@ socket_namespace& server::of(std::string_view name) {
   if (it == namespaces_.end())
     it = namespaces_
              .emplace(std::string(name),
-                      std::make_unique<socket_namespace>(std::string(name), opts_))
+                      std::make_unique<socket_namespace>(std::string(name), opts_, executor_))
              .first;
   return *it->second;
 }
@@ -24,6 +24,11 @@ socket_namespace& server::of(std::string_view name) {
 socket_namespace* server::find_namespace(std::string_view name) {
   auto it = namespaces_.find(name);
   return it == namespaces_.end() ? nullptr : it->second.get();
+}
+
+std::shared_ptr<client> server::find_client(const std::string& sid) const {
+  auto it = clients_.find(sid);
+  return it == clients_.end() ? nullptr : it->second;
 }
 
 void server::on_open(const engineio::session_ptr& s) {

@@ -23,6 +23,9 @@ struct options {
   size_t max_pending_acks = 1024;  // per socket
   size_t max_rooms_per_socket = 64;
   decode_limits limits;
+  // Connection state recovery, for every namespace of this server (as
+  // socket.io's connectionStateRecovery); on by default.
+  recovery_options recovery;
 };
 
 class client;
@@ -50,6 +53,8 @@ class server : public engineio::handler {
   void on_close(const engineio::session_ptr& s, std::string_view reason) override;
 
   socket_namespace* find_namespace(std::string_view name);
+  // The Socket.IO side of the Engine.IO session `sid`, if it is open.
+  std::shared_ptr<client> find_client(const std::string& sid) const;
 
  private:
   boost::asio::any_io_executor executor_;

@@ -1,10 +1,13 @@
 #include "socketio/socket.hpp"
 
+#include <algorithm>
+
 #include <spdlog/spdlog.h>
 #include <boost/asio/steady_timer.hpp>
 
 #include "socketio/namespace.hpp"
 #include "socketio/server.hpp"
+#include "util/ids.hpp"
 
 namespace bandsync::socketio {
 namespace {
@@ -45,10 +48,35 @@ struct socket::pending_ack {
 
 socket::socket(socket_namespace& ns, engineio::session_ptr session, std::string id,
                boost::json::value auth)
-    : ns_(ns), session_(std::move(session)), id_(std::move(id)), auth_(std::move(auth)) {}
+    : ns_(ns), session_(std::move(session)), id_(std::move(id)), auth_(std::move(auth)) {
+  if (ns_.recovery_enabled()) {
+    auto secret = util::random_id(secret_.size());
+    std::copy(secret.begin(), secret.end(), secret_.begin());
+  }
+}
 
 const std::string& socket::nsp() const {
   return ns_.name();
+}
+
+const std::string& socket::remote_address() const {
+  static const std::string none;
+  return session_ ? session_->remote_address() : none;
+}
+
+std::string socket::pid() const {
+  if (!ns_.recovery_enabled()) return {};
+  return id_ + std::string(secret_.begin(), secret_.end());
+}
+
+bool socket::pid_matches(std::string_view pid) const {
+  if (!ns_.recovery_enabled() || pid.size() != id_.size() + secret_.size()) return false;
+  if (pid.substr(0, id_.size()) != id_) return false;
+  // Constant time: the secret is what makes a pid unguessable.
+  unsigned diff = 0;
+  for (size_t i = 0; i < secret_.size(); ++i)
+    diff |= static_cast<unsigned char>(pid[id_.size() + i] ^ secret_[i]);
+  return diff == 0;
 }
 
 void socket::on(std::string event, event_handler h) {
@@ -62,19 +90,36 @@ void socket::on_disconnect(disconnect_handler h) {
 }
 
 void socket::send_encoded(const encoded_packet& p) {
-  if (!connected_) return;
+  if (!connected()) return;
   for (const auto& f : p.frames)
     if (session_->send(f) != engineio::send_status::ok) return;
 }
 
+void socket::deliver(const stored_packet& p) {
+  if (state_ == state::closed) return;
+  delivered_.push(p.seq, ns_.opts().recovery.max_packets_per_socket);
+  send_encoded(p.packet);
+}
+
 void socket::emit(std::string_view event, message m) {
-  if (!connected_) return;
+  if (state_ == state::closed) return;
+  auto self = shared_from_this();  // a send may close the session
+  if (auto stored = ns_.store(event, m, false)) {
+    uint64_t seq = stored->seq;
+    deliver(*stored);
+    ns_.stored_sent(seq, 1);
+    return;
+  }
+  send_encoded(encode_event(nsp(), event, m));
+}
+
+void socket::emit_volatile(std::string_view event, message m) {
   send_encoded(encode_event(nsp(), event, m));
 }
 
 void socket::emit_with_ack(std::string_view event, message m, std::chrono::milliseconds timeout,
                            ack_callback cb) {
-  if (!connected_) return cb(make_error_code(ack_errc::disconnected), {});
+  if (!connected()) return cb(make_error_code(ack_errc::disconnected), {});
   if (pending_acks_.size() >= ns_.opts().max_pending_acks)
     return cb(make_error_code(ack_errc::too_many_pending), {});
   uint64_t id = next_ack_id_++;
@@ -96,7 +141,7 @@ void socket::emit_with_ack(std::string_view event, message m, std::chrono::milli
 }
 
 bool socket::join(const std::string& room) {
-  if (!connected_) return false;
+  if (state_ == state::closed) return false;
   if (rooms_.count(room)) return true;
   if (rooms_.size() >= ns_.opts().max_rooms_per_socket) {
     spdlog::warn("socketio: socket {} refused room {}: {} rooms already", id_, room, rooms_.size());
@@ -110,24 +155,31 @@ void socket::leave(const std::string& room) {
   if (rooms_.erase(room)) ns_.remove_from_room(*this, room);
 }
 
+void socket::leave_all() {
+  for (const auto& room : rooms_) ns_.remove_from_room(*this, room);
+  rooms_.clear();
+}
+
 void socket::disconnect(bool close) {
-  if (!connected_) return;
+  if (state_ == state::held) return release("server namespace disconnect");
+  if (!connected()) return;
   packet p;
   p.type = packet_type::disconnect;
   p.nsp = nsp();
   send_encoded(encode_plain(p));
   auto self = shared_from_this();
-  on_closed("server namespace disconnect");
-  if (close) session_->close("forced close");
+  auto session = session_;
+  close_for_good("server namespace disconnect");
+  if (close) session->close("forced close");
 }
 
 void socket::dispatch_event(std::string_view event, message& m, std::optional<uint64_t> ack_id) {
   ack_fn ack;
   if (ack_id) {
     auto sent = std::make_shared<bool>(false);
-    ack = [weak = weak_from_this(), id = *ack_id, sent](message reply) {
+    ack = [weak = weak_from_this(), id = *ack_id, sent, epoch = transport_epoch_](message reply) {
       auto self = weak.lock();
-      if (!self || *sent || !self->connected_) return;
+      if (!self || *sent || !self->connected() || self->transport_epoch_ != epoch) return;
       *sent = true;
       self->send_encoded(encode_ack(self->nsp(), id, reply));
     };
@@ -155,24 +207,104 @@ void socket::dispatch_ack(uint64_t id, message& m) {
   p->callback({}, std::move(m));
 }
 
-void socket::on_closed(std::string_view reason) {
-  if (!connected_) return;
-  auto self = shared_from_this();
-  connected_ = false;
-  for (const auto& room : rooms_) ns_.remove_from_room(*this, room);
-  rooms_.clear();
-  ns_.remove(*this);
+void socket::fail_pending_acks() {
   auto acks = std::move(pending_acks_);
   pending_acks_.clear();
   for (auto& [id, p] : acks) {
     p->timer.cancel();
     p->callback(make_error_code(ack_errc::disconnected), {});
   }
+}
+
+void socket::on_closed(std::string_view reason) {
+  if (!connected()) return;
+  if (ns_.recoverable(reason))
+    hold(reason);
+  else
+    close_for_good(reason);
+}
+
+void socket::hold(std::string_view reason) {
+  auto self = shared_from_this();
+  state_ = state::held;
+  ++transport_epoch_;
+  // The closed transport's queue may hold megabytes for a client that
+  // stopped reading: let it go now, not at the end of the window.
+  session_.reset();
+  fail_pending_acks();
+  ns_.hold(self);
+  if (state_ != state::held) return;     // released at once (bounds)
+  auto handlers = disconnect_handlers_;  // kept: the socket may come back
+  for (auto& h : handlers) h(self, reason);
+  ns_.notify_disconnect(self, reason, true);
+}
+
+void socket::close_for_good(std::string_view reason) {
+  auto self = shared_from_this();
+  state_ = state::closed;
+  ++transport_epoch_;
+  leave_all();
+  ns_.remove(*this);
+  delivered_.clear();
+  fail_pending_acks();
   auto handlers = std::move(disconnect_handlers_);
   disconnect_handlers_.clear();
   for (auto& h : handlers) h(self, reason);
   handlers_.clear();
   any_handler_ = nullptr;
+  ns_.notify_disconnect(self, reason, false);
+}
+
+void socket::release(std::string_view reason) {
+  if (state_ != state::held) return;
+  auto self = shared_from_this();
+  state_ = state::closed;
+  ns_.unhold(*this);
+  leave_all();
+  ns_.remove(*this);
+  delivered_.clear();
+  disconnect_handlers_.clear();
+  handlers_.clear();
+  any_handler_ = nullptr;
+  spdlog::debug("socketio: held socket {} released: {}", id_, reason);
+  ns_.notify_expire(self, reason);
+}
+
+bool socket::replay_after(uint64_t after, std::vector<const stored_packet*>& out) {
+  out.clear();
+  if (delivered_.forgotten() > after) return false;
+  const auto& r = ns_.opts().recovery;
+  size_t bytes = 0, frames = 0;
+  bool ok = true;
+  delivered_.for_each_after(after, [&](uint64_t seq) {
+    if (!ok) return;
+    const auto* p = ns_.find_stored(seq);
+    if (!p) {
+      ok = false;
+      return;
+    }
+    for (const auto& f : p->packet.frames) bytes += f.size();
+    frames += p->packet.frames.size();
+    if (bytes > r.max_replay_bytes || frames > r.max_replay_frames) ok = false;
+    out.push_back(p);
+  });
+  if (!ok) out.clear();
+  return ok;
+}
+
+void socket::resume(engineio::session_ptr session, boost::json::value auth) {
+  auto self = shared_from_this();
+  if (state_ == state::connected) {
+    // Takeover: the old transport is closed by the caller; this socket is
+    // already detached from it and fires no disconnect.
+    ++transport_epoch_;
+    fail_pending_acks();
+  }
+  ns_.unhold(*this);
+  state_ = state::connected;
+  session_ = std::move(session);
+  auth_ = std::move(auth);
+  recovered_ = true;
 }
 
 }  // namespace bandsync::socketio

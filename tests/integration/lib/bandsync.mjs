@@ -250,7 +250,8 @@ export const CLOCK_FIELDS = {
   scroll_tick: ["beat", "bar"],
   sync_response: ["beatsPerBar", "beat", "bar", "startsAt"],
 };
-export const MEMBER_FIELDS = ["socketId", "displayName", "role", "joinedAt", "lastPingAt"];
+// `connected` is BandSync (seats): false while the member's connection is held.
+export const MEMBER_FIELDS = ["socketId", "displayName", "role", "joinedAt", "lastPingAt", "connected"];
 export const ROOM_STATS_FIELDS = [
   "sessionId",
   "memberCount",

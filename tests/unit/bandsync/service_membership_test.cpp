@@ -38,7 +38,8 @@ TEST_F(Membership, FirstJoinCreatesTheSessionWithDefaultsAndLeads) {
                                 {"displayName", "User AAAA"},
                                 {"role", "leader"},
                                 {"joinedAt", clock_.wall_ms()},
-                                {"lastPingAt", clock_.wall_ms()}}));
+                                {"lastPingAt", clock_.wall_ms()},
+                                {"connected", true}}));
   EXPECT_EQ(snap.at("beatsPerBar"), 4);
   EXPECT_EQ(snap.at("beat"), 0.0);
   EXPECT_EQ(snap.at("bar"), 0.0);

@@ -121,5 +121,66 @@ TEST_F(SocketioGlue, DisconnectLeavesTheSession) {
   EXPECT_EQ(got.back().second.at("newLeader"), boost::json::value(idb));
 }
 
+// Connection state recovery (on by default) under the domain: a lost
+// connection keeps its seat, ticks are never stored for it, and its return is
+// a recovery of the same socket and member.
+TEST_F(SocketioGlue, ALostConnectionKeepsItsSeatAndComesBack) {
+  auto a = open(), b = open();
+  text(a, "0");
+  auto ack = boost::json::parse(a->take_poll_payload().substr(2));
+  std::string ida(ack.at("sid").as_string()), pid(ack.at("pid").as_string());
+  auto idb = connect(b);
+  text(b, R"(2["join_session",{"sessionId":"band"}])");
+  text(a, R"(2["join_session",{"sessionId":"band"}])");
+  text(b, R"(2["play",{"sessionId":"band"}])");
+  events(a);
+  events(b);
+
+  a->close("transport close");
+  ASSERT_TRUE(io.of("/").find(ida));
+  EXPECT_TRUE(io.of("/").find(ida)->held());
+  ASSERT_TRUE(service.find_connection(ida));
+  const auto* band = service.find_session("band");
+  EXPECT_EQ(band->member_count(), 2u);
+  EXPECT_FALSE(band->connected(ida));
+  auto got = events(b);
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_EQ(got[0].first, "room_stats");
+  EXPECT_EQ(got[0].second.at("connectedCount"), 1);
+
+  // Ticks are volatile: none is stored for the held socket.
+  size_t stored = io.of("/").stored_packets();
+  clock.advance_ms(500);
+  EXPECT_GT(service.tick_due(), 0u);
+  EXPECT_EQ(events(b).back().first, "scroll_tick");
+  EXPECT_EQ(io.of("/").stored_packets(), stored);
+  text(b, R"(2["update_message",{"sessionId":"band","message":"while away"}])");
+  EXPECT_EQ(io.of("/").stored_packets(), stored + 1);
+
+  auto a2 = open();
+  text(a2, "0{\"pid\":\"" + pid + "\"}");
+  auto replay = events(a2);
+  // The replay (the missed snapshot last), then the fresh room_stats the
+  // session gets when the seat is back.
+  ASSERT_GE(replay.size(), 2u);
+  EXPECT_EQ(replay[replay.size() - 2].first, "snapshot");
+  EXPECT_EQ(replay[replay.size() - 2].second.at("message"), "while away");
+  EXPECT_EQ(replay.back().first, "room_stats");
+  EXPECT_EQ(replay.back().second.at("connectedCount"), 2);
+  for (const auto& [name, payload] : replay) EXPECT_NE(name, "scroll_tick");
+  EXPECT_TRUE(io.of("/").find(ida)->connected());
+  EXPECT_TRUE(band->connected(ida));
+  got = events(b);
+  ASSERT_FALSE(got.empty());
+  EXPECT_EQ(got.back().first, "room_stats");
+  EXPECT_EQ(got.back().second.at("connectedCount"), 2);
+  // The returning member acts as one.
+  text(a2, R"(2["sync_request",{"sessionId":"band"}])");
+  got = events(a2);
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_EQ(got[0].first, "sync_response");
+  (void)idb;
+}
+
 }  // namespace
 }  // namespace bandsync::glue

@@ -23,6 +23,7 @@ class server_test : public ::testing::Test {
     o.connect_timeout = 200ms;
     o.max_rooms_per_socket = 3;
     o.max_pending_acks = 2;
+    o.recovery.window = 0ms;  // exact frames without offsets; recovery_test.cpp covers it
     return o;
   }
   static eio::options eio_opts() {

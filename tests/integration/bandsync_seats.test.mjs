@@ -1,0 +1,384 @@
+// Seats that survive drops (issue 10; EVENTS.md "Seats"), from outside, with
+// the stock socket.io-client 4.8 and a TCP proxy per device
+// (lib/tcp_proxy.mjs) that freezes or cuts its link:
+//   - follower and leader drops of 1, 3, 10 and 30 s over WebSocket and
+//     polling: the device comes back recovered, with the same id and role,
+//     every stored event it missed exactly once and in order, following
+//     ticks again within 1 s; the band keeps getting ticks while its leader
+//     is frozen; a leader frozen past LEADER_GRACE hands the lead over and
+//     comes back as a follower;
+//   - a cut with an immediate reconnect while the server holds the old
+//     connection;
+//   - clientId seat reclaim with recovery off (the old app's re-join);
+//   - a full session whose held seat admits a new device.
+// Short pings (1 s + 1 s) make the server notice a frozen link within 2 s.
+// Every case runs concurrently: the suite takes about as long as the 30 s drop.
+
+import { after, before, describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { io } from "socket.io-client";
+
+import { cleanEnv, sleep, startServer, withTimeout } from "./lib/server.mjs";
+import { TcpProxy } from "./lib/tcp_proxy.mjs";
+
+const GRACE_MS = 15_000;
+const WINDOW_MS = 45_000;
+const PINGS = { SOCKET_PING_INTERVAL: "1000", SOCKET_PING_TIMEOUT: "1000" };
+const WAIT_MS = 10_000;
+
+const clients = new Set();
+const proxies = new Set();
+let counter = 0;
+const unique = (prefix) => `${prefix}-${process.pid}-${++counter}`;
+
+function closeAll() {
+  for (const c of clients) {
+    c.disconnect();
+    c.io.engine?.close();
+  }
+  clients.clear();
+  for (const p of proxies) p.stop();
+  proxies.clear();
+}
+
+// A band device: every event (with all its arguments) and every `connect`,
+// in the order the application sees them.
+function phone(url, options = {}) {
+  const socket = io(url, {
+    forceNew: true,
+    reconnectionDelay: 200,
+    reconnectionDelayMax: 200,
+    randomizationFactor: 0,
+    timeout: 5_000,
+    transports: ["websocket"],
+    ...options,
+  });
+  clients.add(socket);
+  const log = [];
+  socket.onAny((name, ...args) => log.push({ name, p: args[0], args, at: Date.now() }));
+  socket.on("connect", () =>
+    log.push({ name: "connect", id: socket.id, recovered: socket.recovered, at: Date.now() }),
+  );
+  return { socket, log, emit: (...a) => socket.emit(...a) };
+}
+
+function waitUntil(predicate, what, ms = WAIT_MS) {
+  return withTimeout(
+    (async () => {
+      while (!predicate()) await sleep(20);
+    })(),
+    ms,
+    what,
+  );
+}
+
+const named = (ph, name, from = 0) => ph.log.slice(from).filter((e) => e.name === name);
+const connects = (ph) => named(ph, "connect");
+
+async function connected(ph) {
+  await waitUntil(() => ph.socket.connected && connects(ph).length > 0, "connect");
+}
+
+// join_session, resolved with the joiner's snapshot.
+async function join(ph, sessionId, extra = {}) {
+  const from = ph.log.length;
+  ph.emit("join_session", { sessionId, ...extra });
+  await waitUntil(() => named(ph, "snapshot", from).length > 0 || named(ph, "error", from).length > 0, "snapshot");
+  const err = named(ph, "error", from)[0];
+  assert.equal(err, undefined, `join refused: ${JSON.stringify(err?.p)}`);
+  return named(ph, "snapshot", from)[0].p;
+}
+
+// Stored events carry their offset last (a string): no offset twice.
+function assertNoDuplicates(ph) {
+  const offsets = ph.log
+    .filter((e) => e.args && e.args.length >= 2 && typeof e.args[e.args.length - 1] === "string")
+    .map((e) => e.args[e.args.length - 1]);
+  assert.equal(new Set(offsets).size, offsets.length, "a stored event was delivered twice");
+}
+
+async function withProxy(server) {
+  const proxy = await TcpProxy.start(server.port);
+  proxies.add(proxy);
+  return proxy;
+}
+
+// One drop: device A (behind its proxy; leader or follower) and device B
+// (direct) in a playing session; A's link freezes for `dropMs` while B
+// changes the message every 500 ms.
+async function dropCase(server, { role, transport, dropMs }) {
+  const sessionId = unique(`drop-${role}-${transport}-${dropMs}`);
+  const proxy = await withProxy(server);
+  const a = phone(`http://127.0.0.1:${proxy.port}`, { transports: [transport] });
+  const b = phone(server.url);
+  await connected(a);
+  await connected(b);
+  const aId = a.socket.id;
+  if (role === "leader") {
+    await join(a, sessionId, { displayName: "A" });
+    await join(b, sessionId, { displayName: "B" });
+  } else {
+    await join(b, sessionId, { displayName: "B" });
+    await join(a, sessionId, { displayName: "A" });
+  }
+  await waitUntil(() => named(a, "user_joined").length === (role === "leader" ? 2 : 1), "A sees B");
+  (role === "leader" ? a : b).emit("play", { sessionId });
+  await waitUntil(() => named(a, "scroll_tick").length > 0 && named(b, "scroll_tick").length > 0, "ticks");
+
+  const fromA = a.log.length;
+  const fromB = b.log.length;
+  const frozeAt = Date.now();
+  proxy.freeze(dropMs);
+  const sent = [];
+  while (Date.now() - frozeAt < dropMs - 300) {
+    const m = `m${sent.length + 1}`;
+    sent.push(m);
+    b.emit("update_message", { sessionId, message: m });
+    await sleep(500);
+  }
+  const thawAt = frozeAt + dropMs;
+  await sleep(Math.max(0, thawAt - Date.now()));
+
+  const messages = () =>
+    named(a, "snapshot", fromA)
+      .map((e) => e.p.message)
+      .filter((m) => /^m\d+$/.test(m));
+  await waitUntil(
+    () => a.socket.connected && messages().length >= sent.length,
+    `A back with ${sent.length} messages (got ${messages().length}; connects ${connects(a).length})`,
+    15_000,
+  );
+  await sleep(300); // anything delivered twice would show up now
+  assert.deepEqual(messages(), sent, "every missed snapshot exactly once and in order");
+  assertNoDuplicates(a);
+  assert.equal(a.socket.id, aId, "same socket id");
+  const reconnects = named(a, "connect", fromA);
+  for (const c of reconnects) assert.equal(c.recovered, true, "recovered, not a new connection");
+  if (dropMs >= 3_000) assert.ok(reconnects.length >= 1, "a 3 s freeze is noticed (pings 1 s + 1 s)");
+
+  // Nobody left or joined: the seat stayed.
+  assert.equal(named(b, "user_left", fromB).length, 0, "the held seat never left");
+  assert.equal(named(b, "user_joined", fromB).length, 0);
+  if (dropMs >= 3_000) {
+    const counts = named(b, "room_stats", fromB).map((e) => e.p.connectedCount);
+    assert.ok(counts.includes(1), `B saw A disconnected: ${counts}`);
+    assert.equal(counts[counts.length - 1], 2, `B saw A back: ${counts}`);
+    const held = named(b, "room_stats", fromB).find((e) => e.p.connectedCount === 1);
+    assert.equal(held.p.memberCount, 2);
+  }
+
+  const beyondGrace = role === "leader" && dropMs > GRACE_MS;
+  const roleChanges = named(b, "role_changed", fromB);
+  if (role === "leader") {
+    // The band kept playing while its leader was frozen (within the grace).
+    const during = named(b, "scroll_tick", fromB).filter(
+      (e) => e.at < frozeAt + Math.min(dropMs, GRACE_MS) - 200,
+    );
+    const expected = (Math.min(dropMs, GRACE_MS) - 200) / 100;
+    assert.ok(during.length >= expected * 0.5, `B got ${during.length} ticks, expected ~${expected}`);
+  }
+  if (beyondGrace) {
+    assert.equal(roleChanges.length, 1, "the lead passed once");
+    assert.equal(roleChanges[0].p.socketId, b.socket.id);
+    assert.equal(roleChanges[0].p.reason, "leader_disconnected");
+    const passedAfter = roleChanges[0].at - frozeAt;
+    assert.ok(passedAfter >= GRACE_MS, `the lead passed after ${passedAfter} ms, before the grace`);
+    // A saw it too (replayed), and is a follower now.
+    assert.equal(named(a, "role_changed", fromA).length, 1);
+    b.emit("sync_request", { sessionId });
+    const last = named(a, "snapshot").at(-1).p;
+    assert.equal(last.leaderSocketId, b.socket.id);
+    assert.equal(last.isPlaying, false, "an election pauses");
+    assert.equal(last.members.find((m) => m.socketId === aId)?.role, "follower");
+  } else {
+    assert.equal(roleChanges.length, 0, "nobody else became leader");
+    // Following ticks within 1 s of the transport coming back.
+    const back = reconnects.at(-1)?.at ?? thawAt;
+    await waitUntil(() => named(a, "scroll_tick").some((e) => e.at > back), "a tick after the return", 3_000);
+    const firstTick = named(a, "scroll_tick").find((e) => e.at > back);
+    assert.ok(firstTick.at - back <= 1_000, `first tick ${firstTick.at - back} ms after the return`);
+    if (role === "leader") {
+      // Still the leader: its command reaches the band.
+      const fromB2 = b.log.length;
+      a.emit("set_tempo", { sessionId, tempo: 97 });
+      await waitUntil(() => named(b, "snapshot", fromB2).some((e) => e.p.tempo === 97), "A's tempo");
+      assert.equal(named(a, "error", fromA).length, 0, "no NOT_LEADER");
+    }
+  }
+  // A's seat is connected again, with its role.
+  const fromB3 = b.log.length;
+  b.emit("update_message", { sessionId, message: "after" });
+  await waitUntil(() => named(b, "snapshot", fromB3).length > 0, "snapshot after");
+  const seat = named(b, "snapshot", fromB3)[0].p.members.find((m) => m.socketId === aId);
+  assert.equal(seat?.connected, true, "A's seat connected");
+  assert.equal(seat.role, beyondGrace ? "follower" : role);
+}
+
+describe("seats with recovery on", { concurrency: true }, () => {
+  let server;
+  before(async () => {
+    server = await startServer(["serve"], {
+      env: cleanEnv({
+        ...PINGS,
+        SOCKET_RECOVERY_WINDOW: String(WINDOW_MS),
+        LEADER_GRACE: String(GRACE_MS),
+      }),
+    });
+  });
+  after(async () => {
+    closeAll();
+    const exit = await server.stop();
+    assert.equal(exit.code, 0, `server exit ${JSON.stringify(exit)}; stderr:\n${server.stderr()}`);
+  });
+
+  for (const transport of ["websocket", "polling"]) {
+    for (const role of ["follower", "leader"]) {
+      for (const dropMs of [1_000, 3_000, 10_000, 30_000]) {
+        it(`${role} frozen ${dropMs / 1000} s over ${transport}`, { timeout: 90_000 }, () =>
+          dropCase(server, { role, transport, dropMs }),
+        );
+      }
+    }
+  }
+
+  it("a cut with an immediate reconnect gets back its seat and what was in flight", async () => {
+    const sessionId = unique("cut");
+    const proxy = await withProxy(server);
+    const a = phone(`http://127.0.0.1:${proxy.port}`);
+    const b = phone(server.url);
+    await connected(a);
+    await connected(b);
+    const aId = a.socket.id;
+    await join(b, sessionId, { displayName: "B" });
+    await join(a, sessionId, { displayName: "A" });
+    const fromA = a.log.length;
+    const fromB = b.log.length;
+    const old = proxy.last;
+    old.freeze(); // in flight: lost with the cut
+    for (const m of ["c1", "c2", "c3"]) b.emit("update_message", { sessionId, message: m });
+    await sleep(200);
+    await old.cut(); // both sides reset; the client reconnects 200 ms later
+    await waitUntil(() => connects(a).length >= 2 && a.socket.connected, "A reconnected");
+    await waitUntil(() => named(a, "snapshot", fromA).length >= 3, "replay");
+    await sleep(300);
+    assert.equal(a.socket.id, aId);
+    assert.equal(connects(a).at(-1).recovered, true);
+    assert.deepEqual(
+      named(a, "snapshot", fromA).map((e) => e.p.message),
+      ["c1", "c2", "c3"],
+    );
+    assertNoDuplicates(a);
+    assert.equal(named(b, "user_left", fromB).length, 0);
+    // Held then back (room_stats 1 then 2), or taken over before the server
+    // saw the reset (no room_stats to the session at all).
+    const counts = named(b, "room_stats", fromB).map((e) => e.p.connectedCount);
+    if (counts.length) assert.equal(counts.at(-1), 2, `B's room_stats: ${counts}`);
+  });
+
+  it("a full session admits a new device in place of a held seat", async () => {
+    const sessionId = unique("full");
+    const proxy = await withProxy(server);
+    const a = phone(`http://127.0.0.1:${proxy.port}`);
+    await connected(a);
+    await join(a, sessionId, { displayName: "A" });
+    const aId = a.socket.id; // socket.id is cleared once the client sees the loss
+    const others = [];
+    for (let i = 0; i < 7; i++) {
+      const o = phone(server.url);
+      await connected(o);
+      await join(o, sessionId, { displayName: `M${i}` });
+      others.push(o);
+    }
+    const b = others[0];
+    const fromB = b.log.length;
+    proxy.freeze();
+    await waitUntil(
+      () => named(b, "room_stats", fromB).some((e) => e.p.connectedCount === 7),
+      "A held",
+      6_000,
+    );
+    const late = phone(server.url);
+    await connected(late);
+    const snap = await join(late, sessionId, { displayName: "Late" });
+    assert.equal(snap.members.length, 8);
+    assert.ok(!snap.members.some((m) => m.socketId === aId));
+    const order = b.log.slice(fromB).filter((e) => e.name === "user_left" || e.name === "user_joined");
+    assert.equal(order[0].name, "user_left");
+    assert.equal(order[0].p.socketId, aId);
+    assert.equal(order[1].name, "user_joined");
+    assert.equal(order[1].p.member.socketId, late.socket.id);
+    // Every seat connected now: the session is full again.
+    const extra = phone(server.url);
+    await connected(extra);
+    extra.emit("join_session", { sessionId });
+    await waitUntil(() => named(extra, "error").length > 0, "SESSION_FULL");
+    assert.equal(named(extra, "error")[0].p.code, "SESSION_FULL");
+  });
+});
+
+describe("clientId seats with recovery off", () => {
+  let server;
+  before(async () => {
+    server = await startServer(["serve"], {
+      env: cleanEnv({ ...PINGS, SOCKET_RECOVERY_WINDOW: "0" }),
+    });
+  });
+  after(async () => {
+    closeAll();
+    const exit = await server.stop();
+    assert.equal(exit.code, 0, `server exit ${JSON.stringify(exit)}; stderr:\n${server.stderr()}`);
+  });
+
+  it("the old app's re-join with its clientId takes its seat back, lead included", async () => {
+    const sessionId = unique("reclaim");
+    const clientId = unique("phone-a").replaceAll(/[^A-Za-z0-9_-]/g, "_");
+    const proxy = await withProxy(server);
+    const a = phone(`http://127.0.0.1:${proxy.port}`);
+    // The old app: join_session again on every connect.
+    a.socket.on("connect", () => a.emit("join_session", { sessionId, clientId, displayName: "A" }));
+    await waitUntil(() => named(a, "snapshot").length > 0, "A joined");
+    const b = phone(server.url);
+    await connected(b);
+    const joinedB = await join(b, sessionId, { displayName: "B" });
+    const seatA = joinedB.members.find((m) => m.role === "leader");
+    const oldId = a.socket.id;
+    assert.equal(seatA.socketId, oldId);
+    a.emit("play", { sessionId });
+    await waitUntil(() => named(b, "scroll_tick").length > 0, "ticks");
+
+    const fromB = b.log.length;
+    const old = proxy.last;
+    old.freeze(); // dead link the server has not noticed yet
+    a.socket.io.engine.close(); // the phone gives up on it and reconnects (new id)
+    await waitUntil(() => connects(a).length >= 2 && a.socket.connected, "A reconnected");
+    const newId = a.socket.id;
+    assert.notEqual(newId, oldId, "recovery off: a new socket");
+    await waitUntil(() => named(b, "member_replaced", fromB).length > 0, "member_replaced");
+    const mr = named(b, "member_replaced", fromB)[0].p;
+    assert.deepEqual(Object.keys(mr).sort(), ["member", "previousSocketId", "sessionId", "socketId"]);
+    assert.equal(mr.sessionId, sessionId);
+    assert.equal(mr.previousSocketId, oldId);
+    assert.equal(mr.socketId, newId);
+    assert.equal(mr.member.socketId, newId);
+    assert.equal(mr.member.role, "leader");
+    assert.equal(mr.member.joinedAt, seatA.joinedAt);
+    assert.equal(JSON.stringify(b.log.slice(fromB)).includes(clientId), false, "clientId never sent");
+    const seen = b.log.slice(fromB).map((e) => e.name).filter((n) => n !== "scroll_tick");
+    assert.deepEqual(seen.slice(0, 2), ["member_replaced", "room_stats"]);
+    const snap = named(a, "snapshot").at(-1).p;
+    assert.equal(snap.leaderSocketId, newId);
+    assert.equal(snap.members.length, 2);
+    assert.equal(snap.isPlaying, true, "the band never stopped");
+
+    // Still the leader; the ghost's timeout (~2 s) changes nothing.
+    await sleep(3_000);
+    const fromB2 = b.log.length;
+    a.emit("pause", { sessionId });
+    await waitUntil(() => named(b, "pause", fromB2).length > 0, "A's pause");
+    const names = b.log.slice(fromB).map((e) => e.name);
+    assert.ok(!names.includes("user_left"), `no user_left: ${names}`);
+    assert.ok(!names.includes("role_changed"), `no election: ${names}`);
+    assert.ok(!names.includes("user_joined"), `no second member: ${names}`);
+    await old.cut();
+  });
+});
