@@ -45,6 +45,11 @@ const std::vector<variable>& variables() {
       {"LEADER_GRACE", "10000",
        "a dropped leader keeps the lead this long (ms; capped by the recovery window); 0 = at "
        "once"},
+      {"CLUSTER", "false",
+       "run as one node of several on the same Redis (true/false; needs REDIS_HOST)"},
+      {"NODE_ID", "",
+       "this node's id in the cluster (1-64 of [A-Za-z0-9_.-]; implies CLUSTER=true); "
+       "unset = random"},
   };
   return vars;
 }
@@ -196,6 +201,28 @@ config_result make_config(const std::map<std::string, std::string>& values) {
           c.session_create_address_per_minute, "a session count from 1 to 1000000");
   millis("SOCKET_RECOVERY_WINDOW", 0, 3600000, c.recovery_window);
   millis("LEADER_GRACE", 0, 3600000, c.leader_grace);
+  if (auto v = get("CLUSTER")) {
+    if (*v == "true" || *v == "1")
+      c.cluster = true;
+    else if (*v != "false" && *v != "0")
+      r.errors.push_back("CLUSTER=\"" + *v + "\" is invalid: expected true, false, 1 or 0");
+  }
+  if (auto v = get("NODE_ID"); v && !v->empty()) {
+    bool ok = v->size() <= 64;
+    for (char ch : *v) {
+      ok = ok && ((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+                  (ch >= '0' && ch <= '9') || ch == '_' || ch == '-' || ch == '.');
+    }
+    if (ok) {
+      c.node_id = *v;
+      c.cluster = true;
+    } else {
+      r.errors.push_back("NODE_ID=\"" + *v + "\" is invalid: expected 1-64 of [A-Za-z0-9_.-]");
+    }
+  }
+  if (c.cluster && !c.redis_host) {
+    r.errors.push_back("CLUSTER/NODE_ID need REDIS_HOST: the nodes meet on one Redis");
+  }
   return r;
 }
 

@@ -50,6 +50,10 @@ struct config {
   std::chrono::milliseconds recovery_window{120000};
   // domain::service_options::leader_grace_ms; 0 = the lead passes at once.
   std::chrono::milliseconds leader_grace{10000};
+  // Cluster mode (docs/EVENTS.md "Cluster"): on with CLUSTER=true or a
+  // NODE_ID; needs REDIS_HOST. node_id empty = a random one at start.
+  bool cluster = false;
+  std::string node_id;
 };
 
 // One configuration variable: its name, default and meaning (for --help).

@@ -11,6 +11,7 @@
 #include <boost/json/serialize.hpp>
 
 #include "bandsync/session_service.hpp"
+#include "cluster/node.hpp"
 #include "engineio/listener.hpp"
 #include "engineio/server.hpp"
 #include "glue/metrics_text.hpp"
@@ -41,8 +42,9 @@ int run_serve(const config& cfg) {
   std::unique_ptr<store::memory_store> memory;
   std::unique_ptr<store::redis_store> redis;
   store::session_store* store = nullptr;
+  store::redis_store_options redis_options;
   if (cfg.redis_host) {
-    store::redis_store_options ro;
+    store::redis_store_options& ro = redis_options;
     ro.connection.endpoint.host = *cfg.redis_host;
     ro.connection.endpoint.port = cfg.redis_port;
     ro.connection.endpoint.password = cfg.redis_password;
@@ -60,6 +62,16 @@ int run_serve(const config& cfg) {
   socketio::server io(ioc.get_executor(), so);
   auto& main_ns = io.of("/");
   glue::socketio_outbox outbox(main_ns);
+  // Cluster mode (docs/EVENTS.md "Cluster"): the node routes the namespace's
+  // traffic and owns the sessions through leases; sessions are read from
+  // Redis when their lease is taken, not at start-up.
+  std::unique_ptr<cluster::node> node;
+  if (cfg.cluster && redis) {
+    cluster::node_options no;
+    no.node_id = cfg.node_id.empty() ? cluster::random_node_id() : cfg.node_id;
+    no.connection = redis_options.connection;
+    node = std::make_unique<cluster::node>(ioc, no, main_ns, *redis);
+  }
 
   domain::service_options svc_opts;
   svc_opts.session_idle_ms = cfg.session_idle.count();
@@ -69,8 +81,9 @@ int run_serve(const config& cfg) {
   svc_opts.creation.address_burst = cfg.session_create_address_burst;
   svc_opts.creation.address_per_minute = cfg.session_create_address_per_minute;
   svc_opts.leader_grace_ms = cfg.leader_grace.count();
-  domain::session_service service(clock, outbox, *store, svc_opts);
-  service.restore(store->load_sessions());
+  svc_opts.persist_clock_anchor = node != nullptr;
+  domain::session_service service(clock, node ? node->outbox() : outbox, *store, svc_opts);
+  if (!node) service.restore(store->load_sessions());
   if (redis) {
     // After an outage Redis may have lost keys (a restart without persistence,
     // TTL expiry): on every reconnection the live state is written again.
@@ -81,7 +94,12 @@ int run_serve(const config& cfg) {
     redis->start();
   }
 
-  glue::attach(main_ns, service);
+  if (node) {
+    node->bind(service);
+    node->start();
+  } else {
+    glue::attach(main_ns, service);
+  }
 
   engineio::options eo;
   eo.ping_interval = cfg.ping_interval;
@@ -105,9 +123,11 @@ int run_serve(const config& cfg) {
     t.rate_limited = routes_ptr ? routes_ptr->rate_limited() : 0;
     auto text = glue::metrics_text(service.metrics(), t, lag);
     if (redis) text += glue::redis_metrics_text(redis->connected(), redis->stats());
+    if (node) text += cluster::metrics_text(*node);
     return text;
   };
   status.wall_ms = [&] { return clock.wall_ms(); };
+  if (node) status.cluster = [&] { return node->health(); };
   status.uptime_s = [&] {
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   };
@@ -132,9 +152,10 @@ int run_serve(const config& cfg) {
     spdlog::critical("cannot listen on [{}]:{}: {}", cfg.host, cfg.port, ec.message());
     return 1;
   }
-  spdlog::info("BandSync listening on [{}]:{} (store: {})", cfg.host, listener.port(),
+  spdlog::info("BandSync listening on [{}]:{} (store: {}{})", cfg.host, listener.port(),
                redis ? "redis " + *cfg.redis_host + ":" + std::to_string(cfg.redis_port)
-                     : std::string("memory"));
+                     : std::string("memory"),
+               node ? ", cluster node " + node->id() : std::string());
   // Server time = steady clock + this offset (docs/EVENTS.md "Clock"): with it
   // a process on this machine reads the true server time from
   // CLOCK_MONOTONIC, which the accuracy harness (bench sync) needs.
@@ -197,7 +218,13 @@ int run_serve(const config& cfg) {
     grace.stop();
     sweeper.stop();
     metrics_log.stop();
-    service.shutdown();
+    // A node gives its leases back first: its sessions' members on other
+    // nodes are taken over at once instead of after the lease's expiry.
+    if (node) {
+      node->stop();
+    } else {
+      service.shutdown();
+    }
     eio.close_all("server shutting down");
     deadline = std::chrono::steady_clock::now() + 1500ms;
     store_deadline = std::chrono::steady_clock::now() + 1000ms;

@@ -76,6 +76,55 @@ void session_service::finish_load(const std::vector<store::session_record>& reco
                n.restored, n.skipped - present);
 }
 
+bool session_service::adopt(const store::session_record& record) {
+  if (!valid_session_id(record.id)) return false;
+  evict(record.id);
+  int64_t now_us = core_.clk.steady_us();
+  std::optional<int64_t> anchor_us;
+  if (record.anchor_server_ms) anchor_us = core_.clk.steady_us_at(*record.anchor_server_ms);
+  session* s = core_.sessions.insert(
+      session::adopt(record, core_.options.max_members, anchor_us, now_us), nullptr);
+  if (!s) return false;
+  for (const auto& m : s->members()) {
+    core_.connections.add(m.socket_id);  // a member on another node
+    auto* conn = core_.connections.find(m.socket_id);
+    if (conn->session_id && *conn->session_id != s->id()) {
+      // Bound elsewhere here (a stale copy): the adopted record wins.
+      if (session* other = core_.sessions.find(*conn->session_id)) {
+        other->remove_member(m.socket_id, now_us);
+        if (other->empty()) core_.sessions.mark_empty(*other);
+      }
+      --core_.member_total;
+    }
+    if (conn->session_id != s->id()) ++core_.member_total;
+    conn->session_id = s->id();
+  }
+  if (s->empty()) core_.sessions.mark_empty(*s);
+  if (s->playing()) set_playing(core_, *s, true);
+  spdlog::info("session {} adopted ({} members, {})", s->id(), s->member_count(),
+               s->playing() ? "playing" : "paused");
+  return true;
+}
+
+std::vector<std::string> session_service::evict(const std::string& session_id) {
+  std::vector<std::string> members;
+  session* s = core_.sessions.find(session_id);
+  if (!s) return members;
+  for (const auto& m : s->members()) {
+    members.push_back(m.socket_id);
+    auto* conn = core_.connections.find(m.socket_id);
+    if (conn && conn->session_id == session_id) {
+      conn->session_id.reset();
+      --core_.member_total;
+    }
+  }
+  core_.ticks.stop(session_id);
+  core_.sessions.set_playing(session_id, false);
+  core_.sessions.erase(session_id);
+  spdlog::info("session {} released to another node ({} members)", session_id, members.size());
+  return members;
+}
+
 void session_service::persist_all() {
   int64_t now_us = core_.clk.steady_us();
   size_t members = 0;

@@ -47,7 +47,12 @@ session* authorize(service_core& core, const std::string& conn_id, const connect
 }
 
 void save(service_core& core, const session& s, int64_t now_us) {
-  core.store.save_session(s.to_record(now_us));
+  store::session_record r = s.to_record(now_us);
+  if (core.options.persist_clock_anchor) {
+    r.anchor_server_ms = core.clk.server_ms_at(now_us);
+    r.anchor_beat = s.beat(now_us);
+  }
+  core.store.save_session(r);
 }
 
 void save_member(service_core& core, const session& s, const std::string& socket_id) {

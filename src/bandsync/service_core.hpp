@@ -43,6 +43,10 @@ struct service_options {
   // A leader whose connection is held keeps the lead this long (LEADER_GRACE);
   // 0 hands it over as soon as the connection drops.
   int64_t leader_grace_ms = 10'000;
+  // Cluster mode (src/cluster): every saved record carries the clock anchor
+  // (anchorServerMs, anchorBeat) so that another node can take over a playing
+  // session. Off on a single node: the stored value stays as it was.
+  bool persist_clock_anchor = false;
 };
 
 struct service_core {

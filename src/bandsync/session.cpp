@@ -44,6 +44,42 @@ session session::restore(const store::session_record& record, size_t max_members
   return s;
 }
 
+session session::adopt(const store::session_record& record, size_t max_members,
+                       std::optional<int64_t> anchor_us, int64_t now_us) {
+  session s = restore(record, max_members);
+  s.keep_message_ = false;
+  for (const auto& m : record.members) {
+    if (s.members_.size() >= max_members || s.find_member(m.socket_id)) continue;
+    s.members_.push_back(m);
+  }
+  if (record.leader_socket_id && s.find_member(*record.leader_socket_id)) {
+    s.leader_ = *record.leader_socket_id;
+  } else if (auto i = s.senior_member(nullptr); i >= 0) {
+    s.leader_ = s.members_[static_cast<size_t>(i)].socket_id;
+  }
+  // The invariant "exactly the leader has role leader", whatever was stored.
+  for (size_t i = 0; i < s.members_.size(); ++i) {
+    s.set_role(i, s.leader_ == s.members_[i].socket_id ? store::member_role::leader
+                                                       : store::member_role::follower);
+  }
+  if (s.members_.empty()) s.leader_.reset();
+  double tempo = s.transport_.tempo(now_us);
+  int64_t position_us = s.transport_.position_us(now_us);
+  double beat = std::isfinite(record.anchor_beat) ? record.anchor_beat : 0;
+  bool playing = record.is_playing && anchor_us && !s.members_.empty();
+  if (playing) {
+    // Real time runs on: the position in ms, the beat at the tempo.
+    int64_t elapsed = std::max<int64_t>(0, now_us - *anchor_us);
+    position_us = std::min<int64_t>(position_us + elapsed, std::llround(max_position_ms * 1000));
+    beat += static_cast<double>(elapsed) * tempo / 60'000'000.0;
+  }
+  int bpb = s.transport_.beats_per_bar();
+  s.transport_ = transport(position_us, tempo, bpb);
+  if (record.anchor_server_ms) s.transport_.set_beat_anchor(position_us, beat);
+  if (playing) s.transport_.play_at(now_us, now_us);
+  return s;
+}
+
 store::member_record* session::find_member(const std::string& socket_id) {
   for (auto& m : members_) {
     if (m.socket_id == socket_id) return &m;

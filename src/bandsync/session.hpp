@@ -54,6 +54,16 @@ class session {
   static session restore(const store::session_record& record, size_t max_members,
                          size_t* skipped_songs = nullptr);
 
+  // A session taken over from another node (src/cluster): like restore(),
+  // but members, leader and message are kept as recorded, and a playing
+  // record keeps playing from its clock anchor: the position at `now_us` is
+  // position + (now - anchor) for a record whose anchor is `anchor_us`
+  // (steady µs on this node). Pending scheduled changes of the old owner are
+  // not in the record and are lost; the beat grid restarts from the anchor
+  // beat.
+  static session adopt(const store::session_record& record, size_t max_members,
+                       std::optional<int64_t> anchor_us, int64_t now_us);
+
   const std::string& id() const { return id_; }
   const std::string& message() const { return message_; }
   // The transport readings at steady time `now_us` (scheduled changes that

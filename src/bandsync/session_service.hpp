@@ -121,6 +121,20 @@ class session_service {
   // leaving one by one (elections would rewrite the message and the leader).
   void shutdown();
 
+  // Cluster mode (src/cluster; docs/EVENTS.md "Cluster"). This node took the
+  // session's lease: `record` (read from the store) replaces any copy held
+  // here (session::adopt: members, leader and a playing clock kept), and
+  // every member gets a connection entry bound to it (members on other nodes
+  // included, registered as connections). Nothing is sent; only a playing
+  // session's ticker flag is written.
+  // Returns false (nothing changes) for an invalid id or a full table.
+  bool adopt(const store::session_record& record);
+  // This node lost (or gave up) the session's lease: the session is
+  // forgotten without writing or sending anything, and its members'
+  // connection entries are unbound (they stay registered). Unknown ids are
+  // ignored. Returns the member socket ids.
+  std::vector<std::string> evict(const std::string& session_id);
+
   // Every 30 s: `heartbeat { timestamp }` to each healthy connection.
   void heartbeat_round();
 

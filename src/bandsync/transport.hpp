@@ -65,6 +65,14 @@ class transport {
   explicit transport(int64_t position_us = 0, double tempo = 120,
                      int beats_per_bar = default_beats_per_bar);
 
+  // Moves the beat grid's anchor: the beat at `position_us` is `beat` (a
+  // session taken over from another node keeps its grid). For a paused
+  // transport with nothing pending (just constructed).
+  void set_beat_anchor(int64_t position_us, double beat) {
+    current_.anchor_position_us = position_us;
+    current_.anchor_beat = beat;
+  }
+
   // True from an accepted play (also before its start time) until pause/stop.
   bool playing() const { return current_.clock.playing(); }
   int beats_per_bar() const { return beats_per_bar_; }

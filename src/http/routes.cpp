@@ -121,6 +121,7 @@ http_response routes::handle(const http_request& req) {
     body["performance"] = src_.performance();
     body["sessionStats"] = src_.session_stats();
     body["uptime"] = src_.uptime_s();
+    if (src_.cluster) body["cluster"] = src_.cluster();
     res.body = util::to_json_text(body);
   } else if (get && req.path == "/metrics" && !metrics_authorized(req)) {
     res.status = 401;

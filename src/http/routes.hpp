@@ -36,6 +36,8 @@ struct status_source {
   std::function<std::string()> metrics_text;  // Prometheus exposition format
   std::function<int64_t()> wall_ms;
   std::function<double()> uptime_s;
+  // Cluster mode only: the `cluster` object of GET /health (node id, peers).
+  std::function<boost::json::object()> cluster;
 };
 
 // The headers Helmet 7 sends by default.

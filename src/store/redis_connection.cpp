@@ -175,6 +175,12 @@ void redis_connection::on_read(size_t n) {
     return fail(redis_error::protocol_error, reader_->error_text());
   }
   while (auto reply = reader_->next(ec)) {
+    if (on_push_ && reply->type == redis_reply::kind::array && reply->elements.size() == 3 &&
+        reply->elements[0].str == "message") {
+      on_push_(std::move(reply->elements[1].str), std::move(reply->elements[2].str));
+      if (gen != generation_) return;
+      continue;
+    }
     if (queue_.empty()) return fail(redis_error::protocol_error, "reply without a request");
     auto& front = queue_.front();
     front.replies.push_back(std::move(*reply));

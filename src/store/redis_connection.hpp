@@ -64,6 +64,14 @@ class redis_connection : public std::enable_shared_from_this<redis_connection> {
 
   void set_state_handler(state_handler handler) { on_state_ = std::move(handler); }
 
+  // Pub/sub (src/cluster): with a push handler set, a `message` push
+  // (["message", channel, payload]) goes to it instead of being matched to a
+  // request. SUBSCRIBE's confirmations are ordinary replies (one per
+  // channel). Subscriptions do not survive a reconnection: the owner
+  // subscribes again from its state handler.
+  using push_handler = std::function<void(std::string&& channel, std::string&& payload)>;
+  void set_push_handler(push_handler handler) { on_push_ = std::move(handler); }
+
   // Requests queued or awaiting replies (internal PINGs included).
   size_t pending_requests() const { return queue_.size(); }
 
@@ -122,6 +130,7 @@ class redis_connection : public std::enable_shared_from_this<redis_connection> {
   uint64_t attempts_since_ready_ = 0;
   std::chrono::steady_clock::time_point down_since_;
   state_handler on_state_;
+  push_handler on_push_;
   counters stats_;
 };
 

@@ -58,6 +58,21 @@ std::string first_error(const std::vector<redis_reply>& replies) {
   return {};
 }
 
+// KEYS[1] the lease, KEYS[2..] the written keys; ARGV[1] the lease token,
+// ARGV[2] the TTL in seconds, ARGV[i+1] the operation on KEYS[i]: "s" + value
+// (SET EX), "d" (DEL) or "e" (EXPIRE). All or nothing: a script runs alone.
+constexpr std::string_view fenced_write_script = R"lua(
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+for i = 2, #KEYS do
+  local op = ARGV[i + 1]
+  local k = string.sub(op, 1, 1)
+  if k == 's' then redis.call('SET', KEYS[i], string.sub(op, 2), 'EX', ARGV[2])
+  elseif k == 'd' then redis.call('DEL', KEYS[i])
+  else redis.call('EXPIRE', KEYS[i], ARGV[2]) end
+end
+return 1
+)lua";
+
 }  // namespace
 
 redis_store::redis_store(net::io_context& ioc, redis_store_options options)
@@ -238,33 +253,63 @@ void redis_store::flush() {
   const std::string ttl = std::to_string(options_.ttl_seconds);
   while (!pending_.empty() && inflight_.size() < options_.max_inflight_batches) {
     auto groups = pending_.take(options_.max_batch_ops);
-    size_t ops = 0;
-    for (const auto& g : groups) ops += g.ops.size();
     std::string commands;
     size_t count = 0;
-    auto add = [&](std::initializer_list<std::string_view> args) {
-      commands += format_command(args);
-      ++count;
-    };
-    // A single command is atomic by itself; MULTI/EXEC only when it matters.
-    bool transaction = ops > 1;
-    if (transaction) add({"MULTI"});
-    for (const auto& g : groups) {
-      for (const auto& o : g.ops) {
-        switch (o.kind) {
-          case op_kind::set:
-            add({"SET", o.key, o.value, "EX", ttl});
-            break;
-          case op_kind::del:
-            add({"DEL", o.key});
-            break;
-          case op_kind::expire:
-            add({"EXPIRE", o.key, ttl});
-            break;
+    size_t ops = 0;
+    if (fence_) {
+      // One fenced EVAL per session; a session whose lease is not ours is
+      // dropped here (its new owner writes it).
+      std::vector<write_buffer::group> sent;
+      for (auto& g : groups) {
+        auto token = fence_(g.name);
+        if (!token) {
+          counters_.ops_fenced += g.ops.size();
+          continue;
+        }
+        std::vector<std::string> args{"EVAL", std::string(fenced_write_script),
+                                      std::to_string(g.ops.size() + 1), "lease:" + g.name};
+        for (const auto& o : g.ops) args.push_back(o.key);
+        args.push_back(std::move(*token));
+        args.push_back(ttl);
+        for (const auto& o : g.ops) {
+          args.push_back(o.kind == op_kind::set   ? "s" + o.value
+                         : o.kind == op_kind::del ? std::string("d")
+                                                  : std::string("e"));
+        }
+        std::vector<std::string_view> views(args.begin(), args.end());
+        commands += format_command(views);
+        ++count;
+        ops += g.ops.size();
+        sent.push_back(std::move(g));
+      }
+      if (sent.empty()) continue;
+      groups = std::move(sent);
+    } else {
+      for (const auto& g : groups) ops += g.ops.size();
+      auto add = [&](std::initializer_list<std::string_view> args) {
+        commands += format_command(args);
+        ++count;
+      };
+      // A single command is atomic by itself; MULTI/EXEC only when it matters.
+      bool transaction = ops > 1;
+      if (transaction) add({"MULTI"});
+      for (const auto& g : groups) {
+        for (const auto& o : g.ops) {
+          switch (o.kind) {
+            case op_kind::set:
+              add({"SET", o.key, o.value, "EX", ttl});
+              break;
+            case op_kind::del:
+              add({"DEL", o.key});
+              break;
+            case op_kind::expire:
+              add({"EXPIRE", o.key, ttl});
+              break;
+          }
         }
       }
+      if (transaction) add({"EXEC"});
     }
-    if (transaction) add({"EXEC"});
     uint64_t seq = ++next_seq_;
     auto ec = conn_->send(std::move(commands), count,
                           [this, seq, life = std::weak_ptr<int>(life_)](
@@ -292,7 +337,21 @@ void redis_store::on_batch_done(uint64_t seq, const boost::system::error_code& e
     requeue_inflight();
     return;
   }
-  std::string error = first_error(replies);
+  if (fence_) {
+    // One reply per session: 1 applied, 0 refused (the lease moved on).
+    for (size_t i = 0; i < replies.size() && i < it->groups.size(); ++i) {
+      if (replies[i].type == redis_reply::kind::integer && replies[i].integer == 0) {
+        counters_.ops_fenced += it->groups[i].ops.size();
+        if (on_fenced_) on_fenced_(it->groups[i].name);
+      }
+    }
+  }
+  std::string error = fence_ ? std::string() : first_error(replies);
+  if (fence_) {
+    for (const auto& r : replies) {
+      if (r.is_error()) error = r.str;
+    }
+  }
   if (error.empty()) {
     ++counters_.batches_written;
     counters_.ops_written += it->ops;
@@ -335,7 +394,9 @@ void redis_store::on_connection_state(bool ready) {
   }
   ever_connected_ = true;
   flush();
-  if (!loaded_ && !load_running_) {
+  // Only with a load handler: in cluster mode (src/cluster) sessions are read
+  // one at a time when their lease is taken, and nobody sets one.
+  if (!loaded_ && !load_running_ && on_loaded_) {
     load_running_ = true;
     load_records_.clear();
     spdlog::info("redis: background load of the stored sessions started");

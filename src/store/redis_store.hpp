@@ -23,6 +23,7 @@
 #include <deque>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -83,7 +84,22 @@ class redis_store : public session_store {
   // whole live state again (session_service::persist_all).
   void set_resync_handler(std::function<void()> handler) { resync_ = std::move(handler); }
 
+  // Cluster mode (src/cluster; docs/EVENTS.md "Cluster"): every session's
+  // writes are fenced by its lease. `fence(session_id)` returns the token of
+  // the lease this node holds on the session, or std::nullopt when it holds
+  // none (the writes are then dropped and counted in ops_fenced). Each
+  // session's writes go out as one EVAL of fenced_write_script, which applies
+  // all of them only while `lease:<id>` holds that token; otherwise none is
+  // applied, they are counted in ops_fenced and `on_fenced(session_id)` is
+  // called. Without fencing (a single node) writes are as described above.
+  using fence_fn = std::function<std::optional<std::string>(const std::string& session_id)>;
+  void set_fencing(fence_fn fence, std::function<void(const std::string&)> on_fenced) {
+    fence_ = std::move(fence);
+    on_fenced_ = std::move(on_fenced);
+  }
+
   struct counters {
+    uint64_t ops_fenced = 0;  // refused because the lease was not (or no longer) ours
     size_t pending_keys = 0;
     size_t inflight_batches = 0;
     uint64_t batches_written = 0;  // MULTI/EXEC blocks (or single commands) acknowledged
@@ -142,6 +158,8 @@ class redis_store : public session_store {
   std::unordered_map<std::string, session_meta> sessions_;       // bounded by max_pending_keys
   std::unordered_map<std::string, std::string> member_session_;  // socket id -> session id
   std::function<void()> resync_;
+  fence_fn fence_;
+  std::function<void(const std::string&)> on_fenced_;
   std::shared_ptr<int> life_ = std::make_shared<int>(0);  // posted handlers check it
   bool flush_posted_ = false;
   bool ever_connected_ = false;

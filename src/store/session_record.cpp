@@ -122,6 +122,10 @@ boost::json::object to_json(const session_record& session) {
   } else {
     o["currentSongId"] = nullptr;
   }
+  if (session.anchor_server_ms) {
+    o["anchorServerMs"] = *session.anchor_server_ms;
+    o["anchorBeat"] = session.anchor_beat;
+  }
   return o;
 }
 
@@ -150,6 +154,12 @@ std::optional<session_record> session_from_json(std::string id, const boost::jso
   r.integer("createdAt", s.created_at);
   r.integer("lastActiveAt", s.last_active_at);
   r.integer("beatsPerBar", s.beats_per_bar);
+  if (r.get("anchorServerMs")) {
+    double anchor = 0;
+    r.number("anchorServerMs", anchor);
+    s.anchor_server_ms = anchor;
+    r.number("anchorBeat", s.anchor_beat);
+  }
   if (const auto* v = r.get("currentSongId")) {
     if (const auto* str = v->if_string()) {
       s.current_song_id = std::string(*str);

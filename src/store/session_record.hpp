@@ -32,6 +32,12 @@ struct session_record {
   // session value, which the old server carries along and never reads.
   int64_t beats_per_bar = 4;                   // `beatsPerBar`
   std::optional<std::string> current_song_id;  // `currentSongId`, null when none
+  // Cluster mode only (docs/EVENTS.md "Cluster"): the server time (ms, with
+  // fractions) at which `position_ms` and `anchor_beat` were read, so that a
+  // node taking the session over extrapolates a playing clock exactly.
+  // Written as `anchorServerMs` / `anchorBeat` only when set.
+  std::optional<double> anchor_server_ms;
+  double anchor_beat = 0;
   // Not part of the session value: the songs live under `setlist:<id>`
   // (session_store::save_setlist writes them, load_sessions reads them back
   // into this field; save_session ignores it).

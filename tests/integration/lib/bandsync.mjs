@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { io } from "socket.io-client";
 
-import { withTimeout } from "./server.mjs";
+import { sleep, withTimeout } from "./server.mjs";
 
 export {
   BANDSYNC_BIN,
@@ -328,4 +328,29 @@ export function median(values) {
   if (!s.length) return NaN;
   const mid = Math.floor(s.length / 2);
   return s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
+}
+
+// Polls `fn` every `every` ms until `ok(value)`; returns the value or fails
+// naming `what` with the last value seen.
+export async function eventually(fn, ok, what, ms = 10_000, every = 50) {
+  const deadline = Date.now() + ms;
+  let last;
+  for (;;) {
+    try {
+      last = await fn();
+      if (ok(last)) return last;
+    } catch (err) {
+      last = err;
+    }
+    if (Date.now() > deadline) {
+      assert.fail(`timed out after ${ms} ms waiting for ${what}; last: ${JSON.stringify(last)?.slice(0, 600)}`);
+    }
+    await sleep(every);
+  }
+}
+
+// GET /health as JSON.
+export async function health(url) {
+  const res = await fetch(`${url}/health`, { signal: AbortSignal.timeout(WAIT_MS) });
+  return res.json();
 }

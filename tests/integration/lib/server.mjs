@@ -119,6 +119,8 @@ const CONFIG_VARS = [
   "SESSION_CREATE_ADDRESS_BURST",
   "SESSION_CREATE_ADDRESS_PER_MINUTE",
   "SOCKET_RECOVERY_WINDOW",
+  "CLUSTER",
+  "NODE_ID",
 ];
 
 // The runner's environment without the configuration variables, plus `extra`.

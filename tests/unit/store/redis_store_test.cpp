@@ -407,3 +407,59 @@ TEST_F(RedisStore, LoadFromAnAbsentServerReturnsNothingQuickly) {
 
 }  // namespace
 }  // namespace bandsync::store
+
+namespace bandsync::store {
+namespace {
+
+// Cluster mode (src/cluster): a session's writes land only while
+// `lease:<id>` holds the token the fence function gives; otherwise none of
+// them does, and the refusal is reported.
+TEST(RedisStoreFencing, WritesOnlyUnderTheLeasesToken) {
+  auto& env = bandsync::testing::redis_test_env::get();
+  if (!env.missing().empty()) GTEST_SKIP() << env.missing();
+  ASSERT_EQ(env.start_error(), "");
+  auto& redis = env.server();
+  auto store = env.fresh_store();
+  std::string token = "node-a:1";
+  std::vector<std::string> refused;
+  store->set_fencing(
+      [&](const std::string& id) -> std::optional<std::string> {
+        if (id == "unowned") return std::nullopt;
+        return token;
+      },
+      [&](const std::string& id) { refused.push_back(id); });
+  redis.command({"SET", "lease:fenced", "node-a:1", "PX", "60000"});
+
+  session_record r;
+  r.id = "fenced";
+  r.tempo = 100;
+  store->save_session(r);
+  store->save_member("fenced", {"m1", "M", member_role::leader, 1, 1});
+  ASSERT_TRUE(env.settle(*store));
+  ASSERT_TRUE(redis.get("session:fenced"));
+  EXPECT_TRUE(redis.get("member:m1"));
+  EXPECT_GT(redis.ttl("session:fenced"), 1790);
+  EXPECT_TRUE(refused.empty());
+
+  // The lease moved on: nothing of the next change is applied.
+  redis.command({"SET", "lease:fenced", "node-b:2", "PX", "60000"});
+  r.tempo = 140;
+  store->save_session(r);
+  store->remove_member("m1");
+  ASSERT_TRUE(env.settle(*store));
+  EXPECT_EQ(boost::json::parse(*redis.get("session:fenced")).at("tempo"), 100);
+  EXPECT_TRUE(redis.get("member:m1"));
+  EXPECT_EQ(refused, std::vector<std::string>{"fenced"});
+  EXPECT_EQ(store->stats().ops_fenced, 2u);
+
+  // No token at all: dropped before Redis.
+  session_record u;
+  u.id = "unowned";
+  store->save_session(u);
+  ASSERT_TRUE(env.settle(*store));
+  EXPECT_FALSE(redis.get("session:unowned"));
+  EXPECT_EQ(store->stats().ops_fenced, 3u);
+}
+
+}  // namespace
+}  // namespace bandsync::store

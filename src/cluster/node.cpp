@@ -1,0 +1,909 @@
+#include "cluster/node.hpp"
+
+#include <random>
+
+#include <spdlog/spdlog.h>
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+
+#include "bandsync/events.hpp"
+#include "bandsync/requests.hpp"
+#include "cluster/scripts.hpp"
+#include "socketio/message.hpp"
+#include "socketio/socket.hpp"
+#include "store/redis_connection.hpp"
+#include "store/resp.hpp"
+#include "store/session_record.hpp"
+#include "store/setlist_record.hpp"
+
+namespace bandsync::cluster {
+
+namespace net = boost::asio;
+using store::redis_reply;
+
+namespace {
+
+std::string lease_key(const std::string& session) {
+  return "lease:" + session;
+}
+
+// The session an event is addressed to: its payload's sessionId, for
+// join_session and every member/leader event. Events for no session (and
+// payloads without a string sessionId, which the service refuses) run here.
+std::optional<std::string> session_of(std::string_view event, const boost::json::array& args) {
+  auto index = domain::event_index(event);
+  if (!index) return std::nullopt;
+  if (domain::event_table()[*index].who == domain::sender::anyone && event != "join_session") {
+    return std::nullopt;
+  }
+  if (args.empty()) return std::nullopt;
+  const auto* o = args[0].if_object();
+  if (!o) return std::nullopt;
+  const auto* id = o->if_contains("sessionId");
+  if (!id || !id->is_string() || !domain::valid_session_id(id->get_string())) return std::nullopt;
+  return std::string(id->get_string());
+}
+
+socketio::encoded_packet packet_of(std::string text) {
+  socketio::encoded_packet p;
+  p.frames.push_back(engineio::frame{false, std::make_shared<const std::string>(std::move(text))});
+  return p;
+}
+
+std::string command(std::string_view script, const std::vector<std::string>& keys,
+                    const std::vector<std::string>& argv) {
+  std::vector<std::string_view> args{"EVAL", script};
+  std::string nkeys = std::to_string(keys.size());
+  args.push_back(nkeys);
+  for (const auto& k : keys) args.push_back(k);
+  for (const auto& a : argv) args.push_back(a);
+  return store::format_command(args);
+}
+
+}  // namespace
+
+node::node(net::io_context& ioc, node_options options, socketio::socket_namespace& ns,
+           store::redis_store& store)
+    : ioc_(ioc),
+      options_(std::move(options)),
+      ns_(ns),
+      store_(store),
+      cmd_(store::redis_connection::create(ioc.get_executor(), options_.connection)),
+      sub_(store::redis_connection::create(ioc.get_executor(), options_.connection)),
+      leases_(options_.node_id, options_.lease),
+      renew_timer_(ioc),
+      takeover_timer_(ioc),
+      heartbeat_timer_(ioc) {
+  sub_->set_push_handler([this](std::string&& channel, std::string&& payload) {
+    on_push(std::move(channel), std::move(payload));
+  });
+  sub_->set_state_handler([this](bool ready) { on_sub_state(ready); });
+}
+
+node::~node() {
+  stop();
+}
+
+void node::bind(domain::session_service& service) {
+  service_ = &service;
+  store_.set_fencing(
+      [this](const std::string& session) -> std::optional<std::string> {
+        if (!leases_.owns(session, now_us())) return std::nullopt;
+        return leases_.token(session);
+      },
+      [this](const std::string& session) {
+        // Redis refused a write: the lease is another node's now.
+        net::post(ioc_, [this, session, life = std::weak_ptr<int>(life_)] {
+          if (!life.expired() && leases_.token(session)) relinquish(session, "write refused");
+        });
+      });
+  // As glue::attach: these are never stored for connection state recovery.
+  for (const char* event :
+       {"scroll_tick", "heartbeat", "latency_response", "time_sync_response", "room_stats"}) {
+    ns_.mark_volatile(event);
+  }
+  ns_.on_connection([this](const socketio::socket_ptr& s) {
+    service_->on_connect(s->id(), s->remote_address());
+    s->on_any([this](const socketio::socket_ptr& s, std::string_view event, socketio::message& m,
+                     socketio::ack_fn ack) {
+      domain::ack_reply reply;
+      if (ack) {
+        reply = [ack = std::move(ack)](const boost::json::value& payload) {
+          ack(socketio::message{boost::json::array{payload}, {}});
+        };
+      }
+      on_local_event(s->id(), s->remote_address(), event, std::move(m.args), std::move(reply));
+    });
+  });
+  // A held socket keeps its seat here while it may come back (a seat in a
+  // session owned by another node stays until the socket expires: the hold
+  // is not forwarded).
+  ns_.on_disconnect([this](const socketio::socket_ptr& s, std::string_view, bool held) {
+    if (held) {
+      service_->on_hold(s->id());
+    } else {
+      on_local_disconnect(s->id());
+    }
+  });
+  ns_.on_recover([this](const socketio::socket_ptr& s) { service_->on_recover(s->id()); });
+  ns_.on_expire(
+      [this](const socketio::socket_ptr& s, std::string_view) { on_local_disconnect(s->id()); });
+}
+
+void node::start() {
+  cmd_->start();
+  sub_->start();
+  arm(renew_timer_, std::chrono::milliseconds(options_.lease.renew_ms), &node::renew_round);
+  arm(takeover_timer_, options_.takeover_poll, &node::takeover_round);
+  arm(heartbeat_timer_, options_.heartbeat_interval, &node::heartbeat_round);
+  spdlog::info("cluster: node {} (lease PX {} ms, renewed every {} ms; node TTL {} ms)",
+               options_.node_id, options_.lease.ttl_ms, options_.lease.renew_ms,
+               options_.node_ttl.count());
+}
+
+void node::stop() {
+  if (stopped_) return;
+  stopped_ = true;
+  renew_timer_.cancel();
+  takeover_timer_.cancel();
+  heartbeat_timer_.cancel();
+  // Leases are given back so that survivors take over at once.
+  if (cmd_->ready()) {
+    std::string commands;
+    size_t n = 0;
+    for (const auto& [session, token] : leases_.owned()) {
+      commands += command(scripts::release, {lease_key(session)}, {token});
+      ++n;
+    }
+    if (n > 0) cmd_->send(std::move(commands), n, [](auto&&, auto&&) {});
+  }
+  // From now on nothing of those sessions is sent or written from here.
+  if (service_) {
+    for (const auto& [session, token] : leases_.owned()) {
+      leases_.drop(session);
+      for (const auto& sid : service_->evict(session)) {
+        if (remote_.contains(sid)) forget_remote(sid);
+      }
+    }
+  }
+  sub_->stop();
+  // cmd_ is stopped by its destructor after the loop ends (the releases may
+  // still go out while the loop drains).
+}
+
+int64_t node::now_us() const {
+  return std::chrono::duration_cast<std::chrono::microseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+void node::arm(net::steady_timer& t, std::chrono::milliseconds every, void (node::*fn)()) {
+  t.expires_after(every);
+  t.async_wait([this, &t, every, fn](boost::system::error_code ec) {
+    if (ec || stopped_) return;
+    (this->*fn)();
+    arm(t, every, fn);
+  });
+}
+
+void node::send(std::string commands, size_t count,
+                std::function<void(bool, std::vector<redis_reply>&&)> done) {
+  counters_.redis_commands += count;
+  auto ec = cmd_->send(std::move(commands), count,
+                       [done, life = std::weak_ptr<int>(life_)](const boost::system::error_code& ec,
+                                                                std::vector<redis_reply>&& r) {
+                         if (life.expired()) return;
+                         if (done) done(!ec, std::move(r));
+                       });
+  if (ec && done) {
+    net::post(ioc_, [done, life = std::weak_ptr<int>(life_)] {
+      if (!life.expired()) done(false, {});
+    });
+  }
+}
+
+void node::publish(const std::string& channel, const wire_message& m) {
+  ++counters_.published;
+  send(store::format_command({"PUBLISH", channel, encode(m)}), 1, nullptr);
+}
+
+// ------------------------------------------------------------------ routing
+
+void node::on_local_event(const std::string& sid, const std::string& address,
+                          std::string_view event, boost::json::array args, domain::ack_reply ack) {
+  auto session = session_of(event, args);
+  if (!session) {
+    service_->on_event(sid, event, args, ack);
+    return;
+  }
+  route(pending_event{options_.node_id, sid, std::string(event), std::move(args), std::move(ack),
+                      std::nullopt, address},
+        *session);
+}
+
+void node::route(pending_event e, const std::string& session) {
+  int64_t now = now_us();
+  // An event of one of our sockets waits until we hear the session's channel:
+  // the owner's first broadcast after it (room_stats of a join) must not pass
+  // our subscription.
+  bool local = e.origin == options_.node_id;
+  bool settling = loading_.contains(session) || (local && !subscribed(session));
+  if (!settling && leases_.owns(session, now)) return deliver(std::move(e));
+  if (!settling) {
+    if (auto owner = leases_.owner(session, now)) return forward(std::move(e), *owner, session);
+  }
+  queue(std::move(e), session);
+  if (local) ensure_subscribed(session);
+  if (!loading_.contains(session) && (!local || subscribed(session))) resolve(session);
+}
+
+void node::deliver(pending_event e) {
+  if (e.origin != options_.node_id) {
+    auto [it, added] = remote_.try_emplace(e.sid, e.origin);
+    if (added) {
+      service_->on_connect(e.sid, e.address);
+    } else {
+      it->second = e.origin;
+    }
+  }
+  domain::ack_reply reply = std::move(e.local_ack);
+  if (e.remote_ack) {
+    reply = [this, origin = e.origin, sid = e.sid,
+             id = *e.remote_ack](const boost::json::value& payload) {
+      wire_message m;
+      m.kind = wire_kind::ack;
+      m.from = options_.node_id;
+      m.sid = sid;
+      m.ack = id;
+      m.body = boost::json::serialize(payload);
+      publish(node_channel(origin), m);
+    };
+  }
+  service_->on_event(e.sid, e.event, e.args, reply);
+}
+
+void node::forward(pending_event e, const std::string& owner, const std::string& session) {
+  wire_message m;
+  m.kind = wire_kind::forward;
+  m.from = options_.node_id;
+  m.sid = e.sid;
+  m.session = session;
+  m.event = e.event;
+  m.ack = e.remote_ack;
+  m.body = boost::json::serialize(e.args);
+  m.address = e.address;
+  if (e.origin == options_.node_id) {
+    forwarded_to_[e.sid].insert(owner);
+    if (e.local_ack) {
+      // Remembered until the owner answers; the oldest is dropped beyond the
+      // bound (its client never gets that ack, as with a lost connection).
+      uint64_t id = ++next_ack_;
+      acks_.emplace(id, std::make_pair(e.sid, std::move(e.local_ack)));
+      ack_order_.push_back(id);
+      while (ack_order_.size() > options_.max_remote_acks) {
+        acks_.erase(ack_order_.front());
+        ack_order_.pop_front();
+      }
+      m.ack = id;
+    }
+  } else {
+    // Not ours after all (the lease moved while the event travelled): passed
+    // on with its origin.
+    m.from = e.origin;
+  }
+  ++counters_.forwarded;
+  publish(node_channel(owner), m);
+}
+
+void node::queue(pending_event e, const std::string& session) {
+  auto it = pending_.find(session);
+  if ((it == pending_.end() && pending_.size() >= options_.max_pending_sessions) ||
+      (it != pending_.end() && it->second.size() >= options_.max_pending_events)) {
+    ++counters_.events_dropped;
+    spdlog::warn("cluster: {} from {} for session {} dropped (too many events wait for its owner)",
+                 e.event, e.sid, session);
+    return;
+  }
+  pending_[session].push_back(std::move(e));
+}
+
+void node::drain(const std::string& session) {
+  auto it = pending_.find(session);
+  if (it == pending_.end()) return;
+  std::deque<pending_event> events = std::move(it->second);
+  pending_.erase(it);
+  for (auto& e : events) route(std::move(e), session);
+}
+
+void node::resolve(const std::string& session) {
+  if (!resolving_.insert(session).second) return;
+  int64_t sent = now_us();
+  send(command(scripts::acquire, {lease_key(session)},
+               {options_.node_id, std::to_string(options_.lease.ttl_ms),
+                std::to_string(options_.fence_ttl_seconds)}),
+       1, [this, session, sent](bool ok, std::vector<redis_reply>&& r) {
+         resolving_.erase(session);
+         if (!ok || r.empty() || r[0].elements.size() != 1 ||
+             r[0].elements[0].elements.size() != 2) {
+           // Redis is unreachable: the events wait (bounded) and the next
+           // event or takeover round tries again.
+           spdlog::warn("cluster: cannot resolve the owner of session {}", session);
+           net::post(ioc_, [this, session, life = std::weak_ptr<int>(life_)] {
+             if (life.expired() || stopped_) return;
+             auto t = std::make_shared<net::steady_timer>(ioc_, options_.takeover_poll);
+             t->async_wait([this, session, t, life](boost::system::error_code ec) {
+               if (!ec && !life.expired() && !stopped_ && pending_.contains(session)) {
+                 resolve(session);
+               }
+             });
+           });
+           return;
+         }
+         bool had = leases_.token(session).has_value();
+         const auto& answer = r[0].elements[0].elements;
+         auto outcome = leases_.on_acquired(session, answer[0].str, sent);
+         if (outcome == lease_table::outcome::foreign) {
+           next_poll_[session] = sent + std::max<int64_t>(answer[1].integer, 0) * 1000;
+         }
+         if (outcome == lease_table::outcome::acquired) {
+           if (!had) load(session, false);
+           return;
+         }
+         if (had) relinquish(session, "held by another node");
+         drain(session);
+       });
+}
+
+void node::load(const std::string& session, bool failover) {
+  loading_.insert(session);
+  ++counters_.leases_acquired;
+  if (failover) ++counters_.failovers;
+  send(store::format_command({"GET", "session:" + session}) +
+           store::format_command({"GET", "setlist:" + session}),
+       2, [this, session, failover](bool ok, std::vector<redis_reply>&& r) {
+         loading_.erase(session);
+         if (!ok || r.size() != 2) {
+           // Without the record the session cannot run here safely.
+           leases_.drop(session);
+           drain(session);
+           return;
+         }
+         if (r[0].type == redis_reply::kind::string) {
+           std::string error;
+           boost::system::error_code ec;
+           auto value = boost::json::parse(r[0].str, ec);
+           auto record = ec ? std::nullopt : store::session_from_json(session, value, &error);
+           if (record && r[1].type == redis_reply::kind::string) {
+             auto songs_value = boost::json::parse(r[1].str, ec);
+             if (!ec) {
+               if (auto songs = store::setlist_from_json(songs_value)) record->setlist = *songs;
+             }
+           }
+           if (record && service_->adopt(*record)) {
+             // Members on other nodes say so (attach); the others are gone
+             // once a node heartbeat could have said otherwise.
+             claim_deadline_[session] = now_us() + options_.node_ttl.count() * 1000;
+           } else {
+             spdlog::warn("cluster: session {} in Redis is unreadable ({}); starting afresh",
+                          session, error);
+           }
+         }
+         spdlog::info("cluster: node {} runs session {} (lease {}{})", options_.node_id, session,
+                      leases_.version(session).value_or(0), failover ? ", failover" : "");
+         wire_message m;
+         m.kind = wire_kind::owner;
+         m.from = options_.node_id;
+         m.session = session;
+         m.version = leases_.version(session).value_or(0);
+         publish(room_channel(session), m);
+         drain(session);
+       });
+}
+
+void node::relinquish(const std::string& session, std::string_view why) {
+  ++counters_.leases_lost;
+  leases_.drop(session);
+  claim_deadline_.erase(session);
+  auto members = service_->evict(session);
+  for (const auto& sid : members) {
+    if (remote_.contains(sid)) forget_remote(sid);
+  }
+  spdlog::warn("cluster: node {} stopped running session {} ({})", options_.node_id, session, why);
+}
+
+void node::forget_remote(const std::string& sid) {
+  remote_.erase(sid);
+  service_->on_disconnect(sid);
+}
+
+void node::on_local_disconnect(const std::string& sid) {
+  service_->on_disconnect(sid);
+  if (auto it = forwarded_to_.find(sid); it != forwarded_to_.end()) {
+    for (const auto& owner : it->second) {
+      if (owner == options_.node_id) continue;
+      wire_message m;
+      m.kind = wire_kind::disconnect;
+      m.from = options_.node_id;
+      m.sid = sid;
+      publish(node_channel(owner), m);
+    }
+    forwarded_to_.erase(it);
+  }
+  if (auto it = local_room_of_.find(sid); it != local_room_of_.end()) {
+    local_leave(sid, it->second);
+  }
+}
+
+void node::local_join(const std::string& sid, const std::string& session) {
+  if (auto s = ns_.find(sid)) s->join(session);
+  if (auto it = local_room_of_.find(sid); it != local_room_of_.end() && it->second != session) {
+    local_leave(sid, it->second);
+  }
+  local_room_of_[sid] = session;
+  local_rooms_[session].insert(sid);
+  ensure_subscribed(session);
+}
+
+void node::local_leave(const std::string& sid, const std::string& session) {
+  if (auto s = ns_.find(sid)) s->leave(session);
+  if (auto it = local_room_of_.find(sid); it != local_room_of_.end() && it->second == session) {
+    local_room_of_.erase(it);
+  }
+  if (auto it = local_rooms_.find(session); it != local_rooms_.end()) {
+    it->second.erase(sid);
+    if (it->second.empty()) local_rooms_.erase(it);
+  }
+}
+
+// ------------------------------------------------------------------ outbox
+
+void node::cluster_outbox::emit_to(const std::string& conn_id, std::string_view event,
+                                   const boost::json::value& payload) {
+  if (auto s = n_.ns_.find(conn_id)) {
+    s->emit(event, boost::json::array{payload});
+    return;
+  }
+  auto it = n_.remote_.find(conn_id);
+  if (it == n_.remote_.end()) return;  // gone (or not yet claimed after a takeover)
+  // Every node sends `heartbeat` to its own connections (heartbeat_round).
+  if (event == "heartbeat") return;
+  auto p = socketio::encode_event(n_.ns_.name(), event,
+                                  socketio::message{boost::json::array{payload}, {}});
+  wire_message m;
+  m.kind = wire_kind::emit;
+  m.from = n_.options_.node_id;
+  m.sid = conn_id;
+  m.body = *p.frames[0].data;
+  n_.publish(node_channel(it->second), m);
+}
+
+void node::cluster_outbox::emit_to_session(const std::string& session_id, std::string_view event,
+                                           const boost::json::value& payload) {
+  if (!n_.leases_.owns(session_id, n_.now_us())) {
+    // The lease lapsed (a paused process woke up): nothing more from here.
+    if (n_.leases_.token(session_id)) {
+      net::post(n_.ioc_, [&n = n_, session_id, life = std::weak_ptr<int>(n_.life_)] {
+        if (!life.expired() && n.leases_.token(session_id) &&
+            !n.leases_.owns(session_id, n.now_us())) {
+          n.relinquish(session_id, "lease expired");
+        }
+      });
+    }
+    return;
+  }
+  auto p = socketio::encode_event(n_.ns_.name(), event,
+                                  socketio::message{boost::json::array{payload}, {}});
+  n_.ns_.to(session_id).send_encoded(p);
+  bool elsewhere = false;
+  if (const auto* s = n_.service_->find_session(session_id)) {
+    for (const auto& m : s->members()) {
+      if (!n_.ns_.find(m.socket_id)) {
+        elsewhere = true;
+        break;
+      }
+    }
+  }
+  if (!elsewhere) return;
+  ++n_.counters_.broadcasts;
+  wire_message m;
+  m.kind = wire_kind::broadcast;
+  m.from = n_.options_.node_id;
+  m.session = session_id;
+  m.version = n_.leases_.version(session_id).value_or(0);
+  m.body = *p.frames[0].data;
+  n_.publish(room_channel(session_id), m);
+}
+
+void node::cluster_outbox::join_room(const std::string& conn_id, const std::string& session_id) {
+  if (n_.ns_.find(conn_id)) return n_.local_join(conn_id, session_id);
+  auto it = n_.remote_.find(conn_id);
+  if (it == n_.remote_.end()) return;
+  wire_message m;
+  m.kind = wire_kind::join;
+  m.from = n_.options_.node_id;
+  m.sid = conn_id;
+  m.session = session_id;
+  n_.publish(node_channel(it->second), m);
+}
+
+void node::cluster_outbox::leave_room(const std::string& conn_id, const std::string& session_id) {
+  if (n_.ns_.find(conn_id)) return n_.local_leave(conn_id, session_id);
+  auto it = n_.remote_.find(conn_id);
+  if (it == n_.remote_.end()) return;
+  wire_message m;
+  m.kind = wire_kind::leave;
+  m.from = n_.options_.node_id;
+  m.sid = conn_id;
+  m.session = session_id;
+  n_.publish(node_channel(it->second), m);
+}
+
+// ------------------------------------------------------------------ pub/sub
+
+bool node::subscribed(const std::string& session) const {
+  auto it = rooms_subscribed_.find(session);
+  return it != rooms_subscribed_.end() && it->second;
+}
+
+void node::ensure_subscribed(const std::string& session) {
+  auto [it, added] = rooms_subscribed_.try_emplace(session, false);
+  if (!added || !sub_->ready()) return;
+  ++counters_.redis_commands;
+  sub_->send(store::format_command({"SUBSCRIBE", room_channel(session)}), 1,
+             [this, session, life = std::weak_ptr<int>(life_)](const boost::system::error_code& ec,
+                                                               std::vector<redis_reply>&&) {
+               if (life.expired() || ec) return;  // the reconnection subscribes again
+               auto it = rooms_subscribed_.find(session);
+               if (it == rooms_subscribed_.end()) return;
+               it->second = true;
+               drain(session);
+             });
+}
+
+void node::on_sub_state(bool ready) {
+  for (auto& [session, confirmed] : rooms_subscribed_) confirmed = false;
+  if (!ready) return;
+  std::vector<std::string> channels{"SUBSCRIBE", node_channel(options_.node_id)};
+  std::vector<std::string> sessions;
+  for (const auto& [session, confirmed] : rooms_subscribed_) {
+    channels.push_back(room_channel(session));
+    sessions.push_back(session);
+  }
+  std::vector<std::string_view> args(channels.begin(), channels.end());
+  counters_.redis_commands += 1;
+  sub_->send(store::format_command(args), channels.size() - 1,
+             [this, sessions, life = std::weak_ptr<int>(life_)](const boost::system::error_code& ec,
+                                                                std::vector<redis_reply>&&) {
+               if (life.expired() || ec) return;
+               for (const auto& s : sessions) {
+                 if (auto it = rooms_subscribed_.find(s); it != rooms_subscribed_.end()) {
+                   it->second = true;
+                 }
+               }
+               for (const auto& s : sessions) drain(s);
+             });
+}
+
+void node::on_push(std::string&& channel, std::string&& payload) {
+  std::string error;
+  auto m = decode(payload, &error);
+  if (!m) {
+    ++counters_.bad_messages;
+    spdlog::warn("cluster: unreadable message on {}: {}", channel, error);
+    return;
+  }
+  if (m->from == options_.node_id && m->kind != wire_kind::forward) return;  // our own
+  ++counters_.received;
+  if (channel == node_channel(options_.node_id)) {
+    on_node_message(std::move(*m));
+  } else if (channel.starts_with("bs:r:")) {
+    on_room_message(std::move(*m));
+  }
+}
+
+void node::on_node_message(wire_message&& m) {
+  switch (m.kind) {
+    case wire_kind::forward: {
+      boost::system::error_code ec;
+      auto args = boost::json::parse(m.body, ec);
+      if (ec || !args.is_array()) {
+        ++counters_.bad_messages;
+        return;
+      }
+      route(
+          pending_event{
+              m.from, m.sid, m.event, std::move(args.as_array()), {}, m.ack, std::move(m.address)},
+          m.session);
+      return;
+    }
+    case wire_kind::disconnect:
+      if (auto it = remote_.find(m.sid); it != remote_.end() && it->second == m.from) {
+        forget_remote(m.sid);
+      }
+      return;
+    case wire_kind::emit:
+      if (auto s = ns_.find(m.sid)) s->send_encoded(packet_of(std::move(m.body)));
+      return;
+    case wire_kind::join:
+      if (ns_.find(m.sid)) local_join(m.sid, m.session);
+      return;
+    case wire_kind::leave:
+      local_leave(m.sid, m.session);
+      return;
+    case wire_kind::ack: {
+      auto it = acks_.find(*m.ack);
+      if (it == acks_.end() || it->second.first != m.sid) return;
+      auto fn = std::move(it->second.second);
+      acks_.erase(it);
+      boost::system::error_code ec;
+      auto payload = boost::json::parse(m.body, ec);
+      if (!ec && fn) fn(payload);
+      return;
+    }
+    case wire_kind::attach: {
+      if (!leases_.token(m.session)) return;
+      boost::system::error_code ec;
+      auto sids = boost::json::parse(m.body, ec);
+      if (ec || !sids.is_array()) return;
+      const auto* s = service_->find_session(m.session);
+      if (!s) return;
+      for (const auto& v : sids.as_array()) {
+        if (!v.is_string()) continue;
+        std::string sid(v.get_string());
+        if (ns_.find(sid)) continue;
+        if (!s->find_member(sid)) {
+          // Dropped meanwhile (its node was silent too long): out of the room.
+          wire_message l;
+          l.kind = wire_kind::leave;
+          l.from = options_.node_id;
+          l.sid = sid;
+          l.session = m.session;
+          publish(node_channel(m.from), l);
+          continue;
+        }
+        remote_[sid] = m.from;
+      }
+      return;
+    }
+    case wire_kind::broadcast:
+    case wire_kind::owner:
+      return;  // room messages only
+  }
+}
+
+void node::on_room_message(wire_message&& m) {
+  int64_t now = now_us();
+  if (m.kind == wire_kind::broadcast) {
+    leases_.note_owner(m.session, m.from, m.version, now);
+    if (!leases_.owns(m.session, now)) ns_.to(m.session).send_encoded(packet_of(std::move(m.body)));
+    return;
+  }
+  if (m.kind != wire_kind::owner) return;
+  if (auto mine = leases_.version(m.session);
+      leases_.token(m.session) && mine && *mine < m.version) {
+    relinquish(m.session, "taken over by " + m.from);
+  }
+  leases_.note_owner(m.session, m.from, m.version, now);
+  // Our sockets in the room are members there: tell the new owner.
+  boost::json::array sids;
+  if (auto it = local_rooms_.find(m.session); it != local_rooms_.end()) {
+    for (const auto& sid : it->second) {
+      sids.emplace_back(sid);
+      forwarded_to_[sid].insert(m.from);
+    }
+  }
+  if (!sids.empty()) {
+    wire_message a;
+    a.kind = wire_kind::attach;
+    a.from = options_.node_id;
+    a.session = m.session;
+    a.body = boost::json::serialize(sids);
+    publish(node_channel(m.from), a);
+  }
+  drain(m.session);
+}
+
+// ------------------------------------------------------------------ timers
+
+void node::renew_round() {
+  int64_t now = now_us();
+  for (const auto& session : leases_.expired(now)) relinquish(session, "lease not renewed in time");
+  // Members left unclaimed after a takeover were on a node that is gone.
+  for (auto it = claim_deadline_.begin(); it != claim_deadline_.end();) {
+    if (now < it->second) {
+      ++it;
+      continue;
+    }
+    std::string session = it->first;
+    it = claim_deadline_.erase(it);
+    const auto* s = service_->find_session(session);
+    if (!s) continue;
+    std::vector<std::string> gone;
+    for (const auto& m : s->members()) {
+      if (!ns_.find(m.socket_id) && !remote_.contains(m.socket_id)) gone.push_back(m.socket_id);
+    }
+    for (const auto& sid : gone) {
+      spdlog::info("cluster: session {}: member {} was on a node that is gone", session, sid);
+      service_->on_disconnect(sid);
+    }
+  }
+  auto owned = leases_.owned();
+  if (owned.empty() || !cmd_->ready()) return;
+  std::vector<std::string> keys;
+  std::vector<std::string> argv{std::to_string(options_.lease.ttl_ms)};
+  std::vector<std::pair<std::string, std::string>> renewing;
+  std::string releases;
+  size_t release_count = 0;
+  for (auto& [session, token] : owned) {
+    if (!service_->find_session(session) && !loading_.contains(session) &&
+        !pending_.contains(session)) {
+      // Swept, or never created: the lease goes back.
+      releases += command(scripts::release, {lease_key(session)}, {token});
+      ++release_count;
+      leases_.drop(session);
+      continue;
+    }
+    keys.push_back(lease_key(session));
+    argv.push_back(token);
+    renewing.emplace_back(std::move(session), std::move(token));
+  }
+  if (release_count > 0) send(std::move(releases), release_count, nullptr);
+  if (keys.empty()) return;
+  send(command(scripts::renew, keys, argv), 1,
+       [this, renewing, sent = now](bool ok, std::vector<redis_reply>&& r) {
+         if (!ok || r.empty() || r[0].elements.size() != renewing.size()) return;
+         for (size_t i = 0; i < renewing.size(); ++i) {
+           const auto& [session, token] = renewing[i];
+           if (!leases_.on_renewed(session, token, r[0].elements[i].integer == 1, sent)) {
+             if (service_->find_session(session)) relinquish(session, "lease taken");
+           }
+         }
+       });
+}
+
+void node::takeover_round() {
+  if (!cmd_->ready()) return;
+  int64_t now = now_us();
+  std::vector<std::string> sessions;
+  std::vector<std::string> keys;
+  for (const auto& [session, sids] : local_rooms_) {
+    if (leases_.token(session) || resolving_.contains(session) || loading_.contains(session)) {
+      continue;
+    }
+    // Not before the owner's lease could have lapsed: a live owner renews
+    // it every renew_ms, so this asks about once per renewal, not per poll.
+    if (auto it = next_poll_.find(session); it != next_poll_.end() && now < it->second) continue;
+    sessions.push_back(session);
+    keys.push_back(lease_key(session));
+    resolving_.insert(session);
+  }
+  if (keys.empty()) return;
+  send(command(scripts::acquire, keys,
+               {options_.node_id, std::to_string(options_.lease.ttl_ms),
+                std::to_string(options_.fence_ttl_seconds)}),
+       1, [this, sessions, now](bool ok, std::vector<redis_reply>&& r) {
+         for (const auto& s : sessions) resolving_.erase(s);
+         if (!ok || r.empty() || r[0].elements.size() != sessions.size()) return;
+         for (size_t i = 0; i < sessions.size(); ++i) {
+           const auto& session = sessions[i];
+           const auto& answer = r[0].elements[i].elements;
+           if (answer.size() != 2 || leases_.token(session)) continue;  // taken by an event
+           auto outcome = leases_.on_acquired(session, answer[0].str, now);
+           if (outcome == lease_table::outcome::acquired) {
+             next_poll_.erase(session);
+             load(session, true);
+           } else {
+             next_poll_[session] = now + std::max<int64_t>(answer[1].integer, 0) * 1000;
+           }
+         }
+       });
+}
+
+void node::heartbeat_round() {
+  if (!cmd_->ready()) return;
+  boost::json::object info{{"nodeId", options_.node_id},
+                           {"ownedSessions", leases_.owned_count()},
+                           {"connections", ns_.size()}};
+  send(command(scripts::heartbeat, {"node:" + options_.node_id, "bs:nodes"},
+               {options_.node_id, std::to_string(options_.node_ttl.count()),
+                boost::json::serialize(info)}),
+       1, [this](bool ok, std::vector<redis_reply>&& r) {
+         if (!ok || r.empty() || r[0].type != redis_reply::kind::array) return;
+         std::set<std::string> peers;
+         for (const auto& e : r[0].elements) peers.insert(e.str);
+         for (const auto& p : peers) {
+           if (!peers_.contains(p) && p != options_.node_id) spdlog::info("cluster: peer {} up", p);
+         }
+         for (const auto& p : peers_) {
+           if (!peers.contains(p)) spdlog::warn("cluster: peer {} gone", p);
+         }
+         peers_ = std::move(peers);
+         peers_known_ = true;
+         // Sockets of a node whose heartbeat expired are gone.
+         std::vector<std::string> gone;
+         for (const auto& [sid, n] : remote_) {
+           if (!peers_.contains(n)) gone.push_back(sid);
+         }
+         for (const auto& sid : gone) forget_remote(sid);
+       });
+  for (auto it = next_poll_.begin(); it != next_poll_.end();) {
+    it = local_rooms_.contains(it->first) ? std::next(it) : next_poll_.erase(it);
+  }
+  // Rooms this node no longer has sockets in, and nothing waits for.
+  std::vector<std::string> drop;
+  for (const auto& [session, confirmed] : rooms_subscribed_) {
+    if (confirmed && !local_rooms_.contains(session) && !pending_.contains(session) &&
+        !leases_.token(session) && ns_.room_size(session) == 0) {
+      drop.push_back(session);
+    }
+  }
+  if (!drop.empty() && sub_->ready()) {
+    std::vector<std::string> args{"UNSUBSCRIBE"};
+    for (const auto& s : drop) {
+      args.push_back(room_channel(s));
+      rooms_subscribed_.erase(s);
+    }
+    std::vector<std::string_view> views(args.begin(), args.end());
+    ++counters_.redis_commands;
+    sub_->send(store::format_command(views), drop.size(), [](auto&&, auto&&) {});
+  }
+}
+
+// ------------------------------------------------------------------ views
+
+boost::json::object node::health() const {
+  boost::json::array peers;
+  for (const auto& p : peers_) peers.emplace_back(p);
+  return boost::json::object{{"nodeId", options_.node_id},
+                             {"peers", std::move(peers)},
+                             {"ownedSessions", leases_.owned_count()}};
+}
+
+node::counters node::stats() const {
+  return counters_;
+}
+
+std::string random_node_id() {
+  std::random_device rd;
+  std::uniform_int_distribution<int> hex(0, 15);
+  std::string id = "node-";
+  for (int i = 0; i < 12; ++i) id += "0123456789abcdef"[hex(rd)];
+  return id;
+}
+
+std::string metrics_text(const node& n) {
+  auto c = n.stats();
+  std::string out;
+  auto line = [&](std::string_view name, std::string_view help, std::string_view type,
+                  uint64_t value) {
+    out += "# HELP " + std::string(name) + " " + std::string(help) + "\n";
+    out += "# TYPE " + std::string(name) + " " + std::string(type) + "\n";
+    out += std::string(name) + "{node=\"" + n.id() + "\"} " + std::to_string(value) + "\n";
+  };
+  line("bandsync_cluster_peers", "Live nodes on the Redis (this one included).", "gauge",
+       n.peer_count());
+  line("bandsync_cluster_owned_sessions", "Sessions whose lease this node holds.", "gauge",
+       n.owned_sessions());
+  line("bandsync_cluster_messages_published_total", "Pub/sub messages published.", "counter",
+       c.published);
+  line("bandsync_cluster_messages_received_total", "Pub/sub messages from other nodes.", "counter",
+       c.received);
+  line("bandsync_cluster_events_forwarded_total", "Client events forwarded to an owner.", "counter",
+       c.forwarded);
+  line("bandsync_cluster_broadcasts_total", "Room broadcasts published.", "counter", c.broadcasts);
+  line("bandsync_cluster_leases_acquired_total", "Session leases taken.", "counter",
+       c.leases_acquired);
+  line("bandsync_cluster_leases_lost_total", "Session leases lost or given up.", "counter",
+       c.leases_lost);
+  line("bandsync_cluster_failovers_total", "Sessions taken over from a node that went away.",
+       "counter", c.failovers);
+  line("bandsync_cluster_events_dropped_total", "Events dropped while waiting for an owner.",
+       "counter", c.events_dropped);
+  line("bandsync_cluster_bad_messages_total", "Unreadable pub/sub messages.", "counter",
+       c.bad_messages);
+  line("bandsync_cluster_redis_commands_total", "Commands sent by the cluster's connections.",
+       "counter", c.redis_commands);
+  return out;
+}
+
+}  // namespace bandsync::cluster

@@ -1,0 +1,265 @@
+// Several BandSync nodes on one Redis (docs/EVENTS.md "Cluster"), black-box:
+// two or three real `bandsync serve` processes in cluster mode, one real
+// redis-server and real socket.io-client devices spread over the nodes.
+//
+//   split band     members on two nodes see each other and get every tick
+//   leader remote  a leader on one node controls followers on another; a
+//                  follower's leader event is refused from the owner
+//   SIGKILL        the owner dies: ticks resume on the survivors within 1 s,
+//                  the position error is <= 5 ms, the dead node's member is
+//                  dropped once its node key expires
+//   SIGSTOP        an owner paused past its lease wakes up and changes
+//                  nothing: no tick of its own, no write to Redis
+//   joins          six devices on three nodes join one session at once: no
+//                  member is lost, exactly one leader
+
+import { afterEach, describe, it } from "node:test";
+import assert from "node:assert/strict";
+
+import { HOST } from "./lib/server.mjs";
+import {
+  DeviceJar,
+  cleanEnv,
+  eventually,
+  freePort,
+  health,
+  join,
+  launch,
+  sessionName,
+  sleep,
+  waitListening,
+} from "./lib/bandsync.mjs";
+import { getJson, redisCommand, redisMissing, startRedis } from "./lib/redis.mjs";
+
+const WS = { transports: ["websocket"] };
+const missing = redisMissing();
+
+describe("BandSync cluster", { skip: missing ?? false }, () => {
+  const jar = new DeviceJar();
+  const servers = [];
+  let redis = null;
+
+  async function node(id) {
+    const port = await freePort();
+    const env = cleanEnv({ REDIS_HOST: HOST, REDIS_PORT: String(redis.port), NODE_ID: id, LOG_LEVEL: "info" });
+    const server = launch(["serve", "--port", String(port), "--host", HOST], { env });
+    servers.push(server);
+    if (!(await waitListening(server, port))) {
+      await server.kill();
+      assert.fail(`bandsync ${id} did not start on port ${port}:\n${server.stderr()}`);
+    }
+    return Object.assign(server, { id, port, url: `http://${HOST}:${port}` });
+  }
+
+  async function nodes(...ids) {
+    redis ??= await startRedis();
+    const out = [];
+    for (const id of ids) out.push(await node(id));
+    // Every node has seen the others' heartbeats.
+    for (const n of out) {
+      await eventually(() => health(n.url), (h) => h.cluster?.peers?.length === ids.length, `${n.id}'s peers`);
+    }
+    return out;
+  }
+
+  afterEach(async () => {
+    jar.closeAll();
+    for (const s of servers.splice(0)) {
+      if (s.alive()) {
+        try {
+          process.kill(s.proc.pid, "SIGCONT");
+        } catch {
+          // gone
+        }
+      }
+      await s.kill();
+    }
+    await redis?.kill();
+    redis = null;
+  });
+
+  // The ticks `device` received after `mark`, as [serverTimestamp, positionMs].
+  function ticks(device, mark, sessionId) {
+    return device
+      .events({ after: mark, names: ["scroll_tick"] })
+      .filter((r) => r.payload.sessionId === sessionId)
+      .map((r) => ({ ts: r.payload.serverTimestamp, pos: r.payload.positionMs, at: r.at }));
+  }
+
+  it("split band: members on two nodes see each other, /health lists the peers, every tick reaches both", async () => {
+    const [a, b] = await nodes("node-a", "node-b");
+    const h = await health(a.url);
+    assert.equal(h.cluster.nodeId, "node-a");
+    assert.deepEqual([...h.cluster.peers].sort(), ["node-a", "node-b"]);
+    const sessionId = sessionName("cl-split");
+    const da = await jar.connect(a.url, WS, "A-keys");
+    const db = await jar.connect(b.url, WS, "B-bass");
+    await join(da, sessionId, { displayName: "Keys" });
+    const snap = await join(db, sessionId, { displayName: "Bass" }, [da]);
+    assert.deepEqual(snap.members.map((m) => m.socketId), [da.id, db.id], "one session, not two");
+    assert.equal(snap.leaderSocketId, da.id);
+    const stats = await db.waitFor("room_stats", { where: (p) => p.memberCount === 2 });
+    assert.equal(stats.payload.sessionId, sessionId);
+
+    const ma = da.mark();
+    const mb = db.mark();
+    da.emit("play", { sessionId });
+    await db.waitFor("play", { after: mb });
+    await sleep(1_500);
+    da.emit("pause", { sessionId });
+    await db.waitFor("pause", { after: mb });
+    await sleep(200);
+    const ta = ticks(da, ma, sessionId).map((t) => t.ts);
+    const tb = ticks(db, mb, sessionId).map((t) => t.ts);
+    assert.ok(ta.length >= 12, `ticks on A: ${ta.length}`);
+    assert.deepEqual(tb, ta, "B gets exactly A's ticks");
+    const m = await fetch(`${b.url}/metrics`).then((r) => r.text());
+    assert.match(m, /bandsync_cluster_peers\{node="node-b"\} 2/);
+  });
+
+  it("leader remote: a leader on B controls followers on A; a follower on A is refused by the owner", async () => {
+    const [a, b] = await nodes("node-a", "node-b");
+    const sessionId = sessionName("cl-lead");
+    const da = await jar.connect(a.url, WS, "A-first");
+    const db = await jar.connect(b.url, WS, "B-lead");
+    const da2 = await jar.connect(a.url, WS, "A-follower");
+    await join(da, sessionId, { displayName: "First" });
+    await join(db, sessionId, { displayName: "Lead" }, [da]);
+    await join(da2, sessionId, { displayName: "Follower" }, [da, db]);
+    let m = da.mark();
+    db.emit("set_role", { sessionId, role: "leader" });
+    await da.waitFor("role_changed", { after: m, where: (p) => p.socketId === db.id });
+    m = da2.mark();
+    db.emit("set_tempo", { sessionId, tempo: 133 });
+    await da2.waitFor("snapshot", { after: m, where: (p) => p.tempo === 133 });
+    m = da2.mark();
+    da2.emit("pause", { sessionId });
+    const err = await da2.waitFor("error", { after: m });
+    assert.equal(err.payload.code, "NOT_LEADER");
+    m = da2.mark();
+    db.emit("play", { sessionId });
+    await da2.waitFor("play", { after: m });
+    await da2.waitCount("scroll_tick", 3, { after: m });
+    const stored = await getJson(redis.port, `session:${sessionId}`);
+    assert.equal(stored.leaderSocketId, db.id);
+    assert.equal(stored.tempo, 133);
+    assert.equal(stored.members.length, 3);
+  });
+
+  it("SIGKILL of the owner: ticks resume on the survivors within 1 s with the position error <= 5 ms", async () => {
+    const [a, b, c] = await nodes("node-a", "node-b", "node-c");
+    const sessionId = sessionName("cl-kill");
+    const da = await jar.connect(a.url, WS, "A-owner");
+    const db = await jar.connect(b.url, WS, "B-lead");
+    const dc = await jar.connect(c.url, WS, "C-follower");
+    await join(da, sessionId, { displayName: "A" });
+    await join(db, sessionId, { displayName: "B" }, [da]);
+    await join(dc, sessionId, { displayName: "C" }, [da, db]);
+    let m = dc.mark();
+    db.emit("set_role", { sessionId, role: "leader" });
+    await dc.waitFor("role_changed", { after: m });
+    db.emit("set_tempo", { sessionId, tempo: 90 });
+    await dc.waitFor("snapshot", { after: m, where: (p) => p.tempo === 90 });
+    m = dc.mark();
+    db.emit("play", { sessionId });
+    await dc.waitCount("scroll_tick", 15, { after: m });
+
+    const before = dc.mark();
+    const killedAt = Date.now();
+    process.kill(a.proc.pid, "SIGKILL");
+    const last = ticks(dc, m, sessionId).at(-1);
+    // The first tick of the new owner.
+    const first = await dc.waitFor("scroll_tick", { after: before, timeout: 3_000, where: (p) => p.serverTimestamp > last.ts + 150 });
+    const gapMs = first.at - killedAt;
+    const expected = last.pos + (first.payload.serverTimestamp - last.ts);
+    const errorMs = first.payload.positionMs - expected;
+    console.log(`failover: first tick ${gapMs} ms after SIGKILL, position error ${errorMs.toFixed(2)} ms`);
+    assert.ok(gapMs <= 1_000, `ticks resumed ${gapMs} ms after SIGKILL`);
+    assert.ok(Math.abs(errorMs) <= 5, `position error ${errorMs} ms`);
+    assert.equal(first.payload.tempoBpm, 90);
+    // Both survivors get the same ticks from the new owner.
+    await sleep(600);
+    const tb = ticks(db, before, sessionId).map((t) => t.ts).filter((ts) => ts >= first.payload.serverTimestamp);
+    const tc = ticks(dc, before, sessionId).map((t) => t.ts).filter((ts) => ts >= first.payload.serverTimestamp);
+    assert.ok(tc.length >= 4, `ticks after the failover: ${tc.length}`);
+    assert.deepEqual(tb.slice(0, tc.length - 1), tc.slice(0, tc.length - 1));
+    // A's member goes once A's node key has expired.
+    const left = await dc.waitFor("user_left", { after: before, timeout: 4_000 });
+    assert.equal(left.payload.socketId ?? left.payload.member?.socketId, da.id);
+    await eventually(() => getJson(redis.port, `session:${sessionId}`), (s) => s?.members?.length === 2 && s.isPlaying, "A's member removed in Redis");
+    const h = await health(b.url);
+    assert.deepEqual([...h.cluster.peers].sort(), ["node-b", "node-c"]);
+  });
+
+  it("SIGSTOP: an owner that wakes after losing its lease changes nothing", async () => {
+    const [a, b] = await nodes("node-a", "node-b");
+    const sessionId = sessionName("cl-stop");
+    const da = await jar.connect(a.url, WS, "A-owner");
+    const db = await jar.connect(b.url, WS, "B-lead");
+    await join(da, sessionId, { displayName: "A" });
+    await join(db, sessionId, { displayName: "B" }, [da]);
+    let m = db.mark();
+    db.emit("set_role", { sessionId, role: "leader" });
+    await db.waitFor("role_changed", { after: m });
+    db.emit("play", { sessionId });
+    await db.waitCount("scroll_tick", 5, { after: m });
+
+    process.kill(a.proc.pid, "SIGSTOP");
+    const stoppedAt = Date.now();
+    // B takes over; A's member is dropped once A's node key expires.
+    await db.waitFor("user_left", { after: m, timeout: 5_000 });
+    const dropped = await eventually(() => getJson(redis.port, `session:${sessionId}`), (s) => s?.members?.length === 1, "A's member dropped by B");
+    assert.equal(dropped.members[0][0], db.id);
+    const lease = await redisCommand(redis.port, "GET", `lease:${sessionId}`);
+    assert.match(lease, /^node-b:/);
+    await sleep(Math.max(0, 2_500 - (Date.now() - stoppedAt)));
+
+    const woke = db.mark();
+    const wokeA = da.mark();
+    process.kill(a.proc.pid, "SIGCONT");
+    // For 1.5 s: Redis never holds A's stale view (its member back, another
+    // lease), and B's device sees one clock only.
+    const until = Date.now() + 1_500;
+    while (Date.now() < until) {
+      const s = await getJson(redis.port, `session:${sessionId}`);
+      assert.deepEqual(s.members.map((x) => x[0]), [db.id], "A wrote its stale members back");
+      assert.equal(s.isPlaying, true);
+      assert.match(await redisCommand(redis.port, "GET", `lease:${sessionId}`), /^node-b:/);
+      await sleep(30);
+    }
+    const ts = ticks(db, woke, sessionId).map((t) => t.ts);
+    assert.ok(ts.length >= 10, `ticks after the wake-up: ${ts.length}`);
+    for (let i = 1; i < ts.length; i++) {
+      assert.ok(ts[i] - ts[i - 1] >= 60, `two clocks ticking: ${ts[i - 1]} then ${ts[i]}`);
+    }
+    // A's own device hears B's clock only (until B takes it out of the
+    // room): a tick of A's stale clock would be one B never sent.
+    const fromB = new Set(ticks(db, m, sessionId).map((t) => t.ts));
+    for (const t of ticks(da, wokeA, sessionId)) {
+      assert.ok(fromB.has(t.ts), `A's device got a tick of A's stale clock (${t.ts})`);
+    }
+    const h = await health(a.url);
+    assert.equal(h.cluster.ownedSessions, 0, "A gave the session up");
+  });
+
+  it("joins: six devices on three nodes join one session at once, five times; no member is lost", async () => {
+    const ns = await nodes("node-a", "node-b", "node-c");
+    for (let round = 0; round < 5; round++) {
+      const sessionId = sessionName("cl-joins");
+      const devices = [];
+      for (let i = 0; i < 6; i++) devices.push(await jar.connect(ns[i % 3].url, WS, `d${round}-${i}`));
+      const marks = devices.map((d) => d.mark());
+      devices.forEach((d, i) => d.emit("join_session", { sessionId, displayName: `m${i}` }));
+      await Promise.all(devices.map((d, i) => d.waitFor("snapshot", { after: marks[i] })));
+      const last = await eventually(
+        () => getJson(redis.port, `session:${sessionId}`),
+        (s) => s?.members?.length === 6,
+        `round ${round}: six members in Redis`,
+      );
+      assert.deepEqual(last.members.map((x) => x[0]).sort(), devices.map((d) => d.id).sort());
+      assert.equal(last.members.filter((x) => x[1].role === "leader").length, 1);
+      await Promise.all(devices.map((d, i) => d.waitFor("room_stats", { after: marks[i], where: (p) => p.memberCount === 6 })));
+      jar.closeAll();
+    }
+  });
+});
