@@ -20,6 +20,11 @@ class handler {
   virtual void on_binary(const session_ptr& s, std::string_view bytes) = 0;
   // The session closed; called once, after which the session sends nothing.
   virtual void on_close(const session_ptr& s, std::string_view reason) = 0;
+  // A heartbeat ping was queued (after everything queued before it) / the
+  // client answered it with a pong: the client has read everything queued
+  // before that ping (one queue, in order, one ping outstanding).
+  virtual void on_ping(const session_ptr&) {}
+  virtual void on_pong(const session_ptr&) {}
 };
 
 }  // namespace bandsync::engineio

@@ -53,6 +53,18 @@ void session::schedule_ping() {
   });
 }
 
+void session::ping_soon(std::chrono::milliseconds delay) {
+  if (!open_ || !started_ || awaiting_pong_) return;
+  auto due = std::chrono::steady_clock::now() + delay;
+  if (ping_timer_.expiry() <= due) return;
+  // Re-arming cancels the pending wait, whose handler then sees an error.
+  ping_timer_.expires_at(due);
+  ping_timer_.async_wait([weak = weak_from_this()](boost::system::error_code ec) {
+    if (ec) return;
+    if (auto self = weak.lock()) self->on_ping_timer();
+  });
+}
+
 void session::on_ping_timer() {
   if (!open_) return;
   if (awaiting_pong_) {
@@ -62,6 +74,7 @@ void session::on_ping_timer() {
   static const frame ping = make_text_frame(packet_type::ping);
   awaiting_pong_ = true;
   if (send(ping) != send_status::ok) return;
+  server_.upper().on_ping(shared_from_this());
   ping_timer_.expires_after(server_.opts().ping_timeout);
   ping_timer_.async_wait([weak = weak_from_this()](boost::system::error_code ec) {
     if (ec) return;
@@ -84,6 +97,7 @@ void session::on_packet(packet&& p) {
       if (awaiting_pong_) {
         ping_timer_.cancel();
         schedule_ping();
+        server_.upper().on_pong(shared_from_this());
       }
       break;
     case packet_type::ping:

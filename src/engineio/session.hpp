@@ -54,6 +54,12 @@ class session : public std::enable_shared_from_this<session> {
   // Server-initiated close: a close packet is sent when the transport allows.
   void close(std::string_view reason);
 
+  // The next heartbeat ping goes out within `delay` (sooner than the ping
+  // interval; nothing changes while a pong is awaited or when the ping is
+  // due sooner anyway), so that its pong confirms what was queued before it
+  // (handler::on_pong). The heartbeat then resumes its interval.
+  void ping_soon(std::chrono::milliseconds delay);
+
   // ---- transport side (listener) ----
 
   // Starts the heartbeat; called once the open packet is on its way.

@@ -140,6 +140,9 @@ void client::recover(socket_namespace& ns, const socket_ptr& sock,
     for (const auto& f : p->packet.frames)
       if (session_->send(f) != engineio::send_status::ok) return;
   send_connect_answer(*sock);
+  // The replay is confirmed as any stored packet (socket::deliver).
+  const auto delay = ns.opts().recovery.confirm_delay;
+  if (!replay.empty() && delay.count() > 0) session_->ping_soon(delay);
   spdlog::debug("socketio: socket {} recovered, {} packets replayed", sock->id(), replay.size());
   ns.notify_recover(sock);
 }
@@ -158,6 +161,15 @@ void client::detach(std::string_view nsp) {
   auto it = sockets_.find(nsp);
   if (it == sockets_.end()) return;
   sockets_.erase(it);
+}
+
+void client::on_ping() {
+  for (auto& [name, sock] : sockets_) sock->on_ping();
+}
+
+void client::on_pong() {
+  auto self = shared_from_this();
+  for (auto& [name, sock] : sockets_) sock->on_pong();
 }
 
 void client::on_close(std::string_view reason) {

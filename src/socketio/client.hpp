@@ -31,6 +31,9 @@ class client : public std::enable_shared_from_this<client> {
   void on_close(std::string_view reason);
   // Forgets the socket of `nsp` without closing it (a new connection took it over).
   void detach(std::string_view nsp);
+  // The Engine.IO connection queued a ping / got its pong (socket::on_ping).
+  void on_ping();
+  void on_pong();
 
  private:
   void handle(packet&& p, std::vector<std::shared_ptr<const std::string>>&& attachments);

@@ -221,6 +221,7 @@ const stored_packet* socket_namespace::store(std::string_view event, const messa
 void socket_namespace::stored_sent(uint64_t seq, size_t recipients) {
   // Each recipient's list holds the packet's number (8 bytes).
   log_.add_bytes(seq, recipients * sizeof(uint64_t));
+  log_.sent(seq);
   const auto& r = opts_.recovery;
   log_.prune(r.max_packets, r.max_bytes, steady::now() - r.window);
 }

@@ -122,8 +122,13 @@ class socket_namespace {
   // (recovery off, volatile, with an ack id).
   const stored_packet* store(std::string_view event, const message& m, bool is_volatile);
   // After a stored packet went to `recipients` sockets: accounts their
-  // lists' bytes and applies the bounds.
+  // lists' bytes, releases it if nobody needs it, and applies the bounds.
   void stored_sent(uint64_t seq, size_t recipients);
+  // A socket was sent the stored packet `seq` / confirmed or gave it up
+  // (packet_log::hold, confirm).
+  void hold_stored(uint64_t seq) { log_.hold(seq); }
+  void confirm_stored(uint64_t seq) { log_.confirm(seq); }
+  uint64_t released_packets() const { return log_.released_count(); }
 
  private:
   friend class broadcast;

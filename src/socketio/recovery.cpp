@@ -58,7 +58,41 @@ stored_packet& packet_log::append(encoded_packet p, std::chrono::steady_clock::t
 
 const stored_packet* packet_log::find(uint64_t seq) const {
   if (seq < first_seq() || seq >= next_seq_) return nullptr;
+  const auto& e = entries_[seq - first_seq()];
+  return e.released ? nullptr : &e;
+}
+
+stored_packet* packet_log::entry(uint64_t seq) {
+  if (seq < first_seq() || seq >= next_seq_) return nullptr;
   return &entries_[seq - first_seq()];
+}
+
+void packet_log::release(stored_packet& e) {
+  // The entry stays (sequence numbers index the deque) without its frames.
+  e.released = true;
+  e.packet = {};
+  bytes_ -= e.bytes;
+  e.bytes = 0;
+  ++released_;
+}
+
+void packet_log::hold(uint64_t seq) {
+  if (auto* e = entry(seq); e && !e->released) ++e->unconfirmed;
+}
+
+void packet_log::confirm(uint64_t seq) {
+  auto* e = entry(seq);
+  if (!e || e->released || e->unconfirmed == 0) return;
+  // While its broadcast runs, a recipient that closes (a send can close a
+  // session) must not release it before the next ones are sent it.
+  if (--e->unconfirmed == 0 && !e->sending) release(*e);
+}
+
+void packet_log::sent(uint64_t seq) {
+  auto* e = entry(seq);
+  if (!e || e->released) return;
+  e->sending = false;
+  if (e->unconfirmed == 0) release(*e);
 }
 
 void packet_log::add_bytes(uint64_t seq, size_t n) {
@@ -76,21 +110,13 @@ void packet_log::prune(size_t max_packets, size_t max_bytes,
   }
 }
 
-void delivered_list::push(uint64_t seq, size_t max) {
-  while (size() >= max && size() > 0) pop_front();
-  if (max == 0) {
-    forgotten_ = seq;
-    return;
-  }
-  seqs_.push_back(seq);
-}
-
 void delivered_list::trim(uint64_t first) {
   while (size() > 0 && seqs_[head_] < first) pop_front();
 }
 
-void delivered_list::pop_front() {
-  forgotten_ = seqs_[head_++];
+uint64_t delivered_list::pop_front() {
+  uint64_t seq = seqs_[head_++];
+  forgotten_ = seq;
   if (head_ == seqs_.size()) {
     // Emptied: give the memory back, an idle socket keeps nothing.
     seqs_ = {};
@@ -99,6 +125,7 @@ void delivered_list::pop_front() {
     seqs_.erase(seqs_.begin(), seqs_.begin() + static_cast<std::ptrdiff_t>(head_));
     head_ = 0;
   }
+  return seq;
 }
 
 void delivered_list::clear() {

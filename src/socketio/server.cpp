@@ -51,6 +51,14 @@ void server::on_binary(const engineio::session_ptr& s, std::string_view bytes) {
   c->on_binary(bytes);
 }
 
+void server::on_ping(const engineio::session_ptr& s) {
+  if (auto c = find_client(s->id())) c->on_ping();
+}
+
+void server::on_pong(const engineio::session_ptr& s) {
+  if (auto c = find_client(s->id())) c->on_pong();
+}
+
 void server::on_close(const engineio::session_ptr& s, std::string_view reason) {
   auto it = clients_.find(s->id());
   if (it == clients_.end()) return;

@@ -51,6 +51,8 @@ class server : public engineio::handler {
   void on_message(const engineio::session_ptr& s, std::string_view text) override;
   void on_binary(const engineio::session_ptr& s, std::string_view bytes) override;
   void on_close(const engineio::session_ptr& s, std::string_view reason) override;
+  void on_ping(const engineio::session_ptr& s) override;
+  void on_pong(const engineio::session_ptr& s) override;
 
   socket_namespace* find_namespace(std::string_view name);
   // The Socket.IO side of the Engine.IO session `sid`, if it is open.

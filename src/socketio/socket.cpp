@@ -1,6 +1,7 @@
 #include "socketio/socket.hpp"
 
 #include <algorithm>
+#include <limits>
 
 #include <spdlog/spdlog.h>
 #include <boost/asio/steady_timer.hpp>
@@ -97,8 +98,35 @@ void socket::send_encoded(const encoded_packet& p) {
 
 void socket::deliver(const stored_packet& p) {
   if (state_ == state::closed) return;
-  delivered_.push(p.seq, ns_.opts().recovery.max_packets_per_socket);
+  const auto& r = ns_.opts().recovery;
+  // A number this socket forgets is a packet it will never ask for again.
+  if (delivered_.push(p.seq, r.max_packets_per_socket,
+                      [this](uint64_t seq) { ns_.confirm_stored(seq); })) {
+    ns_.hold_stored(p.seq);
+  }
   send_encoded(p.packet);
+  // The pong to a ping queued after the packet confirms it (recovery.hpp).
+  if (connected() && r.confirm_delay.count() > 0) session_->ping_soon(r.confirm_delay);
+}
+
+void socket::on_ping() {
+  if (connected()) ack_point_ = delivered_.back();
+}
+
+void socket::on_pong() {
+  if (!connected() || ack_point_ == 0) return;
+  delivered_.confirm_through(ack_point_, [this](uint64_t seq) { ns_.confirm_stored(seq); });
+  ack_point_ = 0;
+  // Packets sent while the pong was awaited: the next ping confirms them.
+  const auto delay = ns_.opts().recovery.confirm_delay;
+  if (delivered_.size() > 0 && delay.count() > 0) session_->ping_soon(delay);
+}
+
+void socket::forget_delivered() {
+  delivered_.confirm_through(std::numeric_limits<uint64_t>::max(),
+                             [this](uint64_t seq) { ns_.confirm_stored(seq); });
+  delivered_.clear();
+  ack_point_ = 0;
 }
 
 void socket::emit(std::string_view event, message m) {
@@ -228,6 +256,7 @@ void socket::hold(std::string_view reason) {
   auto self = shared_from_this();
   state_ = state::held;
   ++transport_epoch_;
+  ack_point_ = 0;  // the ping it recorded is never answered now
   // The closed transport's queue may hold megabytes for a client that
   // stopped reading: let it go now, not at the end of the window.
   session_.reset();
@@ -245,7 +274,7 @@ void socket::close_for_good(std::string_view reason) {
   ++transport_epoch_;
   leave_all();
   ns_.remove(*this);
-  delivered_.clear();
+  forget_delivered();
   fail_pending_acks();
   auto handlers = std::move(disconnect_handlers_);
   disconnect_handlers_.clear();
@@ -262,7 +291,7 @@ void socket::release(std::string_view reason) {
   ns_.unhold(*this);
   leave_all();
   ns_.remove(*this);
-  delivered_.clear();
+  forget_delivered();
   disconnect_handlers_.clear();
   handlers_.clear();
   any_handler_ = nullptr;
@@ -302,6 +331,7 @@ void socket::resume(engineio::session_ptr session, boost::json::value auth) {
   }
   ns_.unhold(*this);
   state_ = state::connected;
+  ack_point_ = 0;  // a pong on the new transport answers only its own pings
   session_ = std::move(session);
   auth_ = std::move(auth);
   recovered_ = true;

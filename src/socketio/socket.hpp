@@ -108,6 +108,10 @@ class socket : public std::enable_shared_from_this<socket> {
   void on_closed(std::string_view reason);
   // A stored packet for this socket: remembered, and sent unless held.
   void deliver(const stored_packet& p);
+  // Its Engine.IO connection queued a ping / got the pong: the stored
+  // packets sent before that ping are confirmed (recovery.hpp).
+  void on_ping();
+  void on_pong();
   bool pid_matches(std::string_view pid) const;
   // Can the client come back from `after` (0: from the start)? Fills the
   // packets to replay, oldest first; false when some were forgotten or the
@@ -126,6 +130,8 @@ class socket : public std::enable_shared_from_this<socket> {
 
   void hold(std::string_view reason);
   void close_for_good(std::string_view reason);
+  // Gives up every stored packet it was sent (it will never ask again).
+  void forget_delivered();
   void fail_pending_acks();
   void leave_all();
 
@@ -146,6 +152,8 @@ class socket : public std::enable_shared_from_this<socket> {
   uint64_t next_ack_id_ = 0;
   std::map<uint64_t, std::shared_ptr<pending_ack>> pending_acks_;
   delivered_list delivered_;
+  // The newest stored packet sent before the ping awaiting its pong (0: none).
+  uint64_t ack_point_ = 0;
 };
 
 enum class ack_errc { timed_out = 1, too_many_pending, disconnected };

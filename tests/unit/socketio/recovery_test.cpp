@@ -346,4 +346,93 @@ TEST_F(recovery_test, window_zero_turns_recovery_off) {
   EXPECT_EQ(plain.of("/").size(), 0u);
 }
 
+// A pong proves its client read everything queued before the ping it
+// answers: the stored packets sent before that ping are confirmed, and one
+// that every recipient confirmed (or gave up by closing) drops its frames at
+// once instead of staying for the window. Packets sent after the ping, and
+// recipients that have not answered, keep it stored; recovery still replays
+// what was not confirmed.
+TEST_F(recovery_test, confirmed_packets_are_released_before_the_window) {
+  sio::options o;
+  o.recovery.window = 60s;
+  o.recovery.confirm_delay = 5ms;
+  sio::server srv(ioc.get_executor(), o);
+  eio::server e2(ioc.get_executor(), {}, srv);  // heartbeat every 25 s
+  auto& ns2 = srv.of("/");
+  std::map<std::string, sio::socket_ptr> socks;
+  ns2.on_connection([&](const sio::socket_ptr& s) {
+    socks[s->id()] = s;
+    s->join("band");
+  });
+  auto open2 = [&] {
+    auto s = e2.create_session(eio::transport_kind::polling, "127.0.0.1");
+    s->start();
+    srv.on_open(s);
+    return s;
+  };
+  auto connect2 = [&](const std::string& a = "") {
+    conn c;
+    c.session = open2();
+    text(c.session, "0" + a);
+    auto answer = connect_answer(drain(c.session));
+    c.sid = std::string(answer.at("sid").as_string());
+    c.pid = std::string(answer.at("pid").as_string());
+    return c;
+  };
+  auto pong = [&](const conn& c) {
+    c.session->on_packet(eio::packet{eio::packet_type::pong, false, ""});
+  };
+  auto a = connect2(), b = connect2();
+
+  ns2.to("band").emit("one", boost::json::array{1});
+  const size_t one_bytes = ns2.stored_bytes();
+  ASSERT_GT(one_bytes, 0u);
+  ioc.run_for(30ms);  // the pings come within confirm_delay, not 25 s
+  auto out_a = drain(a.session), out_b = drain(b.session);
+  ASSERT_EQ(out_a.size(), 2u);
+  EXPECT_EQ(out_a[1], "2");
+  EXPECT_EQ(out_b.back(), "2");
+  auto one = offset_of(out_a[0]);
+
+  // Sent after the ping: its pong does not confirm it.
+  ns2.to("band").emit("two", boost::json::array{2});
+  pong(a);
+  EXPECT_EQ(ns2.released_packets(), 0u);  // b has not confirmed "one"
+  pong(b);
+  EXPECT_EQ(ns2.released_packets(), 1u);
+  EXPECT_EQ(ns2.find_stored(1), nullptr);
+  ASSERT_NE(ns2.find_stored(2), nullptr);
+  EXPECT_EQ(ns2.stored_bytes(), one_bytes);  // only "two" ("one"'s twin in size) is left
+  EXPECT_EQ(socks.at(a.sid)->delivered().size(), 1u);
+
+  // a is lost before confirming "two": its recovery replays it, from "one".
+  a.session->close("transport close");
+  ASSERT_TRUE(socks.at(a.sid)->held());
+  auto back = open2();
+  text(back, "0" + auth(a, one));
+  auto replay = drain(back);
+  ASSERT_EQ(replay.size(), 2u);
+  EXPECT_EQ(replay[0].rfind(R"(42["two",2,)", 0), 0u) << replay[0];
+  EXPECT_EQ(connect_answer(replay).at("sid").as_string(), a.sid);
+  // b confirms "two"; a, back on a new transport, confirms it with its own ping.
+  ioc.run_for(30ms);
+  drain(b.session);
+  pong(b);
+  EXPECT_NE(ns2.find_stored(2), nullptr);
+  EXPECT_EQ(drain(back).back(), "2");
+  back->on_packet(eio::packet{eio::packet_type::pong, false, ""});
+  EXPECT_EQ(ns2.find_stored(2), nullptr);
+  EXPECT_EQ(ns2.stored_bytes(), 0u);
+
+  // A recipient that closes for good gives its packets up.
+  ns2.to("band").emit("three", boost::json::array{3});
+  b.session->close("forced server close");  // not a recoverable reason
+  EXPECT_NE(ns2.find_stored(3), nullptr);   // a has not confirmed it yet
+  ioc.run_for(30ms);
+  drain(back);
+  back->on_packet(eio::packet{eio::packet_type::pong, false, ""});
+  EXPECT_EQ(ns2.find_stored(3), nullptr);
+  EXPECT_EQ(ns2.released_packets(), 3u);
+}
+
 }  // namespace
