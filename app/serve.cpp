@@ -88,9 +88,12 @@ int run_serve(const config& cfg) {
     // After an outage Redis may have lost keys (a restart without persistence,
     // TTL expiry): on every reconnection the live state is written again.
     redis->set_resync_handler([&service] { service.persist_all(); });
-    // A start-up load that Redis did not answer in time completes later.
-    redis->set_load_handler(
-        [&service](std::vector<store::session_record> records) { service.finish_load(records); });
+    // A start-up load that Redis did not answer in time completes later
+    // (single node only: a cluster node reads a session when it takes it).
+    if (!node) {
+      redis->set_load_handler(
+          [&service](std::vector<store::session_record> records) { service.finish_load(records); });
+    }
     redis->start();
   }
 

@@ -229,9 +229,15 @@ describe("BandSync cluster", { skip: missing ?? false }, () => {
     }
     const ts = ticks(db, woke, sessionId).map((t) => t.ts);
     assert.ok(ts.length >= 10, `ticks after the wake-up: ${ts.length}`);
-    for (let i = 1; i < ts.length; i++) {
-      assert.ok(ts[i] - ts[i - 1] >= 60, `two clocks ticking: ${ts[i - 1]} then ${ts[i]}`);
-    }
+    // One clock: one tick per 100 ms period (a second clock would double
+    // them; a tick's serverTimestamp is when it was sent, so gaps alone vary
+    // with the machine's load).
+    const periods = (ts.at(-1) - ts[0]) / 100;
+    assert.ok(
+      ts.length <= periods + 2,
+      `two clocks ticking: ${ts.length} ticks in ${periods.toFixed(1)} periods; cluster log of A and B:\n` +
+        [a, b].map((n) => n.stderr().split("\n").filter((l) => l.includes("cluster")).slice(-8).join("\n")).join("\n--\n"),
+    );
     // A's own device hears B's clock only (until B takes it out of the
     // room): a tick of A's stale clock would be one B never sent.
     const fromB = new Set(ticks(db, m, sessionId).map((t) => t.ts));
