@@ -516,22 +516,21 @@ void node::cluster_outbox::emit_to_session(const std::string& session_id, std::s
 
 void node::cluster_outbox::join_room(const std::string& conn_id, const std::string& session_id) {
   if (n_.ns_.find(conn_id)) return n_.local_join(conn_id, session_id);
-  auto it = n_.remote_.find(conn_id);
-  if (it == n_.remote_.end()) return;
-  wire_message m;
-  m.kind = wire_kind::join;
-  m.from = n_.options_.node_id;
-  m.sid = conn_id;
-  m.session = session_id;
-  n_.publish(node_channel(it->second), m);
+  forward_room(wire_kind::join, conn_id, session_id);
 }
 
 void node::cluster_outbox::leave_room(const std::string& conn_id, const std::string& session_id) {
   if (n_.ns_.find(conn_id)) return n_.local_leave(conn_id, session_id);
+  forward_room(wire_kind::leave, conn_id, session_id);
+}
+
+// A remote socket's room change is carried out by the node that holds it.
+void node::cluster_outbox::forward_room(wire_kind kind, const std::string& conn_id,
+                                        const std::string& session_id) {
   auto it = n_.remote_.find(conn_id);
   if (it == n_.remote_.end()) return;
   wire_message m;
-  m.kind = wire_kind::leave;
+  m.kind = kind;
   m.from = n_.options_.node_id;
   m.sid = conn_id;
   m.session = session_id;

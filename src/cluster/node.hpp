@@ -117,6 +117,8 @@ class node {
     void leave_room(const std::string& conn_id, const std::string& session_id) override;
 
    private:
+    void forward_room(wire_kind kind, const std::string& conn_id, const std::string& session_id);
+
     node& n_;
   };
 

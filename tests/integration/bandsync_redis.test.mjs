@@ -22,7 +22,9 @@ import { HOST } from "./lib/server.mjs";
 import {
   DeviceJar,
   cleanEnv,
+  eventually,
   freePort,
+  health,
   join,
   launch,
   metrics,
@@ -52,29 +54,6 @@ const OLD_SERVER_SESSION = {
   lastActiveAt: 1795627304714,
   settings: { maxMembers: 8 },
 };
-
-// Polls `fn` until `ok(value)`; returns the value or fails naming `what`.
-async function eventually(fn, ok, what, ms = 10_000) {
-  const deadline = Date.now() + ms;
-  let last;
-  for (;;) {
-    try {
-      last = await fn();
-      if (ok(last)) return last;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > deadline) {
-      assert.fail(`timed out after ${ms} ms waiting for ${what}; last: ${JSON.stringify(last)?.slice(0, 600)}`);
-    }
-    await sleep(50);
-  }
-}
-
-async function health(url) {
-  const res = await fetch(`${url}/health`, { signal: AbortSignal.timeout(5_000) });
-  return res.json();
-}
 
 const missing = redisMissing();
 
