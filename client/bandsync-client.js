@@ -274,6 +274,33 @@ function segment(fields) {
 }
 
 /**
+ * How close after a time a beat counts as the beat at that time (ms). Server
+ * times are epoch milliseconds, whose doubles resolve 2^-12 ms (0.24 µs), and
+ * the server computes `beat` from a position in whole microseconds: a beat
+ * computed from one report lands up to about 1 µs before or after the same
+ * beat computed from the next. Without this slack, nextBeat(time of beat n)
+ * could answer beat n again at a time that rounds to the cursor itself, and
+ * the scheduler would step in place until a tick moved the grid (beats late
+ * by a multiple of the tick period).
+ */
+const BEAT_SLACK_MS = 0.01;
+
+/** The position (ms) segment `s` gives for server time t. */
+function positionOn(s, t) {
+  if (!s.playing) return s.position;
+  // Runs from `from`, or from startsAt when that is later; never back
+  // before startsAt, where the start position holds.
+  const runFrom = Math.max(s.from, s.startsAt ?? -Infinity);
+  const floor = s.startsAt === null ? -Infinity : s.startsAt - runFrom;
+  return s.position + Math.max(t - runFrom, floor);
+}
+
+/** The musical position segment `s` gives for server time t. */
+function beatOn(s, t) {
+  return s.beat + ((positionOn(s, t) - s.position) * s.tempo) / 60000;
+}
+
+/**
  * The session's timeline as a short list of segments ordered by `from`:
  * the one in effect now and those scheduled later (a seek or tempo change
  * with `effectiveAt`). Bounded: at most `MAX_SEGMENTS` are kept.
@@ -329,59 +356,59 @@ export class Timeline {
   /** The song position (ms) at server time t; null before any state. */
   positionAt(t) {
     const s = this.at(t);
-    if (!s) return null;
-    if (!s.playing) return s.position;
-    // Runs from `from`, or from startsAt when that is later; never back
-    // before startsAt, where the start position holds.
-    const runFrom = Math.max(s.from, s.startsAt ?? -Infinity);
-    const floor = s.startsAt === null ? -Infinity : s.startsAt - runFrom;
-    return s.position + Math.max(t - runFrom, floor);
+    return s ? positionOn(s, t) : null;
   }
 
   /** The musical position (fractional beats since position 0) at server time t. */
   beatAt(t) {
     const s = this.at(t);
-    if (!s) return null;
-    return s.beat + ((this.positionAt(t) - s.position) * s.tempo) / 60000;
+    return s ? beatOn(s, t) : null;
   }
 
   /**
-   * The next beat strictly after server time t: { time, beat, countIn }, or
-   * null when nothing plays. Count-in beats are the `countInBars` bars of
-   * beats that end at startsAt.
+   * The next beat after server time t: { time, beat, countIn }, or null when
+   * nothing plays. Count-in beats are the `countInBars` bars of beats that
+   * end at startsAt. The time returned is always more than BEAT_SLACK_MS
+   * after t, so that a caller stepping from beat to beat always moves on.
    */
   nextBeat(t) {
     const s = this.at(t);
     if (!s || !s.playing || !(s.tempo > 0)) return null;
     const beatMs = 60000 / s.tempo;
+    // A beat within BEAT_SLACK_MS after t is the beat at t (see BEAT_SLACK_MS).
+    const after = t + BEAT_SLACK_MS;
     if (s.startsAt !== null && t < s.startsAt) {
       const runFrom = s.startsAt;
+      // The beat at the start. Not always s.beat: when the cursor lags, the
+      // stretch in effect may be a tick from after the start (which keeps
+      // startsAt), whose beat is its own report's.
+      const b0 = beatOn(s, runFrom);
       const countInBeats = s.countInBars * s.beatsPerBar;
       const first = runFrom - countInBeats * beatMs;
-      if (countInBeats > 0 && t < runFrom - beatMs / 1e6) {
-        const k = Math.max(0, Math.floor((t - first) / beatMs + 1e-9) + 1);
-        if (t < first) return { time: first, beat: s.beat - countInBeats, countIn: true };
+      if (countInBeats > 0 && after < runFrom) {
+        if (after < first) return { time: first, beat: b0 - countInBeats, countIn: true };
+        const k = Math.floor((after - first) / beatMs) + 1;
         if (k < countInBeats)
-          return { time: first + k * beatMs, beat: s.beat - countInBeats + k, countIn: true };
+          return { time: first + k * beatMs, beat: b0 - countInBeats + k, countIn: true };
       }
       // The start itself, when it falls on a beat; else the first beat after it.
-      const b0 = s.beat;
       const next0 = Number.isInteger(b0) ? b0 : Math.ceil(b0);
       const first0 = runFrom + (next0 - b0) * beatMs;
-      if (first0 > t) return { time: first0, beat: next0, countIn: false };
+      if (first0 > after) return { time: first0, beat: next0, countIn: false };
     }
-    const b = this.beatAt(t);
-    const next = Math.floor(b + 1e-9) + 1;
-    const time = t + (next - b) * beatMs;
+    const b = this.beatAt(after);
+    const next = Math.floor(b) + 1;
+    const time = after + (next - b) * beatMs;
     // A later segment starting before that beat may move the grid (a seek, a
     // tempo change): its start is returned instead, as a beat only when it
     // falls on one, and the caller asks again from there.
-    const after = this.segments.find((x) => x.from > t);
-    if (after && after.from <= time) {
-      const b1 = this.beatAt(after.from);
+    // (Not s itself, which stands for the time before the first report.)
+    const later = this.segments.find((x) => x.from > t && x !== s);
+    if (later && later.from <= time) {
+      const b1 = this.beatAt(later.from);
       const r = Math.round(b1);
-      const onBeat = after.playing && Math.abs(b1 - r) < 1e-6;
-      return { time: after.from, beat: onBeat ? r : null, countIn: false };
+      const onBeat = later.playing && Math.abs(b1 - r) < 1e-6;
+      return { time: later.from, beat: onBeat ? r : null, countIn: false };
     }
     return { time, beat: next, countIn: false };
   }
@@ -1053,6 +1080,10 @@ export class BandSyncClient {
 
   // The old contract's probe: the server's one timestamp stands for both t2
   // and t3, so the offset is exact when the two directions take equally long.
+  // The answer is matched by its echo of t1 to a µs, not exactly: a server
+  // may parse and re-print the number a unit in the last place off (BandSync
+  // with Boost.JSON 1.81 does, for about one fractional epoch-ms time in ten),
+  // and an unmatched answer costs a whole syncTimeoutMs.
   exchangeLatencyProbe() {
     return new Promise((resolve) => {
       const t1 = this.now();
@@ -1061,7 +1092,7 @@ export class BandSyncClient {
         resolve(null);
       }, this.opts.syncTimeoutMs);
       const accept = (p) => {
-        if (!p || p.clientTimestamp !== t1 || !Number.isFinite(p.serverTimestamp)) return;
+        if (!p || !(Math.abs(p.clientTimestamp - t1) < 1e-3) || !Number.isFinite(p.serverTimestamp)) return;
         clearTimeout(timer);
         if (this.pendingProbe === accept) this.pendingProbe = null;
         resolve({ t1, t2: p.serverTimestamp, t3: p.serverTimestamp, t4: this.now() });

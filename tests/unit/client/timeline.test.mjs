@@ -52,6 +52,31 @@ describe("Timeline", () => {
     assert.equal(tl.positionAt(10100), 100);
   });
 
+  it("a tick from after startsAt that arrives before the downbeat was delivered keeps the grid", () => {
+    // 240 BPM, one bar of count-in ending at startsAt. The scheduler's cursor
+    // is still on the last count-in beat when a tick taken 100 ms after the
+    // start arrives (a loaded device): the tick's stretch keeps startsAt and
+    // carries the beat at its own time (0.4), not at the start. The downbeat
+    // is still at startsAt (it was 150 ms later, off the grid: the CI failure
+    // "device 0: first beat at 149.93 ms").
+    const tl = new Timeline();
+    const startsAt = 1796173201480.1234;
+    tl.apply("replace", { from: startsAt - 1010, position: 0, playing: true, tempo: 240, startsAt, beat: 0, beatsPerBar: 4, countInBars: 1 });
+    tl.apply("continue", { from: startsAt + 100, position: 100, playing: true, tempo: 240, beat: 0.4, beatsPerBar: 4 });
+    const last = startsAt - 250; // the last count-in beat, delivered
+    const down = tl.nextBeat(last);
+    assert.equal(down.beat, 0);
+    assert.equal(down.countIn, false);
+    near(down.time, startsAt, "the downbeat", 1e-3);
+    const one = tl.nextBeat(down.time);
+    assert.equal(one.beat, 1);
+    near(one.time, startsAt + 250, "beat 1", 1e-3);
+    // And from further back, the count-in beats it still has are on the grid too.
+    const c = tl.nextBeat(startsAt - 600);
+    assert.deepEqual([c.beat, c.countIn], [-2, true]);
+    near(c.time, startsAt - 500, "count-in beat -2", 1e-3);
+  });
+
   it("beats stay continuous across a tempo change when the server sends the beat anchor", () => {
     const tl = new Timeline();
     tl.apply("replace", { from: 0, position: 0, playing: true, tempo: 60, beat: 0, beatsPerBar: 3 });
@@ -85,6 +110,50 @@ describe("Timeline", () => {
     tl.apply("replace", { from: 0, position: 0, playing: true, tempo: 120, beatsPerBar: 4 });
     tl.apply("schedule", { from: 1000, position: 60000, playing: true, tempo: 120, beatsPerBar: 4 });
     assert.deepEqual(tl.nextBeat(960), { time: 1000, beat: 120, countIn: false });
+  });
+
+  it("stepping from beat to beat moves on at epoch-scale times, through ticks that move the grid by a µs", () => {
+    // What BandSyncClient.fire() does: nextBeat(cursor), move the cursor
+    // there, and again until now. Server times are epoch ms (a double's step
+    // there is 0.24 µs) and the server computes a tick's beat from a position
+    // in whole µs: the beat a cursor sits on, recomputed from the next tick,
+    // can come out a hair early. nextBeat must still move on; it answered
+    // that same beat at a time equal to the cursor (the scheduler then stood
+    // still until the next tick: beats 100 ms late, issue 11's client_lib flake).
+    let stalls = 0;
+    const missed = [];
+    for (let i = 0; i < 200; i++) {
+      const tl = new Timeline();
+      const startsAt = 1796173201480.1234 + i * 7.3;
+      tl.apply("replace", { from: startsAt - 5, position: 0, playing: true, tempo: 300, startsAt, beat: 0, beatsPerBar: 4 });
+      let cursor = startsAt - 5;
+      const delivered = [];
+      for (let k = 1; k <= 12; k++) {
+        // A tick every 100 ms, as the server builds it (position floored to the ms).
+        const from = startsAt + k * 100 + (i % 13) * 0.377;
+        const posUs = Math.floor((from - startsAt) * 1000);
+        tl.apply("continue", { from, position: Math.floor(posUs / 1000), playing: true, tempo: 300, beat: (posUs / 1000) * 300 / 60000, beatsPerBar: 4 });
+        for (let guard = 0; guard < 64; guard++) {
+          const nb = tl.nextBeat(cursor);
+          if (nb.time > from) break;
+          if (!(nb.time > cursor)) {
+            stalls++;
+            break;
+          }
+          cursor = nb.time;
+          if (nb.beat === null) continue; // a scheduled change, not a beat
+          // fire()'s dedupe: the same beat again, just after, is not a new one.
+          if (delivered.length && delivered.at(-1).beat === nb.beat && nb.time - delivered.at(-1).time < 100) continue;
+          delivered.push(nb);
+        }
+      }
+      const beats = delivered.map((b) => b.beat);
+      const want = Array.from({ length: beats.length }, (_, j) => j);
+      if (beats.length < 6 || beats.some((b, j) => b !== want[j])) missed.push(`case ${i}: ${beats}`);
+      for (const b of delivered) near(b.time, startsAt + b.beat * 200, `case ${i} beat ${b.beat}`, 0.01);
+    }
+    assert.equal(stalls, 0, "nextBeat(t) answered a time not after t");
+    assert.deepEqual(missed, []);
   });
 
   it("keeps a bounded number of scheduled segments", () => {
