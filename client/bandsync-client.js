@@ -382,7 +382,10 @@ export class Timeline {
       // The beat at the start. Not always s.beat: when the cursor lags, the
       // stretch in effect may be a tick from after the start (which keeps
       // startsAt), whose beat is its own report's.
-      const b0 = beatOn(s, runFrom);
+      // Within BEAT_SLACK_MS of a whole beat, it is that beat (+ 0: never -0).
+      const exact = beatOn(s, runFrom);
+      const whole = Math.round(exact);
+      const b0 = (Math.abs(exact - whole) * beatMs < BEAT_SLACK_MS ? whole : exact) + 0;
       const countInBeats = s.countInBars * s.beatsPerBar;
       const first = runFrom - countInBeats * beatMs;
       if (countInBeats > 0 && after < runFrom) {
@@ -392,7 +395,7 @@ export class Timeline {
           return { time: first + k * beatMs, beat: b0 - countInBeats + k, countIn: true };
       }
       // The start itself, when it falls on a beat; else the first beat after it.
-      const next0 = Number.isInteger(b0) ? b0 : Math.ceil(b0);
+      const next0 = Number.isInteger(b0) ? b0 : Math.ceil(b0) + 0;
       const first0 = runFrom + (next0 - b0) * beatMs;
       if (first0 > after) return { time: first0, beat: next0, countIn: false };
     }

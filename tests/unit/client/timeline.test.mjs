@@ -59,22 +59,29 @@ describe("Timeline", () => {
     // carries the beat at its own time (0.4), not at the start. The downbeat
     // is still at startsAt (it was 150 ms later, off the grid: the CI failure
     // "device 0: first beat at 149.93 ms").
-    const tl = new Timeline();
-    const startsAt = 1796173201480.1234;
-    tl.apply("replace", { from: startsAt - 1010, position: 0, playing: true, tempo: 240, startsAt, beat: 0, beatsPerBar: 4, countInBars: 1 });
-    tl.apply("continue", { from: startsAt + 100, position: 100, playing: true, tempo: 240, beat: 0.4, beatsPerBar: 4 });
-    const last = startsAt - 250; // the last count-in beat, delivered
-    const down = tl.nextBeat(last);
-    assert.equal(down.beat, 0);
-    assert.equal(down.countIn, false);
-    near(down.time, startsAt, "the downbeat", 1e-3);
-    const one = tl.nextBeat(down.time);
-    assert.equal(one.beat, 1);
-    near(one.time, startsAt + 250, "beat 1", 1e-3);
-    // And from further back, the count-in beats it still has are on the grid too.
-    const c = tl.nextBeat(startsAt - 600);
-    assert.deepEqual([c.beat, c.countIn], [-2, true]);
-    near(c.time, startsAt - 500, "count-in beat -2", 1e-3);
+    // The tick as the server builds it (position in whole µs, floored to
+    // the ms on the wire): the beat at the start, computed back from it,
+    // comes out a hair off 0 either way; it is beat 0 (not -0, not beat 1).
+    for (let i = 0; i < 100; i++) {
+      const tl = new Timeline();
+      const startsAt = 1796173201480.1234 + i * 3.7;
+      tl.apply("replace", { from: startsAt - 1010, position: 0, playing: true, tempo: 240, startsAt, beat: 0, beatsPerBar: 4, countInBars: 1 });
+      const from = startsAt + 100 + i * 0.0137;
+      const posUs = Math.floor((from - startsAt) * 1000);
+      tl.apply("continue", { from, position: Math.floor(posUs / 1000), playing: true, tempo: 240, beat: (posUs / 1000) * 240 / 60000, beatsPerBar: 4 });
+      const last = startsAt - 250; // the last count-in beat, delivered
+      const down = tl.nextBeat(last);
+      assert.ok(Object.is(down.beat, 0), `case ${i}: downbeat ${down.beat}`);
+      assert.equal(down.countIn, false);
+      near(down.time, startsAt, `case ${i}: the downbeat`, 2e-3);
+      const one = tl.nextBeat(down.time);
+      assert.equal(one.beat, 1);
+      near(one.time, startsAt + 250, `case ${i}: beat 1`, 2e-3);
+      // And from further back, the count-in beats it still has are on the grid too.
+      const c = tl.nextBeat(startsAt - 600);
+      assert.deepEqual([c.beat, c.countIn], [-2, true]);
+      near(c.time, startsAt - 500, `case ${i}: count-in beat -2`, 2e-3);
+    }
   });
 
   it("beats stay continuous across a tempo change when the server sends the beat anchor", () => {
