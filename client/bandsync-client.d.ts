@@ -157,6 +157,8 @@ export interface ClockInfo {
   rtt: number;
   samples: number;
   synced: boolean;
+  /** the connection's settling bursts (settleBursts after its first) are folded in */
+  settled: boolean;
 }
 
 export interface BandSyncEvents {
@@ -201,10 +203,14 @@ export interface BandSyncOptions {
   now?: () => number;
   /** time_sync exchanges per burst (default 16), syncGapMs apart (default 25), every resyncMs (default 15000) */
   syncBurst?: number;
-  /** exchanges in a connection's first burst (default 32) */
+  /** exchanges in a connection's first burst and in its settling bursts (default 32) */
   firstSyncBurst?: number;
   syncGapMs?: number;
   resyncMs?: number;
+  /** bursts that follow a connection's first one settleGapMs apart, before the resyncMs schedule (default 2) */
+  settleBursts?: number;
+  /** ms between the starts of the settling bursts (default 2000) */
+  settleGapMs?: number;
   syncTimeoutMs?: number;
   lookaheadMs?: number;
   clockProtocol?: "auto" | "time_sync" | "latency_probe";

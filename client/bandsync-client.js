@@ -46,7 +46,7 @@
  * @typedef {{ beat: number, bar: number, beatInBar: number, beatsPerBar: number,
  *             serverTime: number, localTime: number, countIn: boolean }} BeatInfo
  * @typedef {{ mode: "time_sync"|"latency_probe"|null, offset: number, drift: number,
- *             rtt: number, samples: number, synced: boolean }} ClockInfo
+ *             rtt: number, samples: number, synced: boolean, settled: boolean }} ClockInfo
  */
 
 // ---------------------------------------------------------------------------
@@ -499,7 +499,8 @@ export class BandSyncClient {
   /**
    * @param {{ io: Function, url?: string, ioOptions?: object, storage?: StorageLike,
    *           clientId?: string, now?: () => number, syncBurst?: number, firstSyncBurst?: number,
-   *           syncGapMs?: number, resyncMs?: number, syncTimeoutMs?: number,
+   *           syncGapMs?: number, resyncMs?: number, settleBursts?: number, settleGapMs?: number,
+   *           syncTimeoutMs?: number,
    *           lookaheadMs?: number, clockProtocol?: "auto"|"time_sync"|"latency_probe",
    *           serverDisconnectRetryMs?: number, clock?: object }} opts
    */
@@ -510,6 +511,8 @@ export class BandSyncClient {
       firstSyncBurst: 32,
       syncGapMs: 25,
       resyncMs: 15_000,
+      settleBursts: 2,
+      settleGapMs: 2_000,
       syncTimeoutMs: 1_500,
       lookaheadMs: 0,
       clockProtocol: "auto",
@@ -534,6 +537,8 @@ export class BandSyncClient {
     this.timer = null;
     this.syncTimer = null;
     this.syncing = null;
+    this.settleLeft = 0; // settling bursts still to schedule (see burst())
+    this.settleNext = false; // the next burst is one of them
     this.generation = 0; // bumps on every (re)connect, so stale bursts stop
     /** @type {LinkInfo|null} */
     this.link = null; // this device's link, from the last burst
@@ -942,6 +947,9 @@ export class BandSyncClient {
       rtt: this.clock.rtt,
       samples: this.clock.fit?.samples ?? 0,
       synced: this.clock.synced,
+      // The connection's settling bursts are done (see burst()): the
+      // estimate a just-joined device should start music on.
+      settled: this.clock.synced && this.settleLeft === 0 && !this.settleNext,
     };
   }
 
@@ -958,7 +966,15 @@ export class BandSyncClient {
       if (this.syncing?.promise === promise) this.syncing = null;
       if (gen === this.generation && !this.closed) {
         clearTimeout(this.syncTimer);
-        this.syncTimer = setTimeout(() => this.syncClock().catch(() => {}), this.opts.resyncMs);
+        // Right after a connection's first burst, settleBursts more follow
+        // settleGapMs apart (as large as the first), then one every resyncMs.
+        let delay = this.opts.resyncMs;
+        this.settleNext = this.settleLeft > 0;
+        if (this.settleNext) {
+          this.settleLeft--;
+          delay = this.opts.settleGapMs;
+        }
+        this.syncTimer = setTimeout(() => this.syncClock().catch(() => {}), delay);
       }
     });
     this.syncing = { gen, promise };
@@ -966,12 +982,20 @@ export class BandSyncClient {
   }
 
   async burst(gen) {
-    // The first burst of a connection is larger: until the next one (resyncMs
-    // later) it is all the estimate has, and a count-in may start meanwhile.
+    // The first burst of a connection is larger, and so are the settleBursts
+    // that follow it within seconds: a device that just joined has only these
+    // (a count-in may start meanwhile). One burst's estimate is off by half
+    // the difference between its fastest upstream and fastest downstream
+    // trips' excess over the path's floor: more exchanges, spread over a few
+    // seconds (queues and loaded hosts delay packets in stretches), find trips
+    // nearer the floor. Measured through 20 ± 10 ms jitter: bench/RESULTS.md.
     // (time_sync only: servers before it may rate-limit latency_probe.)
     const first = !this.clock.synced || this.freshConnection;
+    if (first) this.settleLeft = this.opts.settleBursts;
+    const settling = first || this.settleNext;
+    this.settleNext = false;
     const count = () =>
-      first && this.clockMode !== "latency_probe" ? this.opts.firstSyncBurst : this.opts.syncBurst;
+      settling && this.clockMode !== "latency_probe" ? this.opts.firstSyncBurst : this.opts.syncBurst;
     const samples = [];
     for (let i = 0; i < count() && gen === this.generation && !this.closed; i++) {
       let sample = null;

@@ -60,29 +60,42 @@ export function socketExchange(socket, timeoutMs = 5000) {
     });
 }
 
-// The same burst through bandsync-client's estimator (client/bandsync-client.js
+// The same bursts through bandsync-client's estimator (client/bandsync-client.js
 // ClockEstimator with the library's defaults: each burst's intersected offset
-// bounds, fitted over the bursts), as an app using the library would
-// estimate. `bursts` bursts of `count` exchanges `gapMs` apart (the first of
-// `firstCount`: bandsync-client's firstSyncBurst is 32); a burst starts
-// `intervalMs` after the previous one started (the library's resyncMs is
-// 15 000), or `gapMs` after it ended when intervalMs is 0.
+// bounds, fitted over the bursts) on the library's schedule, as an app using
+// the library would estimate. `bursts` bursts in all, of exchanges `gapMs`
+// apart: the first of `firstCount` (bandsync-client's firstSyncBurst, 32),
+// then up to `settleBursts` more of `firstCount` each starting `settleGapMs`
+// after the previous one ended (the library's settleBursts 2, settleGapMs
+// 2000), then bursts of `count` starting `intervalMs` after the previous one
+// ended (the library's resyncMs, 15 000), or `gapMs` after it when intervalMs
+// is 0. settleBursts/settleGapMs default to $SYNC_SETTLE_BURSTS and
+// $SYNC_SETTLE_GAP_MS (so that `bandsync bench sync` can pass them), else 2/2000.
 export async function clientEstimate(
   exchange,
-  { count = 16, firstCount = count, gapMs = 15, bursts = 1, intervalMs = 0 } = {},
+  {
+    count = 16,
+    firstCount = count,
+    gapMs = 15,
+    bursts = 1,
+    intervalMs = 0,
+    settleBursts = Number(process.env.SYNC_SETTLE_BURSTS ?? 2),
+    settleGapMs = Number(process.env.SYNC_SETTLE_GAP_MS ?? 2000),
+  } = {},
 ) {
   const { ClockEstimator } = await import("../../../client/bandsync-client.js");
   const est = new ClockEstimator();
   for (let b = 0; b < bursts; b += 1) {
-    const start = localNow();
-    for (let i = 0; i < (b === 0 ? firstCount : count); i += 1) {
-      if (i > 0 || (b > 0 && intervalMs === 0)) await new Promise((r) => setTimeout(r, gapMs));
+    const settling = b <= settleBursts;
+    if (b > 0) {
+      const wait = b <= settleBursts ? settleGapMs : intervalMs > 0 ? intervalMs : gapMs;
+      await new Promise((r) => setTimeout(r, wait));
+    }
+    for (let i = 0; i < (settling ? firstCount : count); i += 1) {
+      if (i > 0) await new Promise((r) => setTimeout(r, gapMs));
       est.add(await exchange(localNow()));
     }
     est.endBurst();
-    if (intervalMs > 0 && b + 1 < bursts) {
-      await new Promise((r) => setTimeout(r, Math.max(0, start + intervalMs - localNow())));
-    }
   }
   // An offset for the report instant, which follows within milliseconds.
   return { offset: est.offsetAt(localNow()), delay: est.rtt };
@@ -259,7 +272,7 @@ export async function spawnServer(bin) {
 
 // node tests/integration/lib/sync_harness.mjs (--url http://127.0.0.1:PORT | --bin PATH)
 //   [--devices 8] [--delay 20] [--jitter 10] [--count 16] [--first-count 16] [--bursts 1]
-//   [--burst-interval-ms 0]
+//   [--burst-interval-ms 0] [--gap-ms 25]
 //   [--offset-us N] [--estimator client|burst] [--seed 1] [--proxy-thread worker|main]
 // With --bin it starts that server itself and takes the exact reference from
 // its log; with --url the reference is exact only when --offset-us is given.
@@ -281,7 +294,7 @@ if (process.argv[1] && import.meta.url === new URL(`file://${process.argv[1]}`).
       burst: {
         count: Number(arg("count", 16)),
         firstCount: Number(arg("first-count", arg("count", 16))),
-        gapMs: 15,
+        gapMs: Number(arg("gap-ms", 25)), // bandsync-client's syncGapMs
         bursts: Number(arg("bursts", 1)),
         intervalMs: Number(arg("burst-interval-ms", 0)),
       },

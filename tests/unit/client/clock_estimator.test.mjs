@@ -264,3 +264,67 @@ describe("BandSyncClient's latency_probe clock", () => {
     }
   });
 });
+
+describe("BandSyncClient's settling bursts", () => {
+  it("follows a connection's first burst with settleBursts as large, settleGapMs apart, then says settled", async () => {
+    const { BandSyncClient } = await import("../../../client/bandsync-client.js");
+    const sent = [];
+    const io = fakeIo((ev, p, ack) => {
+      if (ev !== "time_sync") return;
+      sent.push(performance.now());
+      const t2 = p.t1 + 500 + 0.5;
+      ack({ t1: p.t1, t2, t3: t2 + 0.01 });
+    });
+    const c = new BandSyncClient({
+      io,
+      url: "http://fake",
+      firstSyncBurst: 6,
+      syncBurst: 2,
+      syncGapMs: 1,
+      settleBursts: 2,
+      settleGapMs: 50,
+      resyncMs: 60_000,
+    });
+    const clocks = [];
+    try {
+      await new Promise((resolve, reject) => {
+        c.on("clock", (info) => {
+          clocks.push({ ...info, exchanges: sent.length });
+          if (clocks.length === 3) resolve();
+        });
+        setTimeout(() => reject(new Error(`${clocks.length} clock events in 5 s`)), 5_000);
+      });
+      // 6 exchanges per burst, the first two bursts not settled, the third settled.
+      assert.deepEqual(clocks.map((x) => [x.exchanges, x.settled, x.synced]), [
+        [6, false, true],
+        [12, false, true],
+        [18, true, true],
+      ]);
+      assert.equal(c.clockInfo().settled, true);
+      // Then nothing until resyncMs (60 s).
+      await new Promise((r) => setTimeout(r, 200));
+      assert.equal(sent.length, 18);
+    } finally {
+      c.close();
+    }
+  });
+
+  it("with settleBursts 0 the first burst is settled and the next waits resyncMs", async () => {
+    const { BandSyncClient } = await import("../../../client/bandsync-client.js");
+    let sent = 0;
+    const io = fakeIo((ev, p, ack) => {
+      if (ev !== "time_sync") return;
+      sent++;
+      ack({ t1: p.t1, t2: p.t1 + 1, t3: p.t1 + 1 });
+    });
+    const c = new BandSyncClient({ io, url: "http://fake", firstSyncBurst: 3, syncGapMs: 1, settleBursts: 0, settleGapMs: 1, resyncMs: 60_000 });
+    try {
+      const info = await new Promise((resolve) => c.on("clock", resolve));
+      assert.equal(info.settled, true);
+      await new Promise((r) => setTimeout(r, 150));
+      assert.equal(sent, 3);
+    } finally {
+      c.close();
+    }
+  });
+});
