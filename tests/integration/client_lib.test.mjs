@@ -34,6 +34,14 @@ const wallNow = () => localNow() + wallSkew;
 // the exactness is in the times the library computes, checked to the ms.
 const LATE_MS = 150;
 
+// A client's clock bursts, for a failure message: what each burst's
+// estimate rested on (offset, half width of its bounds, fastest round trip).
+function bursts(c) {
+  return JSON.stringify(
+    c.clock.bursts.map((b) => ({ offset: +b.offset.toFixed(3), halfWidth: +b.halfWidth.toFixed(3), rtt: +b.rtt.toFixed(3) })),
+  );
+}
+
 // A localStorage stand-in.
 function memoryStorage() {
   const m = new Map();
@@ -156,7 +164,7 @@ describe("bandsync-client against bandsync serve", () => {
     // Same machine: the server's clock is this machine's wall clock, in whole
     // ms (so up to 1 ms low), seen across a loopback round trip.
     const err = a.serverNow() - wallNow();
-    assert.ok(err > -4 && err < 3, `serverNow() − local wall clock = ${err.toFixed(3)} ms`);
+    assert.ok(err > -4 && err < 3, `serverNow() − local wall clock = ${err.toFixed(3)} ms; bursts ${bursts(a)}`);
   });
 
   it("picks time_sync when the server answers it, else latency_probe", async () => {
@@ -177,12 +185,12 @@ describe("bandsync-client against bandsync serve", () => {
     // start: the same as performance.timeOrigin + now() within the anchoring.
     const err = a.serverNow() - wallNow();
     // (Each side reads the wall clock once, to well under a millisecond.)
-    assert.ok(Math.abs(err) < 1.5, `serverNow() − local wall clock = ${err.toFixed(3)} ms`);
+    assert.ok(Math.abs(err) < 1.5, `serverNow() − local wall clock = ${err.toFixed(3)} ms; bursts ${bursts(a)}`);
     // Two clients on the same machine agree closely.
     const b = client(server.url, { clockProtocol: "time_sync" });
     await next(b, "clock");
     const d = a.serverNow() - b.serverNow();
-    assert.ok(Math.abs(d) < 0.5, `two clients' serverNow() differ by ${d.toFixed(3)} ms`);
+    assert.ok(Math.abs(d) < 0.5, `two clients' serverNow() differ by ${d.toFixed(3)} ms; bursts a ${bursts(a)} b ${bursts(b)}`);
   });
 
   it("play, ticks, seek and pause: positionAt() predicts every tick within a few ms", async () => {
