@@ -487,9 +487,13 @@ describe("bandsync-client across a server restart", () => {
       const stopped = await server.stop();
       assert.equal(stopped.code, 0);
       await until("reconnecting", () => statuses.includes("reconnecting"));
+      // Waited for from before the start: the client reconnects as soon as
+      // the port accepts, which can be before startServer() sees it does
+      // (it polls), and the snapshot can come before startServer() resolves.
+      const rejoined = next(a, "snapshot", (s) => s.sessionId === sessionId, 25_000);
       server = await startServer(["serve"], { port });
       // The embedded store starts empty: the re-join creates the session again.
-      const snap = await next(a, "snapshot", (s) => s.sessionId === sessionId, 15_000);
+      const snap = await rejoined;
       assert.equal(snap.members.length, 1);
       assert.equal(snap.members[0].socketId, a.id);
       assert.equal(statuses.at(-1), "connected");
