@@ -122,8 +122,16 @@ async function dropCase(server, { role, transport, dropMs }) {
     await join(a, sessionId, { displayName: "A" });
   }
   await waitUntil(() => named(a, "user_joined").length === (role === "leader" ? 2 : 1), "A sees B");
-  (role === "leader" ? a : b).emit("play", { sessionId });
-  await waitUntil(() => named(a, "scroll_tick").length > 0 && named(b, "scroll_tick").length > 0, "ticks");
+  const player = role === "leader" ? a : b;
+  const playAt = Date.now();
+  player.emit("play", { sessionId });
+  try {
+    await waitUntil(() => named(a, "scroll_tick").length > 0 && named(b, "scroll_tick").length > 0, "ticks");
+  } catch (e) {
+    const seen = (ph) =>
+      JSON.stringify(ph.log.filter((x) => x.name !== "scroll_tick").map((x) => [x.name, x.at - playAt, x.id ?? x.p?.code]));
+    throw new Error(`${e.message}; A: ${seen(a)}; B: ${seen(b)}; A connected ${a.socket.connected}`);
+  }
 
   const fromA = a.log.length;
   const fromB = b.log.length;
