@@ -79,11 +79,38 @@ async function connected(ph) {
   await waitUntil(() => ph.socket.connected && connects(ph).length > 0, "connect");
 }
 
+// Emits `name` until `done()`: again after each reconnect of the device while
+// not done. An emit rides on the transport of the moment; one that dies with
+// it is lost (Socket.IO delivers client packets at most once; recovery
+// replays only the server's). Under load, links with 1 s + 1 s pings drop
+// and come back (recovered) on their own, before any freeze.
+async function emitUntil(ph, name, payload, done, what, ms = WAIT_MS) {
+  let sentAfter = connects(ph).length;
+  ph.emit(name, payload);
+  await waitUntil(
+    () => {
+      if (done()) return true;
+      if (connects(ph).length > sentAfter && ph.socket.connected) {
+        sentAfter = connects(ph).length;
+        ph.emit(name, payload);
+      }
+      return false;
+    },
+    what,
+    ms,
+  );
+}
+
 // join_session, resolved with the joiner's snapshot.
 async function join(ph, sessionId, extra = {}) {
   const from = ph.log.length;
-  ph.emit("join_session", { sessionId, ...extra });
-  await waitUntil(() => named(ph, "snapshot", from).length > 0 || named(ph, "error", from).length > 0, "snapshot");
+  await emitUntil(
+    ph,
+    "join_session",
+    { sessionId, ...extra },
+    () => named(ph, "snapshot", from).length > 0 || named(ph, "error", from).length > 0,
+    "snapshot",
+  );
   const err = named(ph, "error", from)[0];
   assert.equal(err, undefined, `join refused: ${JSON.stringify(err?.p)}`);
   return named(ph, "snapshot", from)[0].p;
@@ -124,9 +151,14 @@ async function dropCase(server, { role, transport, dropMs }) {
   await waitUntil(() => named(a, "user_joined").length === (role === "leader" ? 2 : 1), "A sees B");
   const player = role === "leader" ? a : b;
   const playAt = Date.now();
-  player.emit("play", { sessionId });
   try {
-    await waitUntil(() => named(a, "scroll_tick").length > 0 && named(b, "scroll_tick").length > 0, "ticks");
+    await emitUntil(
+      player,
+      "play",
+      { sessionId },
+      () => named(a, "scroll_tick").length > 0 && named(b, "scroll_tick").length > 0,
+      "ticks",
+    );
   } catch (e) {
     const seen = (ph) =>
       JSON.stringify(ph.log.filter((x) => x.name !== "scroll_tick").map((x) => [x.name, x.at - playAt, x.id ?? x.p?.code]));
