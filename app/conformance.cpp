@@ -110,7 +110,7 @@ int run_conformance(const conformance_options& o) {
 
   echo_handler echo;
   socketio::options so;
-  so.connect_timeout = std::chrono::milliseconds(1000);
+  so.connect_timeout = std::chrono::milliseconds(o.connect_timeout_ms);
   so.recovery.window = std::chrono::milliseconds(o.recovery_window_ms);
   socketio::server io(ioc.get_executor(), so);
   recovery_log main_log, custom_log;
@@ -130,20 +130,23 @@ int run_conformance(const conformance_options& o) {
   spdlog::info("conformance server ({}) listening on port {}",
                o.engineio_only ? "Engine.IO echo" : "Socket.IO", listener.port());
 
-  // Stop accepting, close every session, and leave once the close packets
-  // are out (or after one second).
+  // Refuse new sessions, close every session, and stop accepting and leave
+  // once the close packets are out (or after one second).
   boost::asio::signal_set signals(ioc, SIGINT, SIGTERM);
   boost::asio::steady_timer drain(ioc);
   auto deadline = std::chrono::steady_clock::now();
   std::function<void()> wait_drained = [&] {
     bool drained = listener.busy_connections() == 0 && eio.lingering_count() == 0;
-    if (drained || std::chrono::steady_clock::now() >= deadline) return ioc.stop();
+    if (drained || std::chrono::steady_clock::now() >= deadline) {
+      listener.stop();
+      return ioc.stop();
+    }
     drain.expires_after(std::chrono::milliseconds(20));
     drain.async_wait([&](boost::system::error_code) { wait_drained(); });
   };
   signals.async_wait([&](boost::system::error_code ec, int) {
     if (ec) return;
-    listener.stop();
+    listener.drain();  // as serve: polling clients still collect their close packets
     eio.close_all("server shutting down");
     deadline = std::chrono::steady_clock::now() + std::chrono::seconds(1);
     wait_drained();

@@ -51,6 +51,11 @@ int main(int argc, char** argv) {
   conformance->add_option("--ping-timeout", conf.ping_timeout_ms, "pingTimeout (ms)")
       ->capture_default_str();
   conformance
+      ->add_option("--connect-timeout", conf.connect_timeout_ms,
+                   "connectTimeout (ms): close a connection with no namespace CONNECT by then")
+      ->capture_default_str()
+      ->check(CLI::Range(100u, 3600000u));
+  conformance
       ->add_option("--recovery-window", conf.recovery_window_ms,
                    "Connection state recovery window (ms); 0 = off, as the protocol suite expects")
       ->capture_default_str();

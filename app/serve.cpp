@@ -188,11 +188,11 @@ int run_serve(const config& cfg) {
   sweeper.start();
   metrics_log.start();
 
-  // Graceful shutdown: stop accepting, close every session with a close
-  // packet, let the writes drain briefly, then leave the loop. The service
-  // first saves every session as the next start restores it (paused, no
-  // members); those writes get up to 1 s to reach a reachable Redis, and the
-  // whole shutdown stays under 2 s.
+  // Graceful shutdown: refuse new sessions, close every session with a close
+  // packet, let the writes drain briefly, then stop accepting and leave the
+  // loop. The service first saves every session as the next start restores
+  // it (paused, no members); those writes get up to 1 s to reach a reachable
+  // Redis, and the whole shutdown stays under 2 s.
   net::signal_set signals(ioc, SIGINT, SIGTERM);
   net::steady_timer drain(ioc);
   std::function<void()> wait_drained;
@@ -206,6 +206,7 @@ int run_serve(const config& cfg) {
     // closeIdleConnections does).
     bool drained = listener.busy_connections() == 0 && eio.lingering_count() == 0;
     if ((drained && store_done) || now >= deadline) {
+      listener.stop();
       ioc.stop();
       return;
     }
@@ -215,7 +216,9 @@ int run_serve(const config& cfg) {
   signals.async_wait([&](boost::system::error_code ec, int sig) {
     if (ec) return;
     spdlog::info("received signal {}: shutting down", sig);
-    listener.stop();
+    // Accepting goes on until the close packets are out: a polling client may
+    // need a new connection to collect its own (listener::drain).
+    listener.drain();
     ticker.stop();
     heartbeats.stop();
     grace.stop();

@@ -55,6 +55,7 @@ struct listener::impl : std::enable_shared_from_this<listener::impl> {
   size_t busy = 0;  // connections inside a request
   std::shared_ptr<ws_context> ws_busy = std::make_shared<ws_context>();  // open WebSockets
   bool stopped = false;
+  bool draining = false;  // drain(): no new Engine.IO sessions
   descriptor_gauge fds;
 
   // Counts a connection as busy for its lifetime.
@@ -260,9 +261,9 @@ struct listener::impl : std::enable_shared_from_this<listener::impl> {
   net::awaitable<http_response> polling_request(const http_request& req, int fd,
                                                 session_ptr& poll_owner) {
     if (req.method == "OPTIONS") co_return cors.preflight(req);
-    bool new_sessions = !fds.within(fd, opts.fd_reserve);
+    bool new_sessions = !draining && !fds.within(fd, opts.fd_reserve);
     auto step = poll.start(req, steady::now(), new_sessions);
-    if (!new_sessions && step.answer && step.answer->status == 503)
+    if (!draining && !new_sessions && step.answer && step.answer->status == 503)
       fds.log_pressure(fd, "new Engine.IO sessions refused");
     if (step.answer) co_return with_cors(std::move(*step.answer), req);
     auto s = std::move(step.get);
@@ -290,6 +291,7 @@ struct listener::impl : std::enable_shared_from_this<listener::impl> {
       return err;
     }
     if (!q.sid.empty()) return std::nullopt;
+    if (draining) return http_error::server_at_capacity;
     if (fds.within(fd, opts.fd_reserve)) {
       fds.log_pressure(fd, "new Engine.IO sessions refused");
       return http_error::server_at_capacity;
@@ -389,6 +391,10 @@ uint16_t listener::port() const {
   error_code ec;
   auto ep = impl_->acceptor.local_endpoint(ec);
   return ec ? 0 : ep.port();
+}
+
+void listener::drain() {
+  impl_->draining = true;
 }
 
 void listener::stop() {

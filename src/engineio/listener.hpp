@@ -64,6 +64,12 @@ class listener {
   uint16_t port() const;
   // Stops accepting new connections; open ones are left to the servers above.
   void stop();
+  // Shutdown's first step: connections are still accepted, so that a polling
+  // client whose next request needs a new connection (a pong, a GET after a
+  // keep-alive closed) still collects its close packet, but new Engine.IO
+  // sessions are refused (503 "Server at capacity", as near the descriptor
+  // limit). stop() follows once the close packets are out.
+  void drain();
   size_t open_connections() const;
   // Connections handling a request or carrying a WebSocket; the others are
   // idle keep-alive connections, safe to drop on shutdown.

@@ -51,8 +51,11 @@ poll_step polling::start(const util::http_request& req, address_limits::clock::t
 
   auto s = eio_.find(q.sid);
   if (!s) {
-    // verify() let it through: the GET that collects a close packet.
+    // verify() let it through: the GET that collects a close packet, or a
+    // POST sent before the client saw it, accepted and dropped (the session
+    // is closed) so that the client ends on the close packet.
     s = eio_.find_lingering(q.sid);
+    if (req.method == "POST") return {util::http_response{200, "text/html", "ok", {}}, nullptr};
     eio_.forget_lingering(q.sid);
     return {text(s->take_poll_payload()), nullptr};
   }

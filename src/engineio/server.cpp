@@ -35,8 +35,12 @@ std::optional<http_error> server::verify(const eio_query& q, std::string_view me
   if (!q.sid.empty()) {
     auto s = find(q.sid);
     if (!s) {
-      // A closed session only answers the GET that collects its close packet.
-      if (!websocket_upgrade && method == "GET" && find_lingering(q.sid)) return std::nullopt;
+      // A closed session only answers the GET that collects its close packet,
+      // and a POST the client sent before it saw that packet (a pong to a
+      // ping that crossed the close): refusing that one would end the client
+      // with "transport error" instead of the close.
+      if (!websocket_upgrade && (method == "GET" || method == "POST") && find_lingering(q.sid))
+        return std::nullopt;
       return http_error::unknown_sid;
     }
     if (websocket_upgrade) {

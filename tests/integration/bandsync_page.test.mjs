@@ -3,8 +3,11 @@
 // browser). Two pages in two browser contexts (two devices: separate storage,
 // so separate seats) join one session; the leader plays; the follower's
 // display follows within 20 ms; a follower's leader control is refused on
-// screen; both pages come back after the server restarts on the same port;
-// no Content-Security-Policy violation on the way. Screenshots of both views
+// screen; the leader's link drops for ~1.5 s (its page is served through a
+// TCP proxy, lib/tcp_proxy.mjs): the page says "Reconnecting…" then "Back —
+// seat kept", with the same socket (recovered) and the lead, while the band
+// played on; both pages come back after the server restarts on the same
+// port; no Content-Security-Policy violation on the way. Screenshots of both views
 // at phone and laptop sizes go to <build>/screenshots/ and are checked not blank.
 
 import { after, before, describe, it } from "node:test";
@@ -16,6 +19,7 @@ import path from "node:path";
 import puppeteer from "puppeteer-core";
 
 import { BANDSYNC_BIN, sleep, startServer } from "./lib/server.mjs";
+import { TcpProxy } from "./lib/tcp_proxy.mjs";
 
 const CHROMIUM = process.env.CHROMIUM_BIN ?? "/usr/bin/chromium";
 const BUDGET_MS = 85_000; // the whole suite; ctest's own timeout is above it
@@ -43,6 +47,7 @@ const ARGS = [
 
 describe("band page in Chromium", { timeout: BUDGET_MS }, () => {
   let server;
+  let proxy; // the leader device's link
   let browser;
   let profile;
   const pages = {}; // name → { page, problems: string[] }
@@ -50,6 +55,7 @@ describe("band page in Chromium", { timeout: BUDGET_MS }, () => {
   before(async () => {
     assert.ok(existsSync(CHROMIUM), `${CHROMIUM} is missing: apt-get install chromium (make deps)`);
     server = await startServer(["serve"]);
+    proxy = await TcpProxy.start(server.port); // the restart keeps the port
     profile = mkdtempSync(path.join(os.tmpdir(), "bandsync-chromium-"));
     browser = await puppeteer.launch({
       executablePath: CHROMIUM,
@@ -61,13 +67,14 @@ describe("band page in Chromium", { timeout: BUDGET_MS }, () => {
 
   after(async () => {
     await browser?.close().catch(() => {});
+    await proxy?.stop();
     await server?.stop();
     if (profile) rmSync(profile, { recursive: true, force: true });
   }, { timeout: 20_000 });
 
   // A device: its own browser context (storage, cookies), CSP violations and
   // script errors recorded from before the page's first script runs.
-  async function open(name, [width, height] = SIZES[0]) {
+  async function open(name, [width, height] = SIZES[0], base = server.url) {
     const context = await browser.createBrowserContext();
     const page = await context.newPage();
     await page.setViewport({ width, height, deviceScaleFactor: 1 });
@@ -83,7 +90,7 @@ describe("band page in Chromium", { timeout: BUDGET_MS }, () => {
         window.__violation(`${e.violatedDirective} blocked ${e.blockedURI} (${e.sourceFile}:${e.lineNumber})`),
       );
     });
-    const res = await page.goto(server.url + "/", { waitUntil: "load", timeout: WAIT_MS });
+    const res = await page.goto(base + "/", { waitUntil: "load", timeout: WAIT_MS });
     assert.equal(res.status(), 200);
     assert.match(res.headers()["content-type"], /^text\/html/);
     pages[name] = { page, problems };
@@ -191,7 +198,7 @@ describe("band page in Chromium", { timeout: BUDGET_MS }, () => {
     const t0 = Date.now();
     const mark = (what) => console.log(`# ${what} at ${Date.now() - t0} ms`);
     const sessionId = `p${Date.now() % 100000}`;
-    const leader = await open("leader");
+    const leader = await open("leader", SIZES[0], `http://127.0.0.1:${proxy.port}`);
     const follower = await open("follower");
 
     // ---- join: the first member leads ----
@@ -308,6 +315,31 @@ describe("band page in Chromium", { timeout: BUDGET_MS }, () => {
     for (const name of ["leader", "follower"]) await pages[name].page.setViewport({ width: 390, height: 844 });
 
     mark("screenshots");
+    // ---- the leader's Wi-Fi drops for ~1.5 s: seat held, lead kept, said on screen ----
+    const leaderId = await leader.evaluate(() => window.bandsync.id);
+    assert.ok(leaderId, "the leader's socket id");
+    proxy.freeze(); // nothing passes, the reconnect attempts' connections included
+    await proxy.cut(); // and the open connections die: both ends see a reset
+    await waitText(leader, "#status", /^Reconnecting/);
+    mark("leader dropped");
+    const heldFrom = parseClock(await text(follower, "#position"));
+    await sleep(1_500);
+    // The band played on under its held leader (LEADER_GRACE 10 s).
+    assert.equal(await text(follower, "#state"), "Playing");
+    const heldTo = parseClock(await text(follower, "#position"));
+    assert.ok(heldTo - heldFrom >= 1_000, `the follower's position while the leader was away: ${heldFrom} → ${heldTo}`);
+    assert.equal(await text(follower, "#role"), "follower");
+    assert.match(await text(leader, "#status"), /^Reconnecting/, "still away while the link is down");
+    proxy.thaw();
+    await waitText(leader, "#status", /^Back — seat kept$/);
+    mark("leader back");
+    assert.equal(await leader.evaluate(() => window.bandsync.id), leaderId, "the same socket: the connection was recovered");
+    assert.equal(await text(leader, "#role"), "leader");
+    await waitText(leader, "#member-count", /^\(2\)$/);
+    // Still the leader for the server: its pause reaches the follower.
+    await leader.click("#pause");
+    await waitText(follower, "#state", /^Paused$/);
+    await waitText(leader, "#state", /^Paused$/);
     // ---- the server restarts on the same port: both pages come back ----
     const port = server.port;
     await server.stop();

@@ -30,11 +30,17 @@ const WAIT_MS = 20_000;
 const jar = new SocketJar();
 const clients = new Set();
 
-const server = serverPerSuite(["conformance", "--ping-interval", "10000", "--ping-timeout", "5000"], () => {
-  for (const c of clients) c.disconnect();
-  clients.clear();
-  jar.closeAll();
-});
+// socket.io's default connectTimeout (45 s), not the protocol suite's 1 s: 40
+// default clients connecting at once on a loaded machine can take over a
+// second between handshake and CONNECT, and the server rightly closes them.
+const server = serverPerSuite(
+  ["conformance", "--ping-interval", "10000", "--ping-timeout", "5000", "--connect-timeout", "45000"],
+  () => {
+    for (const c of clients) c.disconnect();
+    clients.clear();
+    jar.closeAll();
+  },
+);
 
 function connectDefault() {
   // socket.io-client's defaults: polling first, then the upgrade, as browsers do.
@@ -52,12 +58,14 @@ function connectDefault() {
 
 describe("polling → WebSocket upgrade", () => {
   // Before the fix a reply emitted around the upgrade waited for the next
-  // ping: seconds. The bound is 50 ms on an idle machine. On a loaded one
-  // (parallel builds) each reply is paired with a control: an ack asked at
-  // the same moment on a client that is already on WebSocket; the bound
-  // grows with the control's round trip, so that only a wait for something
-  // other than CPU fails.
-  it("answers every ack within 50 ms whatever the delay after connect (40 clients, 0–300 ms)", async () => {
+  // ping: here (pingInterval 10 s, asked 0–300 ms after connect) 9.7–10 s.
+  // What this checks is that no reply waits for a ping or a timer; how fast
+  // a reply is belongs to bench/. The bound is 1 s plus twice the round trip
+  // of a control (an ack asked at the same moment on a client already on
+  // WebSocket), so that a loaded machine (parallel builds) slows both alike,
+  // and a reply held for a ping still fails unless the control itself took
+  // over 4 s.
+  it("answers every ack without waiting for a ping, whatever the delay after connect (40 clients, 0–300 ms)", async () => {
     const COUNT = 40;
     const control = io(server.url, { forceNew: true, reconnection: false, transports: ["websocket"] });
     clients.add(control);
@@ -77,7 +85,7 @@ describe("polling → WebSocket upgrade", () => {
         return { delay, took, controlTook, transport: socket.io.engine.transport.name };
       }),
     );
-    const slow = results.filter((r) => r.took >= 50 + 5 * r.controlTook);
+    const slow = results.filter((r) => r.took >= 1_000 + 2 * r.controlTook);
     assert.deepEqual(
       slow.map(
         (r) =>

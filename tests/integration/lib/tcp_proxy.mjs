@@ -9,6 +9,7 @@
 //   proxy.last.freeze();        // this connection only, until thaw()
 //   proxy.freeze(3000);         // the device: every connection, for 3 s
 //   proxy.last.cut();           // RST to both the client and the server
+//   proxy.delayDown(30);        // server → client bytes arrive 30 ms late
 //   await proxy.stop();
 //
 // Bytes that arrive while frozen wait in the kernel's buffers (reads are
@@ -54,7 +55,10 @@ export class ProxyConnection {
     });
     upstream.on("data", (d) => {
       this.bytesDown += d.length;
-      client.write(d);
+      const delay = this.#proxy.downDelayMs;
+      if (delay <= 0) client.write(d);
+      // Same delay for every chunk: timers of equal duration fire in order.
+      else setTimeout(() => client.destroyed || client.write(d), delay);
     });
   }
 
@@ -105,6 +109,7 @@ export class TcpProxy {
     this.#targetPort = targetPort;
     this.#targetHost = targetHost;
     this.connections = []; // every connection, in accept order
+    this.downDelayMs = 0;
   }
 
   // A proxy on a free loopback port forwarding to targetHost:targetPort.
@@ -144,6 +149,13 @@ export class TcpProxy {
     clearTimeout(this.#thawTimer);
     this.#frozenUntil = 0;
     for (const c of this.open) c.thaw();
+  }
+
+  // Server → client bytes of every connection arrive `ms` later than they
+  // would (a slow downlink), in order: a device behind this proxy hears of
+  // an event after a directly connected one does, as a phone on bad Wi-Fi.
+  delayDown(ms) {
+    this.downDelayMs = ms;
   }
 
   // Resets every open connection.

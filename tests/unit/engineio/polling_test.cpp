@@ -172,6 +172,31 @@ TEST_F(PollingTest, OverlappingGetsCloseTheSession) {
   EXPECT_EQ(upper.closes, std::vector<std::string>{"multiple polling requests"});
 }
 
+// A server closing (SIGTERM) while no GET waits keeps the session until the
+// client polls its close packet. A pong to a ping that crossed the close
+// comes first, on a POST: it is accepted (and dropped), or the client would
+// end on "transport error" rather than the close (integration.bandsync_http,
+// "SIGTERM with 3 WebSocket and 1 polling client").
+TEST_F(PollingTest, APostThatCrossedTheCloseIsAcceptedAndTheGetCollectsTheClose) {
+  auto sid = handshake();
+  eio.find(sid)->close("server shutting down");
+  ASSERT_FALSE(eio.find(sid));
+  ASSERT_EQ(eio.lingering_count(), 1u);
+  auto post = poll.start(request("POST", "EIO=4&transport=polling&sid=" + sid, "3"), now);
+  ASSERT_TRUE(post.answer);
+  EXPECT_EQ(post.answer->status, 200u);
+  EXPECT_EQ(post.answer->body, "ok");
+  EXPECT_TRUE(upper.messages.empty());
+  auto get = poll.start(request("GET", "EIO=4&transport=polling&sid=" + sid), now);
+  ASSERT_TRUE(get.answer);
+  EXPECT_EQ(get.answer->status, 200u);
+  EXPECT_EQ(get.answer->body, "1");
+  EXPECT_EQ(eio.lingering_count(), 0u);
+  // Collected: the session is gone for good.
+  auto late = poll.start(request("POST", "EIO=4&transport=polling&sid=" + sid, "3"), now);
+  EXPECT_EQ(late.answer->status, 400u);
+}
+
 TEST(EngineIoErrors, DistinctCodesForOurOwnRefusals) {
   EXPECT_EQ(http_error_status(http_error::server_at_capacity), 503u);
   EXPECT_EQ(http_error_code(http_error::server_at_capacity), 6);
