@@ -115,7 +115,8 @@ for (const tag of tags) {
   }
   if (scenario === "fanout") {
     const devices = get(any, "config.devices");
-    const name = `${tag.replace(/^(fanout|capacity|long)-/, "")} (${devices} devices, ${get(any, "config.duration_s")} s)`;
+    const atOnce = tag.startsWith("atonce-") ? ", play at once" : "";
+    const name = `${tag.replace(/^(fanout|capacity|long|atonce)-/, "")} (${devices} devices, ${get(any, "config.duration_s")} s${atOnce})`;
     row(`${name}: joined`, reports.map((r) => get(r, "connect.joined")));
     row(`${name}: join time p99 (ms)`, reports.map((r) => get(r, "connect.join_ms.p99")));
     for (const q of ["p50", "p99", "p99_9", "max"])
