@@ -13,6 +13,8 @@
 #
 # Sizes and durations (environment):
 #   FANOUT_SIZES="250x8 500x8"   sessions x members, measured FANOUT_DURATION s (30)
+#   ATONCE_SIZES="500x8"         fanout with every leader pressing play at once (--play-spread 0),
+#                                FANOUT_DURATION s: tick phase balancing's worst case; "" = none
 #   CAPACITY_SIZES="100x8 150x8 1000x8 1500x8 2000x8"  extra fanout sizes to find the largest
 #                                device count with tick p99 <= 15 ms and loss <= 0.1 %,
 #                                measured CAPACITY_DURATION s (15); "" = none
@@ -45,6 +47,7 @@ root=$(cd "$here/.." && pwd)
 BIN=$(realpath "${1:-${BANDSYNC_BIN:-$root/build/app/bandsync}}")
 FANOUT_SIZES=${FANOUT_SIZES-"250x8 500x8"}
 FANOUT_DURATION=${FANOUT_DURATION:-30}
+ATONCE_SIZES=${ATONCE_SIZES-"500x8"}
 CAPACITY_SIZES=${CAPACITY_SIZES-"100x8 150x8 1000x8 1500x8 2000x8"}
 CAPACITY_DURATION=${CAPACITY_DURATION:-15}
 FLOOR_SIZES=${FLOOR_SIZES-"4000 8000"}
@@ -109,7 +112,13 @@ start_server() {
   case $name in
     bandsync)
       # $server_env: extra settings of one scenario (the rehearsal's).
-      env $server_env RATE_LIMIT_MAX=100000000 LOG_LEVEL=warn nice -n "$BENCH_NICE" "$BIN" serve \
+      # HANDSHAKE_*: the per-address session bucket (1000 at once, then 100/s)
+      # would refuse most of a fleet that connects from one loopback address;
+      # SESSION_CREATE_ADDRESS_*: likewise the sessions its leaders create
+      # (64 of 1,250 were refused at 10,000 devices in the 02:03 UTC run).
+      env $server_env RATE_LIMIT_MAX=100000000 HANDSHAKE_RATE=1000000 HANDSHAKE_BURST=1000000 \
+        SESSION_CREATE_ADDRESS_BURST=1000000 SESSION_CREATE_ADDRESS_PER_MINUTE=1000000 \
+        LOG_LEVEL=warn nice -n "$BENCH_NICE" "$BIN" serve \
         --host 127.0.0.1 --port "$port" >"$log" 2>&1 &
       ;;
     node)
@@ -210,6 +219,12 @@ else
         --duration "$FANOUT_DURATION"
     done
   done
+  for size in $ATONCE_SIZES; do
+    for name in $SERVERS; do
+      run "$name" fanout "atonce-$size" --sessions "${size%x*}" --members "${size#*x}" \
+        --duration "$FANOUT_DURATION" --play-spread 0
+    done
+  done
   for size in $CAPACITY_SIZES; do
     for name in $SERVERS; do
       run "$name" fanout "capacity-$size" --sessions "${size%x*}" --members "${size#*x}" \
@@ -225,7 +240,7 @@ else
   done
   if [[ "$LONG_DURATION" != 0 ]]; then run_long; fi
   load_after=$(cut -d' ' -f1-3 /proc/loadavg)
-  declare -p started load_before load_after BIN BENCH_NICE FANOUT_SIZES FANOUT_DURATION \
+  declare -p started load_before load_after BIN BENCH_NICE FANOUT_SIZES ATONCE_SIZES FANOUT_DURATION \
     CAPACITY_SIZES CAPACITY_DURATION FLOOR_SIZES FLOOR_DURATION FLOOR_ROUNDS IDLE_DEVICES IDLE_DURATION LONG_DURATION LONG_SIZE \
     SERVERS >"$meta"
 fi
@@ -244,13 +259,13 @@ if [[ "$RESULTS_FILE" != "-" ]]; then
     echo "- load average before / after: $load_before / $load_after (the 2 cores are shared; the generator runs on them too)"
     echo "- servers: BandSync \`$BIN\` ($(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo unknown) + work tree); Node $(node --version) with socket.io $(node -p 'require("'"$baseline"'/node_modules/socket.io/package.json").version')"
     echo "- open-file limit: $(ulimit -n); nice: $BENCH_NICE"
-    echo "- sizes: FANOUT_SIZES=\"$FANOUT_SIZES\" FANOUT_DURATION=$FANOUT_DURATION CAPACITY_SIZES=\"$CAPACITY_SIZES\" CAPACITY_DURATION=$CAPACITY_DURATION FLOOR_SIZES=\"$FLOOR_SIZES\" FLOOR_DURATION=$FLOOR_DURATION FLOOR_ROUNDS=${FLOOR_ROUNDS:-2} IDLE_DEVICES=$IDLE_DEVICES IDLE_DURATION=$IDLE_DURATION LONG_DURATION=$LONG_DURATION LONG_SIZE=$LONG_SIZE"
+    echo "- sizes: FANOUT_SIZES=\"$FANOUT_SIZES\" ATONCE_SIZES=\"${ATONCE_SIZES-}\" FANOUT_DURATION=$FANOUT_DURATION CAPACITY_SIZES=\"$CAPACITY_SIZES\" CAPACITY_DURATION=$CAPACITY_DURATION FLOOR_SIZES=\"$FLOOR_SIZES\" FLOOR_DURATION=$FLOOR_DURATION FLOOR_ROUNDS=${FLOOR_ROUNDS:-2} IDLE_DEVICES=$IDLE_DEVICES IDLE_DURATION=$IDLE_DURATION LONG_DURATION=$LONG_DURATION LONG_SIZE=$LONG_SIZE"
     echo
     echo "$table"
     echo
     echo "## Commands"
     echo
-    echo "Each line ran against a fresh server, BandSync and Node alternating, except \`bench floor\`, which runs no server (BandSync: \`RATE_LIMIT_MAX=100000000 LOG_LEVEL=warn bandsync serve --host 127.0.0.1 --port <port>\`; Node: \`HOST=127.0.0.1 PORT=<port> LOG_LEVEL=warn node bench/baseline-node/server.js\`):"
+    echo "Each line ran against a fresh server, BandSync and Node alternating, except \`bench floor\`, which runs no server (BandSync: \`RATE_LIMIT_MAX=100000000 HANDSHAKE_RATE=1000000 HANDSHAKE_BURST=1000000 SESSION_CREATE_ADDRESS_BURST=1000000 SESSION_CREATE_ADDRESS_PER_MINUTE=1000000 LOG_LEVEL=warn bandsync serve --host 127.0.0.1 --port <port>\`; Node: \`HOST=127.0.0.1 PORT=<port> LOG_LEVEL=warn node bench/baseline-node/server.js\`):"
     echo
     echo '```'
     cat "$commands"

@@ -115,7 +115,8 @@ for (const tag of tags) {
   }
   if (scenario === "fanout") {
     const devices = get(any, "config.devices");
-    const name = `${tag.replace(/^(fanout|capacity|long)-/, "")} (${devices} devices, ${get(any, "config.duration_s")} s)`;
+    const atOnce = tag.startsWith("atonce-") ? ", play at once" : "";
+    const name = `${tag.replace(/^(fanout|capacity|long|atonce)-/, "")} (${devices} devices, ${get(any, "config.duration_s")} s${atOnce})`;
     row(`${name}: joined`, reports.map((r) => get(r, "connect.joined")));
     row(`${name}: join time p99 (ms)`, reports.map((r) => get(r, "connect.join_ms.p99")));
     for (const q of ["p50", "p99", "p99_9", "max"])
@@ -143,7 +144,10 @@ for (const tag of tags) {
         perTick.map((v, i) => {
           if (typeof v !== "number") return undefined;
           const loss = get(reports[i], "ticks.loss_pct");
+          const joined = get(reports[i], "connect.joined");
           const text = `${(v / floor.us).toFixed(2)}×`;
+          // Fewer devices than the floor's sockets: not the same load.
+          if (joined !== undefined && joined < devices) return `${text} (${fmt(joined)} joined)`;
           return loss > LOOSE_LOSS_LIMIT_PCT ? `${text} (${fmt(loss)} % missing)` : text;
         }),
         false,
@@ -169,6 +173,7 @@ for (const tag of tags) {
   }
   if (scenario === "idle") {
     const name = `idle ${get(any, "config.devices")} devices`;
+    row(`${name}: joined`, reports.map((r) => get(r, "connect.joined")));
     row(`${name}: server RSS per device (KiB)`, reports.map((r) => get(r, "server.rss_per_device_kib")));
     row(`${name}: server RSS connected (MiB)`, reports.map((r) => (get(r, "server.rss_connected_kib") ?? NaN) / 1024));
     row(`${name}: server RSS before (MiB)`, reports.map((r) => (get(r, "server.rss_before_kib") ?? NaN) / 1024));

@@ -2,7 +2,7 @@
 // A session's outbound frames, first in first out. A vector with a moving
 // head instead of std::deque: libstdc++'s deque allocates ~600 bytes on
 // construction, which every idle connection would pay; this allocates
-// nothing until the first frame and then keeps a capacity of a few frames.
+// nothing until the first frame and keeps at most one slot once drained.
 
 #include <cstddef>
 #include <vector>
@@ -23,7 +23,14 @@ class frame_queue {
   void pop_front() {
     items_[head_++] = frame{};  // release the shared bytes now
     if (head_ == items_.size()) {
-      items_.clear();
+      // Drained. A connection that gets one frame at a time (a tick) keeps
+      // its one slot, with no allocation per frame; the larger capacity a
+      // burst left (a join's snapshot, a replay) goes back, so an idle
+      // connection holds none of it (idle memory, issue 12).
+      if (items_.capacity() > 1)
+        items_ = {};
+      else
+        items_.clear();
       head_ = 0;
     } else if (head_ >= 64 && head_ * 2 >= items_.size()) {
       items_.erase(items_.begin(), items_.begin() + static_cast<std::ptrdiff_t>(head_));
@@ -32,7 +39,7 @@ class frame_queue {
   }
 
   void clear() {
-    items_.clear();
+    items_ = {};
     head_ = 0;
   }
 

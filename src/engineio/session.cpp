@@ -12,8 +12,12 @@ session::session(server& srv, boost::asio::any_io_executor ex, std::string id, t
       id_(std::move(id)),
       transport_(t),
       remote_address_(std::move(remote_address)),
-      poll_timer_(ex),
-      ping_timer_(ex) {}
+      ping_timer_(std::move(ex)) {}
+
+boost::asio::steady_timer& session::poll_timer() {
+  if (!poll_timer_) poll_timer_ = std::make_unique<boost::asio::steady_timer>(executor());
+  return *poll_timer_;
+}
 
 send_status session::send(const frame& f) {
   if (!open_) return send_status::closed;
@@ -144,7 +148,7 @@ void session::pop_frame() {
 }
 
 void session::wake_poll() {
-  if (poll_active_) poll_timer_.cancel();
+  if (poll_active_ && poll_timer_) poll_timer_->cancel();
 }
 
 void session::begin_upgrade() {

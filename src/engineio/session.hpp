@@ -77,7 +77,9 @@ class session : public std::enable_shared_from_this<session> {
   // Drains the queue into one polling payload (with a noop when an upgrade
   // or a client close released the poll).
   std::string take_poll_payload();
-  boost::asio::steady_timer& poll_timer() { return poll_timer_; }
+  // Created on first use: a WebSocket session never waits for a GET.
+  boost::asio::steady_timer& poll_timer();
+  boost::asio::any_io_executor executor() { return ping_timer_.get_executor(); }
 
   // WebSocket: frames are written from the head of the queue.
   bool has_frames() const { return !queue_.empty(); }
@@ -123,7 +125,7 @@ class session : public std::enable_shared_from_this<session> {
 
   bool poll_active_ = false;
   bool poll_noop_ = false;  // release the waiting GET with a noop
-  boost::asio::steady_timer poll_timer_;
+  std::unique_ptr<boost::asio::steady_timer> poll_timer_;
 
   bool upgrading_ = false;
   bool probed_ = false;

@@ -13,10 +13,7 @@ using boost::system::error_code;
 
 ws_connection::ws_connection(net::ip::tcp::socket&& socket, std::shared_ptr<ws_context> context,
                              std::unique_ptr<connection_slot> slot)
-    : ws_(std::move(socket)),
-      context_(std::move(context)),
-      slot_(std::move(slot)),
-      timer_(ws_.get_executor()) {
+    : ws_(std::move(socket)), context_(std::move(context)), slot_(std::move(slot)) {
   ws_.next_layer().set_owner(this);
   ++context_->open;
 }
@@ -31,13 +28,18 @@ void ws_connection::run(session_ptr s, bool probing, std::chrono::milliseconds u
   session_ = std::move(s);
   probing_ = probing;
   if (probing_) {
-    timer_.expires_after(upgrade_timeout);
-    timer_.async_wait([weak = weak_from_this()](error_code ec) {
+    arm_timer(upgrade_timeout).async_wait([weak = weak_from_this()](error_code ec) {
       if (ec) return;
       if (auto self = weak.lock(); self && self->probing_) self->finish("upgrade timeout");
     });
   }
   do_read();
+}
+
+net::steady_timer& ws_connection::arm_timer(std::chrono::steady_clock::duration d) {
+  if (!timer_) timer_ = std::make_unique<net::steady_timer>(ws_.get_executor());
+  timer_->expires_after(d);  // cancels a pending wait
+  return *timer_;
 }
 
 void ws_connection::refuse() {
@@ -65,8 +67,7 @@ void ws_connection::shutdown() {
   keep_alive_ = shared_from_this();
   // Whatever is pending (the last frames, the close handshake), the TCP
   // connection is gone after close_grace.
-  timer_.expires_after(close_grace);
-  timer_.async_wait([weak = weak_from_this()](error_code ec) {
+  arm_timer(close_grace).async_wait([weak = weak_from_this()](error_code ec) {
     if (ec) return;
     if (auto self = weak.lock(); self && !self->torn_down()) {
       spdlog::debug("engineio: websocket not closed within {} s: connection reset",
@@ -99,12 +100,21 @@ void ws_connection::abort() {
 void ws_connection::do_read() {
   // Small reads: a pending read reserves only read_chunk bytes, which every
   // idle connection pays; larger messages take a few reads.
-  ws_.async_read_some(buf_, read_chunk,
-                      [self = shared_from_this()](error_code ec, size_t) { self->on_read(ec); });
+  // Into a fixed chunk, not a dynamic buffer: Beast's dynamic-buffer read
+  // wraps the pending operation in one more composed layer, which every idle
+  // connection's pending read would carry (idle memory, issue 12).
+  ws_.async_read_some(net::buffer(chunk_), [self = shared_from_this()](error_code ec, size_t n) {
+    self->on_read(ec, n);
+  });
 }
 
-void ws_connection::on_read(error_code ec) {
-  if (!ec && !ws_.is_message_done()) return do_read();  // the rest of the message
+void ws_connection::on_read(error_code ec, size_t n) {
+  if (!ec && !ws_.is_message_done()) {
+    // Part of a longer message: kept until its end (Beast bounds the
+    // message at read_message_max).
+    message_.append(chunk_.data(), n);
+    return do_read();
+  }
   if (ec) {
     if (ec == websocket::error::message_too_big) {
       spdlog::info("engineio: session {}: websocket message over the size limit", session_->id());
@@ -113,7 +123,11 @@ void ws_connection::on_read(error_code ec) {
     return finish(ec == websocket::error::closed ? "transport close" : "transport error");
   }
   if (finished_) return;
-  std::string_view data(static_cast<const char*>(buf_.data().data()), buf_.size());
+  std::string_view data(chunk_.data(), n);
+  if (!message_.empty()) {
+    message_.append(chunk_.data(), n);
+    data = message_;
+  }
   packet p;
   if (ws_.got_binary()) {
     p = packet{packet_type::message, true, std::string(data)};
@@ -126,11 +140,9 @@ void ws_connection::on_read(error_code ec) {
     }
     p = std::move(*decoded);
   }
-  // A large message must not pin its buffer for the life of the connection.
-  if (buf_.capacity() > 4 * read_chunk)
-    buf_ = beast::flat_buffer();
-  else
-    buf_.clear();
+  // Decoded (copied): a large message must not pin its buffer for the life
+  // of the connection.
+  message_ = std::string();
 
   if (probing_) {
     if (p.type == packet_type::ping && p.data == "probe") {
@@ -140,7 +152,7 @@ void ws_connection::on_read(error_code ec) {
       return do_read();
     }
     if (p.type == packet_type::upgrade && session_->is_open()) {
-      timer_.cancel();
+      timer_.reset();  // cancels the upgrade deadline
       probing_ = false;
       session_->complete_upgrade(shared_from_this());
       return do_read();
@@ -242,7 +254,7 @@ void ws_connection::close_when_flushed() {
   ws_.async_close(websocket::close_code::normal, [self = shared_from_this()](error_code) {
     // Beast closed the socket (or failed to): nothing is left to bound.
     self->closed_ = true;
-    self->timer_.cancel();
+    self->timer_.reset();  // cancels the close deadline
     self->keep_alive_.reset();
   });
 }

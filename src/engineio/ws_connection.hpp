@@ -26,6 +26,7 @@
 // which frees the kernel's send queue at once instead of pinning it for as
 // long as the peer likes.
 
+#include <array>
 #include <chrono>
 #include <cstddef>
 #include <memory>
@@ -154,7 +155,7 @@ class ws_connection : public ws_link, public std::enable_shared_from_this<ws_con
   friend class gated_socket;
   friend void run_pending(ws_context& ctx);
   void do_read();
-  void on_read(boost::system::error_code ec);
+  void on_read(boost::system::error_code ec, size_t n);
   void finish(std::string_view reason);
   // Writes every queued frame it can without blocking (see above).
   void flush();
@@ -163,6 +164,8 @@ class ws_connection : public ws_link, public std::enable_shared_from_this<ws_con
   // Starts Beast's held-back write, if any, now that no frame is partly written.
   bool start_held_write();
   void close_when_flushed();
+  // Creates the timer if needed and sets it `d` from now.
+  boost::asio::steady_timer& arm_timer(std::chrono::steady_clock::duration d);
   // Resets the TCP connection now: pending operations end with an error.
   void abort();
   bool torn_down() const { return closed_; }
@@ -176,9 +179,11 @@ class ws_connection : public ws_link, public std::enable_shared_from_this<ws_con
   boost::beast::websocket::stream<gated_socket> ws_;
   std::shared_ptr<ws_context> context_;
   std::unique_ptr<connection_slot> slot_;
-  // The upgrade deadline while probing, then the close deadline.
-  boost::asio::steady_timer timer_;
-  boost::beast::flat_buffer buf_;
+  // The upgrade deadline while probing, then the close deadline; none while
+  // open (a timer is ~120 bytes every idle connection would keep).
+  std::unique_ptr<boost::asio::steady_timer> timer_;
+  std::array<char, read_chunk> chunk_;  // what the pending read fills
+  std::string message_;                 // the start of a message longer than one read
   session_ptr session_;
   frame probe_answer_;
   frame_writer writer_;

@@ -13,7 +13,7 @@ void socketio_outbox::emit_to(const std::string& conn_id, std::string_view event
 
 void socketio_outbox::emit_to_session(const std::string& session_id, std::string_view event,
                                       const boost::json::value& payload) {
-  ns_.to(session_id).emit(event, boost::json::array{payload});
+  ns_.to(session_id).emit_value(event, payload);
 }
 
 void socketio_outbox::join_room(const std::string& conn_id, const std::string& session_id) {

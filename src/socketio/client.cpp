@@ -8,15 +8,17 @@
 namespace bandsync::socketio {
 
 client::client(server& srv, engineio::session_ptr session)
-    : server_(srv), session_(std::move(session)), connect_timer_(srv.executor()) {}
+    : server_(srv), session_(std::move(session)) {}
 
 void client::start() {
   arm_connect_timer();
 }
 
 void client::arm_connect_timer() {
-  connect_timer_.expires_after(server_.opts().connect_timeout);
-  connect_timer_.async_wait([weak = weak_from_this()](boost::system::error_code ec) {
+  if (!connect_timer_)
+    connect_timer_ = std::make_unique<boost::asio::steady_timer>(server_.executor());
+  connect_timer_->expires_after(server_.opts().connect_timeout);
+  connect_timer_->async_wait([weak = weak_from_this()](boost::system::error_code ec) {
     if (ec) return;
     auto self = weak.lock();
     if (!self || !self->sockets_.empty()) return;
@@ -36,7 +38,7 @@ void client::on_text(std::string_view text) {
   auto p = decode(text, server_.opts().limits);
   if (!p) return fail(p.error().message());
   if (p->attachments > 0) {
-    partial_ = std::move(*p);
+    partial_ = std::make_unique<packet>(std::move(*p));
     attachments_.clear();
     attachment_bytes_ = 0;
     return;
@@ -104,7 +106,7 @@ void client::connect(packet&& p) {
   // As the reference server: a second CONNECT to a joined namespace is an
   // invalid state, and closes the connection.
   if (sockets_.count(p.nsp)) return fail("CONNECT to a namespace already joined");
-  connect_timer_.cancel();
+  connect_timer_.reset();  // cancels the wait
   auto auth = p.data.is_object() ? std::move(p.data) : boost::json::value(boost::json::object{});
 
   std::vector<const stored_packet*> replay;
@@ -173,7 +175,7 @@ void client::on_pong() {
 }
 
 void client::on_close(std::string_view reason) {
-  connect_timer_.cancel();
+  connect_timer_.reset();  // cancels the wait
   auto sockets = std::move(sockets_);
   sockets_.clear();
   for (auto& [name, sock] : sockets) sock->on_closed(reason);

@@ -48,10 +48,14 @@ class client : public std::enable_shared_from_this<client> {
   server& server_;
   engineio::session_ptr session_;
   std::map<std::string, socket_ptr, std::less<>> sockets_;
-  std::optional<packet> partial_;  // a binary packet waiting for attachments
+  // A binary packet waiting for attachments. Allocated only then: every
+  // connection pays for what is inline here (idle memory, issue 12).
+  std::unique_ptr<packet> partial_;
   std::vector<std::shared_ptr<const std::string>> attachments_;
   size_t attachment_bytes_ = 0;
-  boost::asio::steady_timer connect_timer_;
+  // Only while no namespace is joined (a timer is ~120 bytes that a
+  // connected client would otherwise keep for its whole life).
+  std::unique_ptr<boost::asio::steady_timer> connect_timer_;
 };
 
 }  // namespace bandsync::socketio

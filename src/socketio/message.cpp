@@ -1,5 +1,7 @@
 #include "socketio/message.hpp"
 
+#include <span>
+
 #include "util/json_text.hpp"
 
 namespace bandsync::socketio {
@@ -11,15 +13,19 @@ namespace {
 // the text copied again behind the "4". The bytes are those of
 // make_text_frame(message, encode(packet)) (unit test
 // encode_event.same_bytes_as_the_packet_codec). `event` is empty for an ACK.
+// `Args` is any range of boost::json::value (a message's array, or one value).
+template <class Args>
 encoded_packet encode_args(packet_type type, std::string_view nsp, std::optional<uint64_t> id,
-                           std::string_view event, const message& m, std::string_view offset = {}) {
+                           std::string_view event, const Args& args,
+                           const std::vector<std::shared_ptr<const std::string>>& attachments,
+                           std::string_view offset = {}) {
   auto text = std::make_shared<std::string>();
   std::string& out = *text;
   out.reserve(64);
   out += static_cast<char>('0' + static_cast<int>(engineio::packet_type::message));
   out += static_cast<char>('0' + static_cast<int>(type));
   if (type == packet_type::binary_event || type == packet_type::binary_ack) {
-    out += std::to_string(m.attachments.size());
+    out += std::to_string(attachments.size());
     out += '-';
   }
   if (nsp != "/") {
@@ -33,7 +39,7 @@ encoded_packet encode_args(packet_type type, std::string_view nsp, std::optional
     util::append_json_text(out, boost::json::value(boost::json::string_view(event)));
     first = false;
   }
-  for (const auto& a : m.args) {
+  for (const auto& a : args) {
     if (!first) out += ',';
     first = false;
     util::append_json_text(out, a);
@@ -47,9 +53,9 @@ encoded_packet encode_args(packet_type type, std::string_view nsp, std::optional
   out += ']';
 
   encoded_packet p;
-  p.frames.reserve(1 + m.attachments.size());
+  p.frames.reserve(1 + attachments.size());
   p.frames.push_back(engineio::frame{false, std::move(text)});
-  for (const auto& a : m.attachments) p.frames.push_back(engineio::frame{true, a});
+  for (const auto& a : attachments) p.frames.push_back(engineio::frame{true, a});
   return p;
 }
 
@@ -58,12 +64,19 @@ encoded_packet encode_args(packet_type type, std::string_view nsp, std::optional
 encoded_packet encode_event(std::string_view nsp, std::string_view event, const message& m,
                             std::optional<uint64_t> ack_id, std::string_view offset) {
   return encode_args(m.attachments.empty() ? packet_type::event : packet_type::binary_event, nsp,
-                     ack_id, event, m, offset);
+                     ack_id, event, m.args, m.attachments, offset);
+}
+
+encoded_packet encode_event(std::string_view nsp, std::string_view event,
+                            const boost::json::value& payload) {
+  static const std::vector<std::shared_ptr<const std::string>> no_attachments;
+  return encode_args(packet_type::event, nsp, std::nullopt, event,
+                     std::span<const boost::json::value>(&payload, 1), no_attachments);
 }
 
 encoded_packet encode_ack(std::string_view nsp, uint64_t id, const message& m) {
   return encode_args(m.attachments.empty() ? packet_type::ack : packet_type::binary_ack, nsp, id,
-                     {}, m);
+                     {}, m.args, m.attachments);
 }
 
 encoded_packet encode_plain(const packet& p) {

@@ -38,6 +38,10 @@ encoded_packet encode_event(std::string_view nsp, std::string_view event, const 
                             std::string_view offset = {});
 // An ACK (or BINARY_ACK).
 encoded_packet encode_ack(std::string_view nsp, uint64_t id, const message& m);
+// The same bytes as encode_event with one argument, `payload`, serialized
+// where it is (no array built around a copy of it: a tick's broadcast).
+encoded_packet encode_event(std::string_view nsp, std::string_view event,
+                            const boost::json::value& payload);
 // Any packet without attachments.
 encoded_packet encode_plain(const packet& p);
 

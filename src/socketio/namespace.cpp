@@ -76,6 +76,11 @@ size_t broadcast::emit(std::string_view event, const message& m) const {
   return n;
 }
 
+size_t broadcast::emit_value(std::string_view event, const boost::json::value& payload) const {
+  if (ns_->stores(event, volatile_)) return emit(event, boost::json::array{payload});
+  return send_encoded(encode_event(ns_->name(), event, payload));
+}
+
 size_t broadcast::send_encoded(const encoded_packet& p) const {
   return for_each_target([&p](socket& s) { s.send_encoded(p); });
 }
@@ -208,10 +213,14 @@ socket_ptr socket_namespace::find_recoverable(const boost::json::value& auth,
   return s;
 }
 
+bool socket_namespace::stores(std::string_view event, bool is_volatile) const {
+  if (!recovery_enabled() || is_volatile) return false;
+  return volatile_events_.empty() || !volatile_events_.count(std::string(event));
+}
+
 const stored_packet* socket_namespace::store(std::string_view event, const message& m,
                                              bool is_volatile) {
-  if (!recovery_enabled() || is_volatile) return nullptr;
-  if (!volatile_events_.empty() && volatile_events_.count(std::string(event))) return nullptr;
+  if (!stores(event, is_volatile)) return nullptr;
   auto now = steady::now();
   auto& e = log_.append(encode_event(name_, event, m, std::nullopt, log_.next_offset()), now);
   arm_timer();

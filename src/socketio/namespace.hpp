@@ -40,6 +40,9 @@ class broadcast {
   size_t emit(std::string_view event, boost::json::array args) const {
     return emit(event, message{std::move(args), {}});
   }
+  // emit(event, [payload]) without the array: the payload is encoded where
+  // it is, once (a tick). Stored events take the general path.
+  size_t emit_value(std::string_view event, const boost::json::value& payload) const;
   // Frames encoded elsewhere: sent to connected sockets only, never stored.
   size_t send_encoded(const encoded_packet& p) const;
 
@@ -121,6 +124,8 @@ class socket_namespace {
   // Encodes and stores an event for replay; null when it is not stored
   // (recovery off, volatile, with an ack id).
   const stored_packet* store(std::string_view event, const message& m, bool is_volatile);
+  // Whether store() would store `event`.
+  bool stores(std::string_view event, bool is_volatile) const;
   // After a stored packet went to `recipients` sockets: accounts their
   // lists' bytes, releases it if nobody needs it, and applies the bounds.
   void stored_sent(uint64_t seq, size_t recipients);

@@ -151,8 +151,7 @@ void socket::emit_with_ack(std::string_view event, message m, std::chrono::milli
   if (pending_acks_.size() >= ns_.opts().max_pending_acks)
     return cb(make_error_code(ack_errc::too_many_pending), {});
   uint64_t id = next_ack_id_++;
-  auto pending =
-      std::make_shared<pending_ack>(std::move(cb), session_->poll_timer().get_executor());
+  auto pending = std::make_shared<pending_ack>(std::move(cb), session_->executor());
   pending->timer.expires_after(timeout);
   pending->timer.async_wait([weak = weak_from_this(), id](boost::system::error_code ec) {
     if (ec) return;
@@ -170,22 +169,25 @@ void socket::emit_with_ack(std::string_view event, message m, std::chrono::milli
 
 bool socket::join(const std::string& room) {
   if (state_ == state::closed) return false;
-  if (rooms_.count(room)) return true;
+  if (std::find(rooms_.begin(), rooms_.end(), room) != rooms_.end()) return true;
   if (rooms_.size() >= ns_.opts().max_rooms_per_socket) {
     spdlog::warn("socketio: socket {} refused room {}: {} rooms already", id_, room, rooms_.size());
     return false;
   }
-  rooms_.insert(room);
+  rooms_.push_back(room);
   return ns_.add_to_room(*this, room);
 }
 
 void socket::leave(const std::string& room) {
-  if (rooms_.erase(room)) ns_.remove_from_room(*this, room);
+  auto it = std::find(rooms_.begin(), rooms_.end(), room);
+  if (it == rooms_.end()) return;
+  ns_.remove_from_room(*this, room);  // before the erase: `room` may be the element
+  rooms_.erase(it);
 }
 
 void socket::leave_all() {
   for (const auto& room : rooms_) ns_.remove_from_room(*this, room);
-  rooms_.clear();
+  rooms_ = {};
 }
 
 void socket::disconnect(bool close) {

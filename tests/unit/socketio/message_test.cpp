@@ -54,6 +54,26 @@ TEST(encode_event, same_bytes_as_the_packet_codec) {
   }
 }
 
+TEST(encode_event, one_value_without_an_array_gives_the_same_bytes) {
+  for (
+      std::string_view json :
+      {R"({"sessionId":"s-1","positionMs":125340,"tempoBpm":120.5,"serverTimestamp":1764612345678})",
+       R"([1,"two",null])", R"("text\u0001")", "null", "-0.25"}) {
+    auto v = boost::json::parse(json);
+    for (std::string_view nsp : {"/", "/admin"}) {
+      auto one = encode_event(nsp, "scroll_tick", v);
+      auto general = encode_event(nsp, "scroll_tick", message{boost::json::array{v}, {}});
+      ASSERT_EQ(one.frames.size(), 1u);
+      EXPECT_FALSE(one.frames[0].binary);
+      EXPECT_EQ(*one.frames[0].data, *general.frames[0].data) << json;
+      EXPECT_EQ(*one.frames[0].data,
+                via_codec(packet_type::event, std::string(nsp), std::nullopt, 0,
+                          boost::json::array{boost::json::string("scroll_tick"), v}))
+          << json;
+    }
+  }
+}
+
 TEST(encode_event, binary_events_and_acks_match_too) {
   auto m = args(R"([{"_placeholder":true,"num":0},{"_placeholder":true,"num":1}])", 2);
   auto p = encode_event("/x", "file", m, 7);
