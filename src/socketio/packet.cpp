@@ -1,11 +1,11 @@
 #include "socketio/packet.hpp"
+#include "util/json_parse.hpp"
 #include "util/json_text.hpp"
 
 #include <charconv>
 #include <cmath>
 #include <vector>
 
-#include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 
 namespace bandsync::socketio {
@@ -233,9 +233,9 @@ boost::system::result<packet> decode(std::string_view text, const decode_limits&
 
   if (i < text.size()) {
     boost::system::error_code ec;
-    p.data = boost::json::parse(text.substr(i), ec);
+    p.data = util::parse_json(text.substr(i), ec);
     if (ec && text.find("\\u", i) != std::string_view::npos)
-      p.data = boost::json::parse(replace_lone_surrogates(text.substr(i)), ec);
+      p.data = util::parse_json(replace_lone_surrogates(text.substr(i)), ec);
     if (ec || !all_numbers_finite(p.data)) return make_error_code(codec_errc::invalid_json);
     // A literal "null" is a payload that no packet type accepts ("0null" is not "0").
     if (p.data.is_null()) return make_error_code(codec_errc::invalid_payload);
