@@ -27,6 +27,11 @@ std::string lease_key(const std::string& session) {
   return "lease:" + session;
 }
 
+// Node-internal event (never routed from a client: session_of knows only the
+// contract's events): a socket that joined another session, on another
+// owner, leaves this one as join_session does on one node.
+constexpr std::string_view depart_event = "cluster:depart";
+
 // The session an event is addressed to: its payload's sessionId, for
 // join_session and every member/leader event. Events for no session (and
 // payloads without a string sessionId, which the service refuses) run here.
@@ -238,6 +243,17 @@ void node::route(pending_event e, const std::string& session) {
 }
 
 void node::deliver(pending_event e) {
+  if (e.event == depart_event) {
+    // Only if it is still a member here: the owner of both sessions has
+    // already moved it (join_session), and a stale notice changes nothing.
+    const auto* conn = service_->find_connection(e.sid);
+    const auto* o = e.args.empty() ? nullptr : e.args[0].if_object();
+    const auto* id = o ? o->if_contains("sessionId") : nullptr;
+    if (conn && id && id->is_string() && conn->session_id == std::string_view(id->get_string())) {
+      service_->on_event(e.sid, "leave_session", e.args, {});
+    }
+    return;
+  }
   if (e.origin != options_.node_id) {
     auto [it, added] = remote_.try_emplace(e.sid, e.origin);
     if (added) {
@@ -435,9 +451,28 @@ void node::on_local_disconnect(const std::string& sid) {
 }
 
 void node::local_join(const std::string& sid, const std::string& session) {
-  if (auto s = ns_.find(sid)) s->join(session);
+  auto socket = ns_.find(sid);
+  if (socket) socket->join(session);
   if (auto it = local_room_of_.find(sid); it != local_room_of_.end() && it->second != session) {
-    local_leave(sid, it->second);
+    std::string previous = it->second;
+    local_leave(sid, previous);
+    // The join ran on the new session's owner, which may not run the old
+    // one: its owner is told, wherever it is (deliver ignores the notice
+    // when the member is already gone there). Posted: this may run inside
+    // the service's own join handler.
+    net::post(
+        ioc_, [this, sid, previous, address = socket ? socket->remote_address() : std::string(),
+               life = std::weak_ptr<int>(life_)] {
+          if (life.expired() || stopped_) return;
+          route(pending_event{options_.node_id,
+                              sid,
+                              std::string(depart_event),
+                              boost::json::array{boost::json::object{{"sessionId", previous}}},
+                              {},
+                              std::nullopt,
+                              address},
+                previous);
+        });
   }
   local_room_of_[sid] = session;
   local_rooms_[session].insert(sid);
