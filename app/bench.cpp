@@ -79,6 +79,17 @@ bench_command::bench_command(CLI::App& cli) {
       ->check(CLI::Range(0.0, 600.0))
       ->capture_default_str();
   fanout_
+      ->add_option("--node-port", common_.node_ports,
+                   "Port of another node of the same cluster (repeatable): member m of every "
+                   "session connects to node m mod N (--port is node 0); the report splits "
+                   "tick latency by the session leader's node and the other nodes")
+      ->check(CLI::Range(1, 65535));
+  fanout_
+      ->add_option("--redis-port", common_.redis_port,
+                   "Port of the Redis on 127.0.0.1 the server(s) use: adds Redis commands per "
+                   "second (and per playing session) over the window, from INFO stats")
+      ->check(CLI::Range(1, 65535));
+  fanout_
       ->add_option("--play-spread", fanout_opts_.play_spread_s,
                    "Seconds over which the sessions' leaders press play, each at a random "
                    "moment, as independent bands do (0 = all at once)")

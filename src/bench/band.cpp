@@ -40,6 +40,9 @@ std::optional<std::string> band::prepare() {
   members_.resize(count);
   for (size_t i = 0; i < count; ++i) members_[i].session = i / members_per_session_;
   by_sid_.reserve(count);
+  // Member m of every session on node m (mod the nodes): with several
+  // nodes, each session has devices on all of them.
+  fleet_.set_node_of([m = members_per_session_](size_t i) { return i % m; });
   return fleet_.prepare(count);
 }
 
@@ -80,6 +83,14 @@ void band::on_event(device& d, std::string_view name, const boost::json::value& 
     if (latency >= 0) {
       sessions_[m.session].latency_sum_ms += latency;
       ++sessions_[m.session].latency_count;
+      if (fleet_.node_count() > 1) {
+        auto leader = by_sid_.find(sessions_[m.session].leader_sid);
+        if (leader != by_sid_.end()) {
+          bool same = fleet_.node_of(leader->second) == fleet_.node_of(i);
+          (same ? leader_node_us_ : other_node_us_)
+              .record(static_cast<int64_t>(std::llround(latency * 1000)));
+        }
+      }
     }
     return;
   }
@@ -221,6 +232,14 @@ boost::json::object band::probes_json() const {
   o["rtt_ms"] = probe_rtt_us_.summary(1000);
   o["heartbeats_answered"] = heartbeats_;
   return o;
+}
+
+boost::json::object band::nodes_latency_json() const {
+  boost::json::object out;
+  out["nodes"] = fleet_.node_count();
+  out["leader_node_ms"] = leader_node_us_.summary(1000);
+  out["other_nodes_ms"] = other_node_us_.summary(1000);
+  return out;
 }
 
 boost::json::object band::session_latency_json() const {

@@ -94,6 +94,10 @@ class band : public device_observer {
   boost::json::object probes_json() const;
   // Mean tick latency per session, summarized over the sessions.
   boost::json::object session_latency_json() const;
+  // Several nodes: the tick latency of devices on their session leader's
+  // node (the node that runs the session, which took its lease with the
+  // first join) and on the other nodes (each tick relayed through Redis).
+  boost::json::object nodes_latency_json() const;
   // A short progress text ("joined 3998/4000 ...").
   std::string progress() const;
 
@@ -116,6 +120,8 @@ class band : public device_observer {
   std::unordered_map<std::string, size_t> by_sid_;
   histogram join_us_;
   histogram probe_rtt_us_;
+  histogram leader_node_us_;                  // ticks of devices on the leader's node
+  histogram other_node_us_;                   // ticks of devices on another node
   std::map<std::string, uint64_t> failures_;  // "phase: message" -> count
   std::map<std::string, uint64_t> errors_;    // `error` events by message
   size_t joined_ = 0;

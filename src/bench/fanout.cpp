@@ -9,7 +9,11 @@
 #include <random>
 
 #include <boost/asio/co_spawn.hpp>
+#include <boost/asio/connect.hpp>
 #include <boost/asio/detached.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/read.hpp>
+#include <boost/asio/write.hpp>
 
 #include "bench/await.hpp"
 #include "bench/band.hpp"
@@ -38,6 +42,36 @@ std::chrono::milliseconds seconds(double s) {
   return std::chrono::milliseconds(static_cast<int64_t>(s * 1000));
 }
 
+// `total_commands_processed` of the Redis on 127.0.0.1:`port` (INFO stats),
+// or nullopt. Blocking, once before and once after the window: a loopback
+// round trip, well under a millisecond.
+std::optional<uint64_t> redis_commands_processed(uint16_t port) {
+  try {
+    net::io_context ioc;
+    net::ip::tcp::socket s(ioc);
+    s.connect(net::ip::tcp::endpoint(net::ip::make_address("127.0.0.1"), port));
+    net::write(s, net::buffer(std::string_view("*2\r\n$4\r\nINFO\r\n$5\r\nstats\r\n")));
+    std::string in;
+    char buf[4096];
+    for (;;) {
+      size_t n = s.read_some(net::buffer(buf));
+      in.append(buf, n);
+      auto eol = in.find("\r\n");
+      if (eol == std::string::npos || in.size() > (1u << 20)) continue;
+      if (in[0] != '$') return std::nullopt;
+      size_t len = std::stoul(in.substr(1, eol - 1));
+      if (in.size() < eol + 2 + len) continue;
+      std::string body = in.substr(eol + 2, len);
+      constexpr std::string_view key = "total_commands_processed:";
+      auto at = body.find(key);
+      if (at == std::string::npos) return std::nullopt;
+      return std::stoull(body.substr(at + key.size()));
+    }
+  } catch (const std::exception&) {
+    return std::nullopt;
+  }
+}
+
 class fanout_run {
  public:
   fanout_run(net::io_context& ioc, const common_options& c, const fanout_options& f)
@@ -59,6 +93,11 @@ class fanout_run {
     }
     auto& cfg = report_.section("config");
     cfg["server"] = band_.devices().target_text();
+    if (!common_.node_ports.empty()) {
+      boost::json::array ports{common_.port};
+      for (auto p : common_.node_ports) ports.push_back(p);
+      cfg["node_ports"] = std::move(ports);
+    }
     cfg["sessions"] = opts_.sessions;
     cfg["members"] = opts_.members;
     cfg["devices"] = band_.size();
@@ -117,6 +156,8 @@ class fanout_run {
     auto self_start = self_.sample();
     auto machine_start = machine_stats::read();
     uint64_t events_start = band_.events_received();
+    auto redis_start =
+        common_.redis_port ? redis_commands_processed(common_.redis_port) : std::nullopt;
     double window_t0 = steady_s();
     lag_.start();
     band_.sync().start_window(wall_ms(), opts_.duration_s * 1000);
@@ -124,6 +165,8 @@ class fanout_run {
     co_await sleep_for(seconds(opts_.duration_s));
     double window_s = steady_s() - window_t0;
     uint64_t events_end = band_.events_received();
+    auto redis_end =
+        common_.redis_port ? redis_commands_processed(common_.redis_port) : std::nullopt;
     auto server_end = sample_server();
     auto self_end = self_.sample();
     auto machine_end = machine_stats::read();
@@ -143,6 +186,17 @@ class fanout_run {
     auto sync = band_.sync().to_json();
     report_.root()["ticks"] = std::move(sync["ticks"]);
     report_.root()["ticks"].as_object()["session_mean_latency_ms"] = band_.session_latency_json();
+    if (band_.devices().node_count() > 1) {
+      report_.root()["ticks"].as_object()["by_node"] = band_.nodes_latency_json();
+    }
+    if (redis_start && redis_end) {
+      // Commands run inside Lua scripts count one each (Redis's own count).
+      auto& r = report_.section("redis");
+      double per_s = static_cast<double>(*redis_end - *redis_start) / window_s;
+      r["commands_per_s"] = round3(per_s);
+      r["commands_per_s_per_playing_session"] =
+          round3(per_s / static_cast<double>(std::max<size_t>(1, band_.session_count())));
+    }
     report_.root()["position"] = std::move(sync["position"]);
     report_.root()["probes"] = band_.probes_json();
     auto& msg = report_.section("messages");

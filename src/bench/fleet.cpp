@@ -40,6 +40,13 @@ std::optional<std::string> fleet::prepare(size_t count) {
   target_.server = net::ip::tcp::endpoint(addr, opts_.port);
   target_.host_header = (addr.is_v6() ? "[" + host + "]" : host) + ":" + std::to_string(opts_.port);
   target_.timeout = std::chrono::milliseconds(static_cast<int64_t>(opts_.connect_timeout_s * 1000));
+  targets_ = {target_};
+  for (uint16_t port : opts_.node_ports) {
+    connect_target t = target_;
+    t.server = net::ip::tcp::endpoint(addr, port);
+    t.host_header = (addr.is_v6() ? "[" + host + "]" : host) + ":" + std::to_string(port);
+    targets_.push_back(std::move(t));
+  }
 
   size_t limit = raise_open_file_limit();
   if (limit < reserved_descriptors || count > limit - reserved_descriptors)
@@ -67,8 +74,12 @@ void fleet::launch() {
   pump();
 }
 
+size_t fleet::node_of(size_t i) const {
+  return node_of_ ? node_of_(i) % targets_.size() : 0;
+}
+
 void fleet::launch_one(size_t i) {
-  connect_target t = target_;
+  connect_target t = targets_.empty() ? target_ : targets_[node_of(i)];
   if (!sources_.empty()) t.source = sources_[i % sources_.size()];
   devices_[i]->connect(t);
 }

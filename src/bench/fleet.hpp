@@ -7,6 +7,7 @@
 // (joined or failed) at once, so the server's accept backlog never overflows.
 
 #include <cstddef>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -37,6 +38,13 @@ class fleet {
   device& at(size_t i) { return *devices_[i]; }
   const device& at(size_t i) const { return *devices_[i]; }
 
+  // Device i connects to node node_of(i) mod N of the nodes (the first is
+  // `port`, then `node_ports`); without it every device goes to node 0.
+  void set_node_of(std::function<size_t(size_t)> node_of) { node_of_ = std::move(node_of); }
+  size_t node_count() const { return targets_.size(); }
+  // The node device i connects to.
+  size_t node_of(size_t i) const;
+
   // Starts connecting devices in index order, keeping at most max_in_flight
   // unsettled. settled(i) (called by the scenario once device i joined or
   // failed) lets the next one start. launch_one(i) connects one device now.
@@ -59,6 +67,8 @@ class fleet {
   device_observer& observer_;
   common_options opts_;
   connect_target target_;
+  std::vector<connect_target> targets_;  // per node; targets_[0] == target_
+  std::function<size_t(size_t)> node_of_;
   std::vector<boost::asio::ip::address> sources_;
   std::vector<std::shared_ptr<device>> devices_;
   std::vector<bool> counted_;  // launched and not yet settled

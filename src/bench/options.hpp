@@ -4,6 +4,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace bandsync::bench {
 
@@ -16,6 +17,11 @@ struct common_options {
   size_t max_in_flight = 200;      // devices connecting at once
   double connect_timeout_s = 15;   // per device, every handshake included
   double progress_interval_s = 5;  // stderr progress line on long runs; 0 = none
+  // Several nodes of one cluster (docs/EVENTS.md "Cluster"): the ports of the
+  // nodes after the first (`port`). Member m of every session connects to
+  // node m mod N, so each session has devices on every node (fanout).
+  std::vector<uint16_t> node_ports;
+  uint16_t redis_port = 0;  // > 0: Redis commands per second from its INFO (fanout)
 };
 
 struct rehearsal_options {

@@ -1,5 +1,6 @@
 #include "cluster/lease.hpp"
 
+#include <algorithm>
 #include <charconv>
 
 #include "cluster/wire.hpp"
@@ -24,50 +25,76 @@ std::optional<token_parts> parse_token(std::string_view token) {
   return p;
 }
 
-lease_table::outcome lease_table::on_acquired(const std::string& session, std::string_view token,
-                                              int64_t sent_us) {
-  auto parts = parse_token(token);
-  if (!parts) return outcome::invalid;
-  auto& e = entries_[session];
-  if (parts->node == self_) {
-    e.ours = true;
-    e.token = std::string(token);
-    e.owner.clear();
-    e.version = parts->version;
-    e.valid_until_us = sent_us + (timing_.ttl_ms - timing_.margin_ms) * 1000;
-    return outcome::acquired;
+std::optional<lease_value> parse_lease_value(std::string_view value) {
+  auto at = value.rfind('@');
+  if (at == std::string_view::npos) return std::nullopt;
+  auto epoch = value.substr(at + 1);
+  if (epoch.empty() || epoch.size() > 20 ||
+      !std::all_of(epoch.begin(), epoch.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+    return std::nullopt;
   }
-  e.ours = false;
-  e.token.clear();
-  e.owner = parts->node;
-  e.version = parts->version;
-  e.heard_us = sent_us;
-  return outcome::foreign;
+  auto parts = parse_token(value.substr(0, at));
+  if (!parts) return std::nullopt;
+  return lease_value{std::string(value.substr(0, at)), std::string(epoch), std::move(*parts)};
 }
 
-bool lease_table::on_renewed(const std::string& session, std::string_view token, bool ok,
-                             int64_t sent_us) {
-  auto it = entries_.find(session);
-  if (it == entries_.end() || !it->second.ours) return false;
-  if (it->second.token != token) return true;  // a reply about an older lease
-  if (!ok) {
-    entries_.erase(it);
-    return false;
+void lease_table::on_node_lease(const std::string& epoch, int64_t sent_us) {
+  int64_t until = sent_us + (timing_.ttl_ms - timing_.margin_ms) * 1000;
+  if (epoch != epoch_) {
+    for (auto it = entries_.begin(); it != entries_.end();) {
+      it = it->second.ours ? entries_.erase(it) : std::next(it);
+    }
+    epoch_ = epoch;
+    valid_until_us_ = until;
+    return;
   }
-  it->second.valid_until_us =
-      std::max(it->second.valid_until_us, sent_us + (timing_.ttl_ms - timing_.margin_ms) * 1000);
-  return true;
+  // A late reply of an older renewal never shortens the validity.
+  valid_until_us_ = std::max(valid_until_us_, until);
+}
+
+void lease_table::lose_node() {
+  for (auto it = entries_.begin(); it != entries_.end();) {
+    it = it->second.ours ? entries_.erase(it) : std::next(it);
+  }
+  epoch_.clear();
+  valid_until_us_ = 0;
+}
+
+lease_table::outcome lease_table::on_acquired(const std::string& session, std::string_view value,
+                                              int64_t now_us) {
+  auto v = parse_lease_value(value);
+  if (!v) return outcome::invalid;
+  if (v->parts.node == self_) {
+    // Ours only under the current epoch (the script never answers with a
+    // dead lease, but a reply may cross a re-join).
+    if (epoch_.empty() || v->epoch != epoch_) return outcome::invalid;
+    auto& e = entries_[session];
+    e.ours = true;
+    e.value = std::string(value);
+    e.owner.clear();
+    e.owner_epoch.clear();
+    e.version = v->parts.version;
+    return outcome::acquired;
+  }
+  auto& e = entries_[session];
+  e.ours = false;
+  e.value.clear();
+  e.owner = v->parts.node;
+  e.owner_epoch = v->epoch;
+  e.version = v->parts.version;
+  e.heard_us = now_us;
+  return outcome::foreign;
 }
 
 bool lease_table::owns(const std::string& session, int64_t now_us) const {
   auto it = entries_.find(session);
-  return it != entries_.end() && it->second.ours && now_us < it->second.valid_until_us;
+  return it != entries_.end() && it->second.ours && node_valid(now_us);
 }
 
 std::optional<std::string> lease_table::token(const std::string& session) const {
   auto it = entries_.find(session);
   if (it == entries_.end() || !it->second.ours) return std::nullopt;
-  return it->second.token;
+  return it->second.value;
 }
 
 std::optional<uint64_t> lease_table::version(const std::string& session) const {
@@ -78,8 +105,9 @@ std::optional<uint64_t> lease_table::version(const std::string& session) const {
 
 std::vector<std::string> lease_table::expired(int64_t now_us) const {
   std::vector<std::string> out;
+  if (node_valid(now_us)) return out;
   for (const auto& [id, e] : entries_) {
-    if (e.ours && now_us >= e.valid_until_us) out.push_back(id);
+    if (e.ours) out.push_back(id);
   }
   return out;
 }
@@ -87,7 +115,7 @@ std::vector<std::string> lease_table::expired(int64_t now_us) const {
 std::vector<std::pair<std::string, std::string>> lease_table::owned() const {
   std::vector<std::pair<std::string, std::string>> out;
   for (const auto& [id, e] : entries_) {
-    if (e.ours) out.emplace_back(id, e.token);
+    if (e.ours) out.emplace_back(id, e.value);
   }
   return out;
 }
@@ -103,12 +131,20 @@ std::optional<std::string> lease_table::owner(const std::string& session, int64_
   return it->second.owner;
 }
 
+std::optional<std::pair<std::string, std::string>> lease_table::last_owner(
+    const std::string& session) const {
+  auto it = entries_.find(session);
+  if (it == entries_.end() || it->second.ours || it->second.owner.empty()) return std::nullopt;
+  return std::make_pair(it->second.owner, it->second.owner_epoch);
+}
+
 void lease_table::note_owner(const std::string& session, std::string_view node, uint64_t version,
                              int64_t now_us) {
   if (node == self_) return;
   auto& e = entries_[session];
   if (e.ours) return;  // our own lease decides (renewal), not hearsay
   if (!e.owner.empty() && version < e.version) return;
+  if (e.owner != node || version != e.version) e.owner_epoch.clear();
   e.owner = std::string(node);
   e.version = version;
   e.heard_us = now_us;

@@ -1,5 +1,6 @@
 #include "cluster/node.hpp"
 
+#include <algorithm>
 #include <random>
 
 #include <spdlog/spdlog.h>
@@ -26,6 +27,15 @@ namespace {
 std::string lease_key(const std::string& session) {
   return "lease:" + session;
 }
+
+std::string node_lease_key(std::string_view node) {
+  return "nodelease:" + std::string(node);
+}
+
+// Node-internal event (never routed from a client: session_of knows only the
+// contract's events): a socket that joined another session, on another
+// owner, leaves this one as join_session does on one node.
+constexpr std::string_view depart_event = "cluster:depart";
 
 // The session an event is addressed to: its payload's sessionId, for
 // join_session and every member/leader event. Events for no session (and
@@ -87,9 +97,12 @@ node::~node() {
 void node::bind(domain::session_service& service) {
   service_ = &service;
   store_.set_fencing(
-      [this](const std::string& session) -> std::optional<std::string> {
+      [this](const std::string& session) -> std::optional<store::redis_store::fence> {
         if (!leases_.owns(session, now_us())) return std::nullopt;
-        return leases_.token(session);
+        auto value = leases_.token(session);
+        if (!value) return std::nullopt;
+        return store::redis_store::fence{std::move(*value), node_lease_key(options_.node_id),
+                                         leases_.epoch()};
       },
       [this](const std::string& session) {
         // Redis refused a write: the lease is another node's now.
@@ -153,6 +166,10 @@ void node::stop() {
     size_t n = 0;
     for (const auto& [session, token] : leases_.owned()) {
       commands += command(scripts::release, {lease_key(session)}, {token});
+      ++n;
+    }
+    if (!leases_.epoch().empty()) {
+      commands += command(scripts::release, {node_lease_key(options_.node_id)}, {leases_.epoch()});
       ++n;
     }
     if (n > 0) cmd_->send(std::move(commands), n, [](auto&&, auto&&) {});
@@ -238,6 +255,17 @@ void node::route(pending_event e, const std::string& session) {
 }
 
 void node::deliver(pending_event e) {
+  if (e.event == depart_event) {
+    // Only if it is still a member here: the owner of both sessions has
+    // already moved it (join_session), and a stale notice changes nothing.
+    const auto* conn = service_->find_connection(e.sid);
+    const auto* o = e.args.empty() ? nullptr : e.args[0].if_object();
+    const auto* id = o ? o->if_contains("sessionId") : nullptr;
+    if (conn && id && id->is_string() && conn->session_id == std::string_view(id->get_string())) {
+      service_->on_event(e.sid, "leave_session", e.args, {});
+    }
+    return;
+  }
   if (e.origin != options_.node_id) {
     auto [it, added] = remote_.try_emplace(e.sid, e.origin);
     if (added) {
@@ -319,15 +347,15 @@ void node::resolve(const std::string& session) {
   if (!resolving_.insert(session).second) return;
   int64_t sent = now_us();
   send(command(scripts::acquire, {lease_key(session)},
-               {options_.node_id, std::to_string(options_.lease.ttl_ms),
-                std::to_string(options_.fence_ttl_seconds)}),
+               {options_.node_id, leases_.epoch(), std::to_string(options_.fence_ttl_seconds),
+                std::to_string(options_.lease_key_ttl_seconds)}),
        1, [this, session, sent](bool ok, std::vector<redis_reply>&& r) {
          resolving_.erase(session);
          if (!ok || r.empty() || r[0].elements.size() != 1 ||
-             r[0].elements[0].elements.size() != 2) {
-           // Redis is unreachable: the events wait (bounded) and the next
-           // event or takeover round tries again.
-           spdlog::warn("cluster: cannot resolve the owner of session {}", session);
+             r[0].elements[0].elements.size() != 2 || r[0].elements[0].elements[0].str.empty()) {
+           // Redis is unreachable, or this node has no node lease yet (it
+           // is joining): the events wait (bounded) and are tried again.
+           if (!ok) spdlog::warn("cluster: cannot resolve the owner of session {}", session);
            net::post(ioc_, [this, session, life = std::weak_ptr<int>(life_)] {
              if (life.expired() || stopped_) return;
              auto t = std::make_shared<net::steady_timer>(ioc_, options_.takeover_poll);
@@ -343,7 +371,9 @@ void node::resolve(const std::string& session) {
          const auto& answer = r[0].elements[0].elements;
          auto outcome = leases_.on_acquired(session, answer[0].str, sent);
          if (outcome == lease_table::outcome::foreign) {
-           next_poll_[session] = sent + std::max<int64_t>(answer[1].integer, 0) * 1000;
+           if (auto owner = leases_.last_owner(session)) {
+             node_poll_[owner->first] = sent + std::max<int64_t>(answer[1].integer, 0) * 1000;
+           }
          }
          if (outcome == lease_table::outcome::acquired) {
            if (!had) load(session, false);
@@ -435,9 +465,28 @@ void node::on_local_disconnect(const std::string& sid) {
 }
 
 void node::local_join(const std::string& sid, const std::string& session) {
-  if (auto s = ns_.find(sid)) s->join(session);
+  auto socket = ns_.find(sid);
+  if (socket) socket->join(session);
   if (auto it = local_room_of_.find(sid); it != local_room_of_.end() && it->second != session) {
-    local_leave(sid, it->second);
+    std::string previous = it->second;
+    local_leave(sid, previous);
+    // The join ran on the new session's owner, which may not run the old
+    // one: its owner is told, wherever it is (deliver ignores the notice
+    // when the member is already gone there). Posted: this may run inside
+    // the service's own join handler.
+    net::post(
+        ioc_, [this, sid, previous, address = socket ? socket->remote_address() : std::string(),
+               life = std::weak_ptr<int>(life_)] {
+          if (life.expired() || stopped_) return;
+          route(pending_event{options_.node_id,
+                              sid,
+                              std::string(depart_event),
+                              boost::json::array{boost::json::object{{"sessionId", previous}}},
+                              {},
+                              std::nullopt,
+                              address},
+                previous);
+        });
   }
   local_room_of_[sid] = session;
   local_rooms_[session].insert(sid);
@@ -706,7 +755,7 @@ void node::on_room_message(wire_message&& m) {
 
 void node::renew_round() {
   int64_t now = now_us();
-  for (const auto& session : leases_.expired(now)) relinquish(session, "lease not renewed in time");
+  if (!leases_.epoch().empty() && !leases_.node_valid(now)) lose_node("lease not renewed in time");
   // Members left unclaimed after a takeover were on a node that is gone.
   for (auto it = claim_deadline_.begin(); it != claim_deadline_.end();) {
     if (now < it->second) {
@@ -726,14 +775,25 @@ void node::renew_round() {
       service_->on_disconnect(sid);
     }
   }
-  auto owned = leases_.owned();
-  if (owned.empty() || !cmd_->ready()) return;
-  std::vector<std::string> keys;
-  std::vector<std::string> argv{std::to_string(options_.lease.ttl_ms)};
-  std::vector<std::pair<std::string, std::string>> renewing;
+  if (!cmd_->ready()) return;
+  if (leases_.epoch().empty()) return join_node();
+  // One renewal for the node, whatever the number of its sessions.
+  std::string epoch = leases_.epoch();
+  send(command(scripts::node_renew, {node_lease_key(options_.node_id)},
+               {epoch, std::to_string(options_.lease.ttl_ms)}),
+       1, [this, epoch, sent = now](bool ok, std::vector<redis_reply>&& r) {
+         if (!ok || r.empty() || leases_.epoch() != epoch) return;
+         if (r[0].integer == 1) {
+           leases_.on_node_lease(epoch, sent);
+         } else {
+           lose_node("node lease taken or expired in Redis");
+         }
+       });
   std::string releases;
   size_t release_count = 0;
-  for (auto& [session, token] : owned) {
+  std::vector<std::string> keys;
+  std::vector<std::string> argv{std::to_string(options_.lease_key_ttl_seconds)};
+  for (auto& [session, token] : leases_.owned()) {
     if (!service_->find_session(session) && !loading_.contains(session) &&
         !pending_.contains(session)) {
       // Swept, or never created: the lease goes back.
@@ -743,43 +803,115 @@ void node::renew_round() {
       continue;
     }
     keys.push_back(lease_key(session));
-    argv.push_back(token);
-    renewing.emplace_back(std::move(session), std::move(token));
+    argv.push_back(std::move(token));
   }
   if (release_count > 0) send(std::move(releases), release_count, nullptr);
-  if (keys.empty()) return;
-  send(command(scripts::renew, keys, argv), 1,
-       [this, renewing, sent = now](bool ok, std::vector<redis_reply>&& r) {
-         if (!ok || r.empty() || r[0].elements.size() != renewing.size()) return;
-         for (size_t i = 0; i < renewing.size(); ++i) {
-           const auto& [session, token] = renewing[i];
-           if (!leases_.on_renewed(session, token, r[0].elements[i].integer == 1, sent)) {
-             if (service_->find_session(session)) relinquish(session, "lease taken");
-           }
-         }
+  if (now >= next_touch_us_ && !keys.empty()) {
+    next_touch_us_ = now + options_.touch_interval.count() * 1000;
+    send(command(scripts::touch, keys, argv), 1, nullptr);
+  }
+}
+
+void node::join_node() {
+  if (joining_) return;
+  joining_ = true;
+  send(command(scripts::node_join, {node_lease_key(options_.node_id), "bs:epoch"},
+               {std::to_string(options_.lease.ttl_ms)}),
+       1, [this, sent = now_us()](bool ok, std::vector<redis_reply>&& r) {
+         joining_ = false;
+         if (!ok || r.empty() || r[0].type != redis_reply::kind::string || r[0].str.empty()) return;
+         leases_.on_node_lease(r[0].str, sent);
+         spdlog::info("cluster: node {} holds its node lease (epoch {})", options_.node_id,
+                      r[0].str);
        });
 }
 
+// The node lease lapsed here or in Redis: every session goes (another node
+// may hold it by now), and the node joins again under a new epoch, so that
+// sessions nobody took over are free for anyone, this node included.
+void node::lose_node(std::string_view why) {
+  for (const auto& [session, token] : leases_.owned()) relinquish(session, why);
+  if (!leases_.epoch().empty()) {
+    spdlog::warn("cluster: node {} lost its node lease (epoch {}): {}", options_.node_id,
+                 leases_.epoch(), why);
+  }
+  leases_.lose_node();
+}
+
 void node::takeover_round() {
-  if (!cmd_->ready()) return;
+  if (!cmd_->ready() || leases_.epoch().empty()) return;
   int64_t now = now_us();
-  std::vector<std::string> sessions;
-  std::vector<std::string> keys;
+  std::unordered_map<std::string, std::vector<std::string>> by_owner;
+  std::vector<std::string> unknown;
   for (const auto& [session, sids] : local_rooms_) {
     if (leases_.token(session) || resolving_.contains(session) || loading_.contains(session)) {
       continue;
     }
-    // Not before the owner's lease could have lapsed: a live owner renews
-    // it every renew_ms, so this asks about once per renewal, not per poll.
-    if (auto it = next_poll_.find(session); it != next_poll_.end() && now < it->second) continue;
-    sessions.push_back(session);
-    keys.push_back(lease_key(session));
-    resolving_.insert(session);
+    if (auto owner = leases_.last_owner(session)) {
+      by_owner[owner->first].push_back(session);
+    } else {
+      unknown.push_back(session);
+    }
+  }
+  if (!unknown.empty()) acquire_batch(std::move(unknown));
+  // One probe per owner node, not before its node lease could have lapsed:
+  // a live owner renews it every renew_ms, so this asks about once per
+  // renewal, whatever the number of its sessions.
+  std::vector<std::string> owners;
+  std::vector<std::string> keys;
+  for (const auto& [owner, sessions] : by_owner) {
+    if (probing_.contains(owner)) continue;
+    if (auto it = node_poll_.find(owner); it != node_poll_.end() && now < it->second) continue;
+    owners.push_back(owner);
+    keys.push_back(node_lease_key(owner));
+    probing_.insert(owner);
   }
   if (keys.empty()) return;
+  send(command(scripts::node_probe, keys, {}), 1,
+       [this, owners, now](bool ok, std::vector<redis_reply>&& r) {
+         for (const auto& o : owners) probing_.erase(o);
+         if (!ok || r.empty() || r[0].elements.size() != owners.size()) return;
+         std::unordered_map<std::string, std::string> live;  // owner -> its epoch now
+         for (size_t i = 0; i < owners.size(); ++i) {
+           const auto& a = r[0].elements[i].elements;
+           if (a.size() == 2 && !a[0].str.empty() && a[1].integer > 0) {
+             live[owners[i]] = a[0].str;
+             node_poll_[owners[i]] = now + a[1].integer * 1000;
+           } else {
+             node_poll_.erase(owners[i]);
+           }
+         }
+         // A session is left alone only while its owner's node lease holds
+         // the epoch the session was taken under (an owner heard of only
+         // through a broadcast is asked about once, which tells the epoch).
+         std::vector<std::string> ask;
+         for (const auto& [session, sids] : local_rooms_) {
+           if (leases_.token(session) || resolving_.contains(session) ||
+               loading_.contains(session)) {
+             continue;
+           }
+           auto owner = leases_.last_owner(session);
+           if (!owner || std::find(owners.begin(), owners.end(), owner->first) == owners.end()) {
+             continue;
+           }
+           auto it = live.find(owner->first);
+           if (it != live.end() && it->second == owner->second) continue;
+           ask.push_back(session);
+         }
+         if (!ask.empty()) acquire_batch(std::move(ask));
+       });
+}
+
+void node::acquire_batch(std::vector<std::string> sessions) {
+  std::vector<std::string> keys;
+  for (const auto& s : sessions) {
+    keys.push_back(lease_key(s));
+    resolving_.insert(s);
+  }
+  int64_t now = now_us();
   send(command(scripts::acquire, keys,
-               {options_.node_id, std::to_string(options_.lease.ttl_ms),
-                std::to_string(options_.fence_ttl_seconds)}),
+               {options_.node_id, leases_.epoch(), std::to_string(options_.fence_ttl_seconds),
+                std::to_string(options_.lease_key_ttl_seconds)}),
        1, [this, sessions, now](bool ok, std::vector<redis_reply>&& r) {
          for (const auto& s : sessions) resolving_.erase(s);
          if (!ok || r.empty() || r[0].elements.size() != sessions.size()) return;
@@ -789,10 +921,11 @@ void node::takeover_round() {
            if (answer.size() != 2 || leases_.token(session)) continue;  // taken by an event
            auto outcome = leases_.on_acquired(session, answer[0].str, now);
            if (outcome == lease_table::outcome::acquired) {
-             next_poll_.erase(session);
              load(session, true);
-           } else {
-             next_poll_[session] = now + std::max<int64_t>(answer[1].integer, 0) * 1000;
+           } else if (outcome == lease_table::outcome::foreign) {
+             if (auto owner = leases_.last_owner(session)) {
+               node_poll_[owner->first] = now + std::max<int64_t>(answer[1].integer, 0) * 1000;
+             }
            }
          }
        });
@@ -825,8 +958,13 @@ void node::heartbeat_round() {
          }
          for (const auto& sid : gone) forget_remote(sid);
        });
-  for (auto it = next_poll_.begin(); it != next_poll_.end();) {
-    it = local_rooms_.contains(it->first) ? std::next(it) : next_poll_.erase(it);
+  // Owner nodes none of our rooms' sessions is known to belong to.
+  std::unordered_set<std::string> watched;
+  for (const auto& [session, sids] : local_rooms_) {
+    if (auto owner = leases_.last_owner(session)) watched.insert(owner->first);
+  }
+  for (auto it = node_poll_.begin(); it != node_poll_.end();) {
+    it = watched.contains(it->first) ? std::next(it) : node_poll_.erase(it);
   }
   // Rooms this node no longer has sockets in, and nothing waits for.
   std::vector<std::string> drop;
@@ -855,7 +993,8 @@ boost::json::object node::health() const {
   for (const auto& p : peers_) peers.emplace_back(p);
   return boost::json::object{{"nodeId", options_.node_id},
                              {"peers", std::move(peers)},
-                             {"ownedSessions", leases_.owned_count()}};
+                             {"ownedSessions", leases_.owned_count()},
+                             {"epoch", leases_.epoch()}};
 }
 
 node::counters node::stats() const {

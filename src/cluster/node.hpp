@@ -11,14 +11,19 @@
 //     socket elsewhere goes to that socket's node; a broadcast is encoded
 //     once and published once on the session's channel, which every node
 //     with sockets in the room subscribes to.
+//   - The node holds one node lease (lease.hpp), renewed once per period for
+//     all its sessions; a session's lease is valid while its owner's node
+//     lease holds the epoch it was taken under.
 //   - A session's first event on a node whose owner is unknown tries to take
 //     the lease; the node that gets it loads the session from Redis. Nodes
-//     with members of a session they do not own ask for its lease again
-//     when it would expire (its PTTL, checked every takeover_poll), which is
-//     how a dead owner is replaced within the lease's TTL.
-//   - Every state write of the owner is fenced by its lease token
-//     (redis_store::set_fencing); a node whose lease lapsed stops running the
-//     session before Redis can give it to another node (lease.hpp).
+//     with members of a session they do not own watch the owner's node
+//     lease (one probe per owner node when it would expire, checked every
+//     takeover_poll) and ask for the owner's sessions once it is gone, which
+//     is how a dead owner is replaced within the node lease's TTL.
+//   - Every state write of the owner is fenced by its session lease and its
+//     node lease (redis_store::set_fencing); a node whose node lease lapsed
+//     stops running every session before Redis can give them to another
+//     node, and joins again under a new epoch.
 //
 // Single-threaded: everything runs on the io_context's thread. Bounded: the
 // events waiting for an owner (per session and in total), the remote acks
@@ -66,6 +71,10 @@ struct node_options {
   size_t max_pending_sessions = 4096;
   size_t max_remote_acks = 4096;  // forwarded events awaiting an ack from the owner
   int fence_ttl_seconds = 86400;  // `fence:<id>` expiry
+  // `lease:<id>` expiry (EX), refreshed every touch_interval while owned: a
+  // dead node's session leases do not stay in Redis for ever.
+  int lease_key_ttl_seconds = 600;
+  std::chrono::milliseconds touch_interval{60000};
   store::redis_connection_options connection;
 };
 
@@ -146,6 +155,10 @@ class node {
   void queue(pending_event e, const std::string& session);
   void drain(const std::string& session);
   void resolve(const std::string& session);
+  // Asks for the leases of `sessions` (sessions with local members whose
+  // owner is unknown or gone); those it gets are loaded (failover).
+  void acquire_batch(std::vector<std::string> sessions);
+  void lose_node(std::string_view why);
   void load(const std::string& session, bool failover);
   void relinquish(const std::string& session, std::string_view why);
   void forget_remote(const std::string& sid);
@@ -161,6 +174,7 @@ class node {
 
   void arm(boost::asio::steady_timer& t, std::chrono::milliseconds every, void (node::*fn)());
   void renew_round();
+  void join_node();
   void takeover_round();
   void heartbeat_round();
 
@@ -187,7 +201,11 @@ class node {
   std::unordered_map<std::string, std::string> local_room_of_;           // local sid -> session
   std::unordered_map<std::string, std::set<std::string>> forwarded_to_;  // local sid -> owners
   std::unordered_map<std::string, int64_t> claim_deadline_;  // adopted session -> steady µs
-  std::unordered_map<std::string, int64_t> next_poll_;  // foreign lease -> when it may lapse (µs)
+  // Owner node -> when its node lease may lapse (steady µs): probed then.
+  std::unordered_map<std::string, int64_t> node_poll_;
+  std::unordered_set<std::string> probing_;  // owner nodes with a probe in flight
+  bool joining_ = false;                     // a node_join is in flight
+  int64_t next_touch_us_ = 0;
   std::unordered_map<uint64_t, std::pair<std::string, domain::ack_reply>> acks_;  // id -> (sid, fn)
   std::deque<uint64_t> ack_order_;
   uint64_t next_ack_ = 0;

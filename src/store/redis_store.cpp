@@ -58,17 +58,19 @@ std::string first_error(const std::vector<redis_reply>& replies) {
   return {};
 }
 
-// KEYS[1] the lease, KEYS[2..] the written keys; ARGV[1] the lease token,
-// ARGV[2] the TTL in seconds, ARGV[i+1] the operation on KEYS[i]: "s" + value
-// (SET EX), "d" (DEL) or "e" (EXPIRE). All or nothing: a script runs alone.
+// KEYS[1] the lease, KEYS[2] the owner's node lease, KEYS[3..] the written
+// keys; ARGV[1] the lease value, ARGV[2] the node lease's value, ARGV[3] the
+// TTL in seconds, ARGV[i+1] the operation on KEYS[i]: "s" + value (SET EX),
+// "d" (DEL) or "e" (EXPIRE). All or nothing: a script runs alone.
 constexpr std::string_view fenced_write_script = R"lua(
 if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
-for i = 2, #KEYS do
+if redis.call('GET', KEYS[2]) ~= ARGV[2] then return 0 end
+for i = 3, #KEYS do
   local op = ARGV[i + 1]
   local k = string.sub(op, 1, 1)
-  if k == 's' then redis.call('SET', KEYS[i], string.sub(op, 2), 'EX', ARGV[2])
+  if k == 's' then redis.call('SET', KEYS[i], string.sub(op, 2), 'EX', ARGV[3])
   elseif k == 'd' then redis.call('DEL', KEYS[i])
-  else redis.call('EXPIRE', KEYS[i], ARGV[2]) end
+  else redis.call('EXPIRE', KEYS[i], ARGV[3]) end
 end
 return 1
 )lua";
@@ -267,9 +269,11 @@ void redis_store::flush() {
           continue;
         }
         std::vector<std::string> args{"EVAL", std::string(fenced_write_script),
-                                      std::to_string(g.ops.size() + 1), "lease:" + g.name};
+                                      std::to_string(g.ops.size() + 2), "lease:" + g.name,
+                                      token->node_key};
         for (const auto& o : g.ops) args.push_back(o.key);
-        args.push_back(std::move(*token));
+        args.push_back(std::move(token->lease_value));
+        args.push_back(std::move(token->node_value));
         args.push_back(ttl);
         for (const auto& o : g.ops) {
           args.push_back(o.kind == op_kind::set   ? "s" + o.value

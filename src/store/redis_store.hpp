@@ -85,14 +85,21 @@ class redis_store : public session_store {
   void set_resync_handler(std::function<void()> handler) { resync_ = std::move(handler); }
 
   // Cluster mode (src/cluster; docs/EVENTS.md "Cluster"): every session's
-  // writes are fenced by its lease. `fence(session_id)` returns the token of
-  // the lease this node holds on the session, or std::nullopt when it holds
-  // none (the writes are then dropped and counted in ops_fenced). Each
-  // session's writes go out as one EVAL of fenced_write_script, which applies
-  // all of them only while `lease:<id>` holds that token; otherwise none is
-  // applied, they are counted in ops_fenced and `on_fenced(session_id)` is
-  // called. Without fencing (a single node) writes are as described above.
-  using fence_fn = std::function<std::optional<std::string>(const std::string& session_id)>;
+  // writes are fenced by its lease. `fence(session_id)` returns what the
+  // lease this node holds on the session looks like in Redis, or
+  // std::nullopt when it holds none (the writes are then dropped and counted
+  // in ops_fenced). Each session's writes go out as one EVAL of
+  // fenced_write_script, which applies all of them only while `lease:<id>`
+  // holds `lease_value` and `node_key` holds `node_value` (the owner's node
+  // lease); otherwise none is applied, they are counted in ops_fenced and
+  // `on_fenced(session_id)` is called. Without fencing (a single node)
+  // writes are as described above.
+  struct fence {
+    std::string lease_value;
+    std::string node_key;
+    std::string node_value;
+  };
+  using fence_fn = std::function<std::optional<fence>(const std::string& session_id)>;
   void set_fencing(fence_fn fence, std::function<void(const std::string&)> on_fenced) {
     fence_ = std::move(fence);
     on_fenced_ = std::move(on_fenced);

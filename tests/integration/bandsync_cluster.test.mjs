@@ -12,6 +12,8 @@
 //                  nothing: no tick of its own, no write to Redis
 //   joins          six devices on three nodes join one session at once: no
 //                  member is lost, exactly one leader
+//   lease cost     twelve sessions on two nodes: lease renewals and takeover
+//                  probes per node, not per session
 
 import { afterEach, describe, it } from "node:test";
 import assert from "node:assert/strict";
@@ -246,6 +248,36 @@ describe("BandSync cluster", { skip: missing ?? false }, () => {
     }
     const h = await health(a.url);
     assert.equal(h.cluster.ownedSessions, 0, "A gave the session up");
+  });
+
+  it("lease cost: one renewal per node and one probe per owner node, whatever the number of sessions", async () => {
+    const [a, b] = await nodes("node-a", "node-b");
+    const SESSIONS = 12;
+    for (let s = 0; s < SESSIONS; s++) {
+      const sessionId = sessionName(`cl-cost${s}`);
+      const da = await jar.connect(a.url, WS, `A${s}`);
+      const db = await jar.connect(b.url, WS, `B${s}`);
+      await join(da, sessionId, { displayName: "A" });
+      await join(db, sessionId, { displayName: "B" }, [da]);
+    }
+    assert.equal((await health(a.url)).cluster.ownedSessions, SESSIONS, "node A runs every session");
+    const calls = async () => {
+      const info = await redisCommand(redis.port, "INFO", "commandstats");
+      const get = (c) => Number(new RegExp(`^cmdstat_${c}:calls=(\\d+)`, "m").exec(info)?.[1] ?? 0);
+      return { pexpire: get("pexpire"), pttl: get("pttl"), at: Date.now() };
+    };
+    const c0 = await calls();
+    await sleep(2_000);
+    const c1 = await calls();
+    const seconds = (c1.at - c0.at) / 1000;
+    // Per-session leases renewed every 200 ms would be 5 PEXPIRE per second
+    // per session (60/s here), and B's polling of each lease about 2 PTTL per
+    // second per session; a node lease is 5/s for A and B's probes of A
+    // about 2-5/s, whatever the number of sessions.
+    const pexpire = (c1.pexpire - c0.pexpire) / seconds;
+    const pttl = (c1.pttl - c0.pttl) / seconds;
+    assert.ok(pexpire <= 2 * 6, `PEXPIRE per second: ${pexpire.toFixed(1)} for ${SESSIONS} sessions on 2 nodes`);
+    assert.ok(pttl <= 8, `PTTL per second: ${pttl.toFixed(1)} for ${SESSIONS} sessions owned by one node`);
   });
 
   it("joins: six devices on three nodes join one session at once, five times; no member is lost", async () => {

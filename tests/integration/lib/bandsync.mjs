@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { io } from "socket.io-client";
 
-import { sleep, withTimeout } from "./server.mjs";
+import { clusterUrls, nodeFor, sleep, withTimeout } from "./server.mjs";
 
 export {
   BANDSYNC_BIN,
@@ -43,7 +43,8 @@ export class Device {
     this.records = [];
     this.waiters = [];
     this.disconnectReason = null;
-    this.socket = io(url, {
+    this.url = nodeFor(url); // a cluster's URL: its next node (server.mjs cluster mode)
+    this.socket = io(this.url, {
       forceNew: true,
       reconnection: false,
       timeout: WAIT_MS,
@@ -313,10 +314,16 @@ export function parseMetrics(text) {
   return out;
 }
 
+// GET /metrics; for a cluster's URL (server.mjs cluster mode), the values of
+// all its nodes summed (the counters the suites read are per node).
 export async function metrics(url) {
-  const res = await fetch(`${url}/metrics`, { signal: AbortSignal.timeout(WAIT_MS) });
-  assert.equal(res.status, 200, "GET /metrics");
-  return parseMetrics(await res.text());
+  const out = new Map();
+  for (const u of clusterUrls(url)) {
+    const res = await fetch(`${u}/metrics`, { signal: AbortSignal.timeout(WAIT_MS) });
+    assert.equal(res.status, 200, "GET /metrics");
+    for (const [k, v] of parseMetrics(await res.text())) out.set(k, (out.get(k) ?? 0) + v);
+  }
+  return out;
 }
 
 export async function errorCount(url, code) {

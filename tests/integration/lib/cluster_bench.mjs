@@ -15,9 +15,6 @@
 //   time from SIGKILL of node 0 to each session's first tick on a survivor.
 import { io } from "socket.io-client";
 
-import { freePort, sleep, waitListening, launch, cleanEnv, HOST } from "./server.mjs";
-import { redisCommand, startRedis } from "./redis.mjs";
-
 const argv = Object.fromEntries(
   process.argv.slice(2).reduce((acc, a, i, all) => {
     if (a.startsWith("--")) acc.push([a.slice(2), all[i + 1]?.startsWith("--") || all[i + 1] === undefined ? "1" : all[i + 1]]);
@@ -31,6 +28,9 @@ const SECONDS = Number(argv.seconds ?? 10);
 const SINGLE = argv.single === "1";
 const FAILOVER = argv.failover === "1";
 if (argv.bin) process.env.BANDSYNC_BIN = argv.bin;
+// Imported after --bin is in the environment (server.mjs reads it once).
+const { freePort, sleep, waitListening, launch, cleanEnv, HOST } = await import("./server.mjs");
+const { redisCommand, startRedis } = await import("./redis.mjs");
 
 function pct(values, p) {
   if (!values.length) return null;
@@ -41,6 +41,14 @@ function pct(values, p) {
 async function commandsProcessed(port) {
   const info = await redisCommand(port, "INFO", "stats");
   return Number(/total_commands_processed:(\d+)/.exec(info)[1]);
+}
+
+// INFO commandstats as Map(command -> calls).
+async function commandStats(port) {
+  const info = await redisCommand(port, "INFO", "commandstats");
+  const out = new Map();
+  for (const m of info.matchAll(/^cmdstat_(\S+?):calls=(\d+)/gm)) out.set(m[1], Number(m[2]));
+  return out;
 }
 
 const redis = await startRedis();
@@ -83,9 +91,11 @@ try {
   await sleep(1000);
   for (const s of sessions) for (const d of s.devices) d.ticks.length = 0;
   const c0 = await commandsProcessed(redis.port);
+  const s0 = await commandStats(redis.port);
   const t0 = Date.now();
   await sleep(SECONDS * 1000);
   const c1 = await commandsProcessed(redis.port);
+  const s1 = await commandStats(redis.port);
   const window = (Date.now() - t0) / 1000;
 
   const owner = [], other = [];
@@ -100,6 +110,14 @@ try {
     latencyOwnerNodeMs: { p50: pct(owner, 50), p99: pct(owner, 99), n: owner.length },
     latencyOtherNodesMs: { p50: pct(other, 50), p99: pct(other, 99), n: other.length },
     redisCommandsPerSecondPerPlayingSession: Number(((c1 - c0) / window / SESSIONS).toFixed(2)),
+    // The same by command (commands run inside scripts counted as such; the
+    // INFO calls of this script are in it too).
+    redisCommandsBreakdown: Object.fromEntries(
+      [...s1]
+        .map(([k, v]) => [k, Number(((v - (s0.get(k) ?? 0)) / window / SESSIONS).toFixed(2))])
+        .filter(([, v]) => v > 0)
+        .sort((a, b) => b[1] - a[1]),
+    ),
   };
 
   if (FAILOVER && NODES > 1 && !SINGLE) {

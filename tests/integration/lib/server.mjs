@@ -195,6 +195,7 @@ export function hasIpv6Loopback() {
 //           { code, signal, forced } (forced: SIGKILL was needed).
 //   kill()  SIGKILL at once (a crash, as seen by clients); resolves on exit.
 export async function startServer(args, options = {}) {
+  if (CLUSTER_NODES > 1 && clusterable(args, options)) return startCluster(CLUSTER_NODES);
   const attempts = options.port ? 1 : 3;
   let lastError;
   for (let i = 0; i < attempts; i++) {
@@ -234,6 +235,104 @@ export async function startServer(args, options = {}) {
     );
   }
   throw lastError;
+}
+
+// ------------------------------------------------------------ cluster mode
+//
+// BANDSYNC_TEST_NODES=N (N >= 2) turns every plain `startServer(["serve"])`
+// (no env, cwd or port chosen by the test) into a cluster: one real
+// redis-server and N `bandsync serve` nodes on it (NODE_ID node-1..N), so that
+// the contract suites run with a band's members spread over nodes
+// (integration.cluster_contract). The handle looks like one server's:
+//   url      node 1's URL, stable, for HTTP checks; a Device created with it
+//            connects to the next node in turn (nodeFor), so consecutive
+//            devices land on different nodes;
+//   urls     every node's URL; metrics(url) in bandsync.mjs sums them all;
+//   alive()  every node is alive; stop() stops the nodes then Redis.
+// Servers started with their own env/port/cwd (configuration tests) stay
+// single nodes.
+export const CLUSTER_NODES = Number(process.env.BANDSYNC_TEST_NODES ?? 0);
+
+const clusters = new Map(); // node 1's url -> { urls, next }
+
+function clusterable(args, options) {
+  return (
+    args.length === 1 && args[0] === "serve" && !options.env && !options.cwd && !options.port
+  );
+}
+
+// The URL a new device should connect to: `url` itself, or, for a cluster's
+// URL, its next node in round-robin order.
+export function nodeFor(url) {
+  const c = clusters.get(url);
+  if (!c) return url;
+  const chosen = c.urls[c.next % c.urls.length];
+  c.next += 1;
+  return chosen;
+}
+
+// Every node of the cluster whose URL is `url`, or [url].
+export function clusterUrls(url) {
+  return clusters.get(url)?.urls ?? [url];
+}
+
+async function startCluster(count) {
+  // Only cluster mode needs Redis (a cycle with redis.mjs, resolved at call time).
+  const { redisMissing, startRedis } = await import("./redis.mjs");
+  const missing = redisMissing();
+  if (missing) throw new Error(`BANDSYNC_TEST_NODES=${count}: ${missing}`);
+  const redis = await startRedis();
+  const nodes = [];
+  try {
+    for (let i = 1; i <= count; i++) {
+      const env = cleanEnv({ REDIS_HOST: HOST, REDIS_PORT: String(redis.port), NODE_ID: `node-${i}` });
+      nodes.push(await startServer(["serve"], { env }));
+    }
+    // Every node has seen every other's heartbeat before a device connects.
+    const deadline = Date.now() + READY_TIMEOUT_MS;
+    for (const n of nodes) {
+      for (;;) {
+        const h = await fetch(`${n.url}/health`)
+          .then((r) => r.json())
+          .catch(() => null);
+        if (h?.cluster?.peers?.length === count) break;
+        if (Date.now() > deadline) throw new Error(`cluster node ${n.url} did not see ${count} peers: ${JSON.stringify(h)}`);
+        await sleep(50);
+      }
+    }
+  } catch (err) {
+    for (const n of nodes) await n.kill();
+    await redis.kill();
+    throw err;
+  }
+  const urls = nodes.map((n) => n.url);
+  clusters.set(urls[0], { urls, next: 0 });
+  const stderr = () => nodes.map((n, i) => `--- node-${i + 1}\n${n.stderr()}`).join("\n");
+  return {
+    port: nodes[0].port,
+    url: urls[0],
+    wsUrl: nodes[0].wsUrl,
+    urls,
+    nodes,
+    redis,
+    proc: nodes[0].proc,
+    stderr,
+    alive: () => nodes.every((n) => n.alive()),
+    exited: Promise.all(nodes.map((n) => n.exited)).then((all) => all.find((e) => e.code !== 0) ?? all[0]),
+    async stop(graceMs = STOP_GRACE_MS) {
+      const exits = [];
+      for (const n of nodes) exits.push(await n.stop(graceMs));
+      await redis.stop();
+      clusters.delete(urls[0]);
+      return exits.find((e) => e.forced || e.code !== 0) ?? exits[0];
+    },
+    async kill() {
+      for (const n of nodes) await n.kill();
+      await redis.kill();
+      clusters.delete(urls[0]);
+      return nodes[0].exited;
+    },
+  };
 }
 
 function makeHandle(proc, exited, stderr, port) {

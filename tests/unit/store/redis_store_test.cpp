@@ -412,23 +412,24 @@ namespace bandsync::store {
 namespace {
 
 // Cluster mode (src/cluster): a session's writes land only while
-// `lease:<id>` holds the token the fence function gives; otherwise none of
-// them does, and the refusal is reported.
+// `lease:<id>` holds the lease value the fence function gives and the node
+// lease it names holds the node's epoch; otherwise none of them does, and
+// the refusal is reported.
 TEST(RedisStoreFencing, WritesOnlyUnderTheLeasesToken) {
   auto& env = bandsync::testing::redis_test_env::get();
   if (!env.missing().empty()) GTEST_SKIP() << env.missing();
   ASSERT_EQ(env.start_error(), "");
   auto& redis = env.server();
   auto store = env.fresh_store();
-  std::string token = "node-a:1";
   std::vector<std::string> refused;
   store->set_fencing(
-      [&](const std::string& id) -> std::optional<std::string> {
+      [&](const std::string& id) -> std::optional<redis_store::fence> {
         if (id == "unowned") return std::nullopt;
-        return token;
+        return redis_store::fence{"node-a:1@7", "nodelease:node-a", "7"};
       },
       [&](const std::string& id) { refused.push_back(id); });
-  redis.command({"SET", "lease:fenced", "node-a:1", "PX", "60000"});
+  redis.command({"SET", "lease:fenced", "node-a:1@7", "PX", "60000"});
+  redis.command({"SET", "nodelease:node-a", "7", "PX", "60000"});
 
   session_record r;
   r.id = "fenced";
@@ -441,16 +442,28 @@ TEST(RedisStoreFencing, WritesOnlyUnderTheLeasesToken) {
   EXPECT_GT(redis.ttl("session:fenced"), 1790);
   EXPECT_TRUE(refused.empty());
 
-  // The lease moved on: nothing of the next change is applied.
-  redis.command({"SET", "lease:fenced", "node-b:2", "PX", "60000"});
+  // The node lease moved on (the node re-joined under another epoch):
+  // nothing of the next change is applied, although the session lease is
+  // unchanged.
+  redis.command({"SET", "nodelease:node-a", "8", "PX", "60000"});
+  r.tempo = 130;
+  store->save_session(r);
+  ASSERT_TRUE(env.settle(*store));
+  EXPECT_EQ(boost::json::parse(*redis.get("session:fenced")).at("tempo"), 100);
+  EXPECT_EQ(refused, std::vector<std::string>{"fenced"});
+  EXPECT_EQ(store->stats().ops_fenced, 1u);
+  redis.command({"SET", "nodelease:node-a", "7", "PX", "60000"});
+
+  // The session lease moved on: nothing of the next change is applied.
+  redis.command({"SET", "lease:fenced", "node-b:2@9", "PX", "60000"});
   r.tempo = 140;
   store->save_session(r);
   store->remove_member("m1");
   ASSERT_TRUE(env.settle(*store));
   EXPECT_EQ(boost::json::parse(*redis.get("session:fenced")).at("tempo"), 100);
   EXPECT_TRUE(redis.get("member:m1"));
-  EXPECT_EQ(refused, std::vector<std::string>{"fenced"});
-  EXPECT_EQ(store->stats().ops_fenced, 2u);
+  EXPECT_EQ(refused, (std::vector<std::string>{"fenced", "fenced"}));
+  EXPECT_EQ(store->stats().ops_fenced, 3u);
 
   // No token at all: dropped before Redis.
   session_record u;
@@ -458,7 +471,7 @@ TEST(RedisStoreFencing, WritesOnlyUnderTheLeasesToken) {
   store->save_session(u);
   ASSERT_TRUE(env.settle(*store));
   EXPECT_FALSE(redis.get("session:unowned"));
-  EXPECT_EQ(store->stats().ops_fenced, 3u);
+  EXPECT_EQ(store->stats().ops_fenced, 4u);
 }
 
 }  // namespace
