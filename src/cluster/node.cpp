@@ -244,6 +244,7 @@ void node::route(pending_event e, const std::string& session) {
   // the owner's first broadcast after it (room_stats of a join) must not pass
   // our subscription.
   bool local = e.origin == options_.node_id;
+  if (local) room_used_us_[session] = now;
   bool settling = loading_.contains(session) || (local && !subscribed(session));
   if (!settling && leases_.owns(session, now)) return deliver(std::move(e));
   if (!settling) {
@@ -966,11 +967,21 @@ void node::heartbeat_round() {
   for (auto it = node_poll_.begin(); it != node_poll_.end();) {
     it = watched.contains(it->first) ? std::next(it) : node_poll_.erase(it);
   }
-  // Rooms this node no longer has sockets in, and nothing waits for.
+  // Rooms this node no longer has sockets in, and nothing waits for. A local
+  // event forwarded to the owner a moment ago counts as use for two rounds:
+  // a join_session of ours is on its way, and the owner's broadcasts of it
+  // (user_joined, room_stats) come on this channel before the owner tells us
+  // that our socket is in the room.
+  const int64_t now = now_us();
+  const int64_t quiet_us =
+      2 *
+      std::chrono::duration_cast<std::chrono::microseconds>(options_.heartbeat_interval).count();
   std::vector<std::string> drop;
   for (const auto& [session, confirmed] : rooms_subscribed_) {
-    if (confirmed && !local_rooms_.contains(session) && !pending_.contains(session) &&
-        !leases_.token(session) && ns_.room_size(session) == 0) {
+    auto used = room_used_us_.find(session);
+    bool recently_used = used != room_used_us_.end() && now - used->second < quiet_us;
+    if (confirmed && !recently_used && !local_rooms_.contains(session) &&
+        !pending_.contains(session) && !leases_.token(session) && ns_.room_size(session) == 0) {
       drop.push_back(session);
     }
   }
@@ -979,6 +990,7 @@ void node::heartbeat_round() {
     for (const auto& s : drop) {
       args.push_back(room_channel(s));
       rooms_subscribed_.erase(s);
+      room_used_us_.erase(s);
     }
     std::vector<std::string_view> views(args.begin(), args.end());
     ++counters_.redis_commands;

@@ -193,6 +193,9 @@ class node {
   bool stopped_ = false;
 
   std::unordered_map<std::string, bool> rooms_subscribed_;  // session -> confirmed
+  // session -> when a local event last went to it (steady µs); entries live
+  // and die with rooms_subscribed_'s.
+  std::unordered_map<std::string, int64_t> room_used_us_;
   std::unordered_map<std::string, std::deque<pending_event>> pending_;
   std::unordered_set<std::string> resolving_;            // an acquire is in flight
   std::unordered_set<std::string> loading_;              // acquired, the record being read
