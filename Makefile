@@ -13,7 +13,7 @@ PORT      ?= 3001
 DEBIAN_PACKAGES := build-essential cmake ninja-build pkg-config \
   libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev libboost-system1.81-dev \
   libhiredis-dev libspdlog-dev libfmt-dev libcli11-dev libgtest-dev \
-  clang-14 libclang-rt-14-dev redis-server nodejs npm chromium
+  clang-14 libclang-rt-14-dev redis-server nginx-light nodejs npm chromium
 
 BIN := $(BUILD)/app/bandsync
 
