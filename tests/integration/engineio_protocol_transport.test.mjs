@@ -269,20 +269,27 @@ async function handshakeAndLeave(url) {
 }
 
 describe("handshake and connection limits", () => {
-  it("a NAT's reconnect storm passes with the defaults: 1,100 handshakes from one address, /health still 200", async () => {
-    const s = await serve();
+  // What a venue needs is the default burst (HANDSHAKE_BURST, 1,000): every
+  // phone behind the NAT re-handshakes within seconds. The refill is slowed
+  // to 1/s here so that the burst alone is measured, however slowly a loaded
+  // machine sends the storm (at the default 100/s, 1,100 handshakes spread
+  // over 10 s would pass with any burst of 100 or more).
+  it("a NAT's reconnect storm passes: the default burst admits 1,000 handshakes from one address, then refuses; /health still 200", async () => {
+    const s = await serve({ HANDSHAKE_RATE: "1" });
     try {
       const started = performance.now();
       const statuses = [];
       const BATCH = 50;
-      for (let i = 0; i < 1_100; i += BATCH) {
+      for (let i = 0; i < 1_000; i += BATCH) {
         statuses.push(...(await Promise.all(Array.from({ length: BATCH }, () => handshakeAndLeave(s.url)))));
       }
-      const took = performance.now() - started;
       const refused = statuses.filter((x) => x !== 200);
       assert.deepEqual(refused, [], `${refused.length} of ${statuses.length} handshakes refused`);
-      const first500 = (took * 500) / 1_100;
-      assert.ok(first500 < 10_000, `500 reconnects took ${first500.toFixed(0)} ms (the storm must fit in 10 s)`);
+      // At most one token per second came back while the storm ran.
+      const refilled = Math.ceil((performance.now() - started) / 1000) + 1;
+      const after = [];
+      for (let i = 0; i < refilled + 5; i++) after.push(await handshakeAndLeave(s.url));
+      assert.ok(after.includes(429), `the bucket never refused past its burst: ${after.join(",")}`);
       const health = await fetch(`${s.url}/health`);
       assert.equal(health.status, 200);
       await health.text();
