@@ -202,6 +202,19 @@ run_long() {
   stop_all
 }
 
+# run_fanouts LABEL "SIZES" DURATION [extra fanout options]: every SxM size on
+# every server, reported as LABEL-SxM.
+run_fanouts() {
+  local label=$1 sizes=$2 duration=$3 size name
+  shift 3
+  for size in $sizes; do
+    for name in $SERVERS; do
+      run "$name" fanout "$label-$size" --sessions "${size%x*}" --members "${size#*x}" \
+        --duration "$duration" "$@"
+    done
+  done
+}
+
 if [[ "$REPORT_ONLY" == 1 ]]; then
   [[ -f "$meta" ]] || die "REPORT_ONLY=1 needs the reports of an earlier run in OUT=$OUT"
   # shellcheck source=/dev/null
@@ -213,24 +226,9 @@ else
   for name in $SERVERS; do run "$name" rehearsal rehearsal; done
   round=1
   if [[ -n "$FLOOR_SIZES" ]]; then run_floor $round; fi
-  for size in $FANOUT_SIZES; do
-    for name in $SERVERS; do
-      run "$name" fanout "fanout-$size" --sessions "${size%x*}" --members "${size#*x}" \
-        --duration "$FANOUT_DURATION"
-    done
-  done
-  for size in $ATONCE_SIZES; do
-    for name in $SERVERS; do
-      run "$name" fanout "atonce-$size" --sessions "${size%x*}" --members "${size#*x}" \
-        --duration "$FANOUT_DURATION" --play-spread 0
-    done
-  done
-  for size in $CAPACITY_SIZES; do
-    for name in $SERVERS; do
-      run "$name" fanout "capacity-$size" --sessions "${size%x*}" --members "${size#*x}" \
-        --duration "$CAPACITY_DURATION" --probe-interval 0
-    done
-  done
+  run_fanouts fanout "$FANOUT_SIZES" "$FANOUT_DURATION"
+  run_fanouts atonce "$ATONCE_SIZES" "$FANOUT_DURATION" --play-spread 0
+  run_fanouts capacity "$CAPACITY_SIZES" "$CAPACITY_DURATION" --probe-interval 0
   while [[ -n "$FLOOR_SIZES" && $round -lt $FLOOR_ROUNDS ]]; do
     round=$((round + 1))
     run_floor $round

@@ -3,12 +3,11 @@
 // rehearsal and reports PASS per criterion), not a timing test.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 
-import { BANDSYNC_BIN, cleanEnv, freePort, startServer } from "./lib/server.mjs";
+import { cleanEnv, freePort, runBandsync, startServer } from "./lib/server.mjs";
 
 const CRITERIA = [
   "4+ devices stable",
@@ -18,25 +17,7 @@ const CRITERIA = [
   "election works",
 ];
 
-// Runs `bandsync bench ...` to completion; resolves to { code, stdout, stderr }.
-function bench(args, timeoutMs = 60_000) {
-  return new Promise((resolve, reject) => {
-    const proc = spawn(BANDSYNC_BIN, ["bench", ...args], { stdio: ["ignore", "pipe", "pipe"] });
-    let stdout = "";
-    let stderr = "";
-    proc.stdout.setEncoding("utf8").on("data", (c) => (stdout += c));
-    proc.stderr.setEncoding("utf8").on("data", (c) => (stderr += c));
-    const timer = setTimeout(() => {
-      proc.kill("SIGKILL");
-      reject(new Error(`bandsync bench ${args.join(" ")} ran over ${timeoutMs} ms`));
-    }, timeoutMs);
-    proc.once("error", reject);
-    proc.once("exit", (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
+const bench = (args, timeoutMs = 60_000) => runBandsync(["bench", ...args], timeoutMs);
 
 test("bench rehearsal passes every criterion against bandsync serve", async () => {
   // The rehearsal's "election works" drops the leader's link and expects the

@@ -5,31 +5,13 @@
 // monotonic one is tens of ms off), the accuracy figures live in bench/.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 
-import { BANDSYNC_BIN } from "./lib/server.mjs";
+import { runBandsync } from "./lib/server.mjs";
 
-function bench(args, timeoutMs = 90_000) {
-  return new Promise((resolve, reject) => {
-    const proc = spawn(BANDSYNC_BIN, ["bench", "sync", ...args], { stdio: ["ignore", "pipe", "pipe"] });
-    let stdout = "";
-    let stderr = "";
-    proc.stdout.setEncoding("utf8").on("data", (c) => (stdout += c));
-    proc.stderr.setEncoding("utf8").on("data", (c) => (stderr += c));
-    const timer = setTimeout(() => {
-      proc.kill("SIGKILL");
-      reject(new Error(`bandsync bench sync ${args.join(" ")} ran over ${timeoutMs} ms`));
-    }, timeoutMs);
-    proc.once("error", reject);
-    proc.once("exit", (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
+const bench = (args, timeoutMs = 90_000) => runBandsync(["bench", "sync", ...args], timeoutMs);
 
 test("bench sync measures every device against the exact server time, per shape", async () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "bench-sync-"));

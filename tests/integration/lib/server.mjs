@@ -165,6 +165,27 @@ export function launch(args, options = {}) {
 
 // Resolves true once `port` on `host` accepts connections, false if the
 // server exits first or `ms` pass.
+// Runs `bandsync <args>` to completion (the bench tools): resolves to
+// { code, stdout, stderr }; killed and rejected after timeoutMs.
+export function runBandsync(args, timeoutMs) {
+  return new Promise((resolve, reject) => {
+    const proc = spawn(BANDSYNC_BIN, args, { stdio: ["ignore", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    proc.stdout.setEncoding("utf8").on("data", (c) => (stdout += c));
+    proc.stderr.setEncoding("utf8").on("data", (c) => (stderr += c));
+    const timer = setTimeout(() => {
+      proc.kill("SIGKILL");
+      reject(new Error(`bandsync ${args.join(" ")} ran over ${timeoutMs} ms`));
+    }, timeoutMs);
+    proc.once("error", reject);
+    proc.once("exit", (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
 export async function waitListening(server, port, host = HOST, ms = READY_TIMEOUT_MS) {
   const deadline = Date.now() + ms;
   while (server.alive() && Date.now() < deadline) {
