@@ -9,6 +9,11 @@ ASAN      ?= build-asan
 FUZZ      ?= build-fuzz
 FUZZ_SECONDS ?= 30
 PORT      ?= 3001
+# Debug info of the release tree (build/): full (-g) for a developer's
+# `make run`; in CI (CI set, as CI services do) line tables and function
+# names only (-g1: backtraces with file:line, no locals), which at -O2 costs
+# about a third less compile time (no variable tracking).
+RELEASE_DEBUG ?= $(if $(CI),-g1,-g)
 
 DEBIAN_PACKAGES := build-essential cmake ninja-build pkg-config \
   libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev libboost-system1.81-dev \
@@ -37,7 +42,8 @@ NPM_STAMP := tests/node_modules/.package-lock.json
 # The binary embeds the socket.io-client bundle from tests/node_modules
 # (src/web), so every configure needs `npm ci` to have run.
 $(BUILD)/build.ninja: | $(NPM_STAMP)
-	cmake -S . -B $(BUILD) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo
+	cmake -S . -B $(BUILD) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+	  "-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=-O2 $(RELEASE_DEBUG) -DNDEBUG"
 
 build: deps $(NPM_STAMP) $(BUILD)/build.ninja
 	cmake --build $(BUILD) -j $(JOBS)

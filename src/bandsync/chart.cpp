@@ -3,10 +3,6 @@
 namespace bandsync::domain {
 namespace {
 
-std::string_view trim(std::string_view s) {
-  return trim_blanks(s);
-}
-
 bool starts_with(std::string_view s, std::string_view prefix) {
   return s.substr(0, prefix.size()) == prefix;
 }
@@ -53,12 +49,12 @@ bool looks_like_chord(std::string_view s) {
 }
 
 std::optional<section> parse_marker_line(std::string_view line) {
-  line = trim(line);
+  line = trim_blanks(line);
   if (line.size() < 3 || line.front() != '[') return std::nullopt;
   auto close = line.find(']');
   if (close == std::string_view::npos) return std::nullopt;
-  std::string_view name = trim(line.substr(1, close - 1));
-  std::string_view tail = trim(line.substr(close + 1));
+  std::string_view name = trim_blanks(line.substr(1, close - 1));
+  std::string_view tail = trim_blanks(line.substr(close + 1));
   if (name.empty() || code_points(name) > max_section_name || looks_like_chord(name)) {
     return std::nullopt;
   }
@@ -69,7 +65,7 @@ std::optional<section> parse_marker_line(std::string_view line) {
   out.name = std::string(name);
   if (!tail.empty()) {
     if (tail.front() != '@') return std::nullopt;
-    tail = trim(tail.substr(1));
+    tail = trim_blanks(tail.substr(1));
     if (tail.empty() || tail.size() > 4 || tail.front() == '0') return std::nullopt;
     uint32_t bar = 0;
     for (char c : tail) {

@@ -5,10 +5,6 @@
 namespace bandsync::domain {
 namespace {
 
-std::string_view trim(std::string_view s) {
-  return trim_blanks(s);
-}
-
 std::string lower_ascii(std::string_view s) {
   std::string out(s);
   for (char& c : out) {
@@ -22,7 +18,7 @@ std::string lower_ascii(std::string_view s) {
 std::optional<double> parse_tempo(std::string_view v) {
   std::string lower = lower_ascii(v);
   std::string_view s = lower;
-  if (s.size() > 3 && s.substr(s.size() - 3) == "bpm") s = trim(s.substr(0, s.size() - 3));
+  if (s.size() > 3 && s.substr(s.size() - 3) == "bpm") s = trim_blanks(s.substr(0, s.size() - 3));
   double whole = 0;
   size_t digits = 0;
   while (!s.empty() && s.front() >= '0' && s.front() <= '9' && digits < 3) {
@@ -52,7 +48,7 @@ std::optional<int> parse_time(std::string_view v) {
   auto slash = v.find('/');
   if (slash == std::string_view::npos) return std::nullopt;
   auto small_int = [](std::string_view s) -> std::optional<int> {
-    s = trim(s);
+    s = trim_blanks(s);
     if (s.empty() || s.size() > 2) return std::nullopt;
     int n = 0;
     for (char c : s) {
@@ -129,7 +125,7 @@ class importer {
   void line(std::string_view raw) {
     if (!raw.empty() && raw.back() == '\r') raw.remove_suffix(1);
     if (!raw.empty() && raw.front() == '#') return;  // a ChordPro comment: never shown
-    std::string_view t = trim(raw);
+    std::string_view t = trim_blanks(raw);
     if (t.size() >= 2 && t.front() == '{' && t.back() == '}') {
       directive(t.substr(1, t.size() - 2));
       return;
@@ -138,13 +134,13 @@ class importer {
   }
 
   void directive(std::string_view inner) {
-    inner = trim(inner);
+    inner = trim_blanks(inner);
     size_t split = inner.find_first_of(": \t");
-    std::string name = lower_ascii(trim(inner.substr(0, split)));
+    std::string name = lower_ascii(trim_blanks(inner.substr(0, split)));
     std::string_view value;
     if (split != std::string_view::npos) {
-      value = trim(inner.substr(split));
-      if (!value.empty() && value.front() == ':') value = trim(value.substr(1));
+      value = trim_blanks(inner.substr(split));
+      if (!value.empty() && value.front() == ':') value = trim_blanks(value.substr(1));
     }
     if (name == "title" || name == "t") {
       title(value);
@@ -206,8 +202,8 @@ class importer {
       // (the bar form first: "Chorus 2 @17" would also pass as a name).
       std::string marker;
       if (auto at = label.rfind('@'); at != std::string_view::npos) {
-        marker =
-            "[" + std::string(trim(label.substr(0, at))) + "] " + std::string(label.substr(at));
+        marker = "[" + std::string(trim_blanks(label.substr(0, at))) + "] " +
+                 std::string(label.substr(at));
       }
       if (marker.empty() || !parse_marker_line(marker)) marker = "[" + std::string(label) + "]";
       if (!parse_marker_line(marker)) {
@@ -222,7 +218,7 @@ class importer {
   }
 
   void emit(std::string_view text) {
-    if (chart_.empty() && trim(text).empty()) return;  // no leading blank lines
+    if (chart_.empty() && trim_blanks(text).empty()) return;  // no leading blank lines
     chart_.append(text);
     chart_.push_back('\n');
   }

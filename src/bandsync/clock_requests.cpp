@@ -8,21 +8,10 @@
 namespace bandsync::domain {
 namespace {
 
-const std::string payload_not_object = "payload must be an object";
 const std::string bad_t1 = "t1 must be a number";
 const std::string bad_at = "at must be a server time from 5000 ms ago to 60000 ms ahead";
 const std::string bad_count_in = "countIn must be an integer from 0 to 8";
 const std::string bad_beats_per_bar = "beatsPerBar must be an integer from 1 to 16";
-
-const boost::json::object* payload_of(const boost::json::array& args) {
-  return args.empty() ? nullptr : args[0].if_object();
-}
-
-// A field that is absent or JSON null reads as nullptr.
-const boost::json::value* field(const boost::json::object& o, std::string_view key) {
-  const auto* v = o.if_contains(key);
-  return v && !v->is_null() ? v : nullptr;
-}
 
 // Reads `at` into `out`: absent/null leaves it empty; returns false when
 // present but not a server time within the window around `now`.

@@ -2,12 +2,23 @@
 
 #include <cmath>
 
+#include "bandsync/chart.hpp"  // code_points
 #include "store/json_number.hpp"
 
 namespace bandsync::domain {
+const std::string payload_not_object = "payload must be an object";
+
+const boost::json::object* payload_of(const boost::json::array& args) {
+  return args.empty() ? nullptr : args[0].if_object();
+}
+
+const boost::json::value* field(const boost::json::object& o, std::string_view key) {
+  const auto* v = o.if_contains(key);
+  return v && !v->is_null() ? v : nullptr;
+}
+
 namespace {
 
-const std::string payload_not_object = "payload must be an object";
 const std::string bad_session_id = "sessionId must be 1-64 characters of [A-Za-z0-9_.-]";
 const std::string bad_display_name =
     "displayName must be a string of at most 64 characters without control characters or "
@@ -25,24 +36,6 @@ const std::string bad_jitter = "jitterMs must be a number from 0 to 60000";
 // A round trip longer than the longest latency the server records
 // (latency_probe's clamp) says nothing a band can use; above it is a bug.
 constexpr double max_link_ms = 60000;
-
-// Counts UTF-8 code points (the parser has already rejected invalid UTF-8), so
-// that limits match what a JavaScript client sees, give or take surrogates.
-size_t code_points(std::string_view s) {
-  size_t n = 0;
-  for (unsigned char c : s) n += (c & 0xC0) != 0x80;
-  return n;
-}
-
-const boost::json::object* payload_of(const boost::json::array& args) {
-  return args.empty() ? nullptr : args[0].if_object();
-}
-
-// A field that is absent or JSON null.
-const boost::json::value* field(const boost::json::object& o, std::string_view key) {
-  const auto* v = o.if_contains(key);
-  return v && !v->is_null() ? v : nullptr;
-}
 
 std::optional<std::string> session_id_of(const boost::json::object& o) {
   const auto* v = field(o, "sessionId");

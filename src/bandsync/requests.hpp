@@ -110,4 +110,11 @@ bool valid_session_id(std::string_view id);
 // True when `id` is 8-64 characters of [A-Za-z0-9_-].
 bool valid_client_id(std::string_view id);
 
+// What every event parser (here, clock_requests, setlist_requests) reads
+// first: the first argument as an object (nullptr when absent or not an
+// object), and a field of it that is absent or JSON null as nullptr.
+const boost::json::object* payload_of(const boost::json::array& args);
+const boost::json::value* field(const boost::json::object& o, std::string_view key);
+extern const std::string payload_not_object;
+
 }  // namespace bandsync::domain

@@ -13,17 +13,12 @@ setlist_error invalid(std::string message) {
   return setlist_error{setlist_errc::invalid_payload, std::move(message)};
 }
 
-const boost::json::value* field(const boost::json::object& o, std::string_view key) {
-  const auto* v = o.if_contains(key);
-  return v && !v->is_null() ? v : nullptr;
-}
-
 // The payload object and its sessionId, shared by every setlist event.
 template <class Request>
-setlist_result<Request> with_session(const boost::json::array& args,
-                                     const boost::json::object*& o) {
-  o = args.empty() ? nullptr : args[0].if_object();
-  if (!o) return invalid("payload must be an object");
+setlist_result<Request> with_setlist_session(const boost::json::array& args,
+                                             const boost::json::object*& o) {
+  o = payload_of(args);
+  if (!o) return invalid(payload_not_object);
   const auto* v = field(*o, "sessionId");
   if (!v || !v->is_string() || !valid_session_id(v->get_string())) {
     return invalid("sessionId must be 1-64 characters of [A-Za-z0-9_.-]");
@@ -125,7 +120,7 @@ setlist_result<song_input> parse_song(const boost::json::value& value) {
 
 setlist_result<set_setlist_request> parse_set_setlist(const boost::json::array& args) {
   const boost::json::object* o = nullptr;
-  auto r = with_session<set_setlist_request>(args, o);
+  auto r = with_setlist_session<set_setlist_request>(args, o);
   auto* req = std::get_if<set_setlist_request>(&r);
   if (!req) return r;
   const auto* v = field(*o, "setlist");
@@ -148,7 +143,7 @@ setlist_result<set_setlist_request> parse_set_setlist(const boost::json::array& 
 
 setlist_result<add_song_request> parse_add_song(const boost::json::array& args) {
   const boost::json::object* o = nullptr;
-  auto r = with_session<add_song_request>(args, o);
+  auto r = with_setlist_session<add_song_request>(args, o);
   auto* req = std::get_if<add_song_request>(&r);
   if (!req) return r;
   const auto* v = field(*o, "song");
@@ -162,7 +157,7 @@ setlist_result<add_song_request> parse_add_song(const boost::json::array& args) 
 
 setlist_result<update_song_request> parse_update_song(const boost::json::array& args) {
   const boost::json::object* o = nullptr;
-  auto r = with_session<update_song_request>(args, o);
+  auto r = with_setlist_session<update_song_request>(args, o);
   auto* req = std::get_if<update_song_request>(&r);
   if (!req) return r;
   auto id = song_id_of(*o);
@@ -191,7 +186,7 @@ setlist_result<update_song_request> parse_update_song(const boost::json::array& 
 
 setlist_result<song_request> parse_remove_song(const boost::json::array& args) {
   const boost::json::object* o = nullptr;
-  auto r = with_session<song_request>(args, o);
+  auto r = with_setlist_session<song_request>(args, o);
   auto* req = std::get_if<song_request>(&r);
   if (!req) return r;
   auto id = song_id_of(*o);
@@ -202,7 +197,7 @@ setlist_result<song_request> parse_remove_song(const boost::json::array& args) {
 
 setlist_result<move_song_request> parse_move_song(const boost::json::array& args) {
   const boost::json::object* o = nullptr;
-  auto r = with_session<move_song_request>(args, o);
+  auto r = with_setlist_session<move_song_request>(args, o);
   auto* req = std::get_if<move_song_request>(&r);
   if (!req) return r;
   auto id = song_id_of(*o);
@@ -216,7 +211,7 @@ setlist_result<move_song_request> parse_move_song(const boost::json::array& args
 
 setlist_result<select_song_request> parse_select_song(const boost::json::array& args) {
   const boost::json::object* o = nullptr;
-  auto r = with_session<select_song_request>(args, o);
+  auto r = with_setlist_session<select_song_request>(args, o);
   auto* req = std::get_if<select_song_request>(&r);
   if (!req) return r;
   auto id = song_id_of(*o);
@@ -228,7 +223,7 @@ setlist_result<select_song_request> parse_select_song(const boost::json::array& 
 
 setlist_result<step_song_request> parse_step_song(const boost::json::array& args) {
   const boost::json::object* o = nullptr;
-  auto r = with_session<step_song_request>(args, o);
+  auto r = with_setlist_session<step_song_request>(args, o);
   auto* req = std::get_if<step_song_request>(&r);
   if (!req) return r;
   if (!continue_of(*o, req->keep_playing)) return invalid(bad_continue);
@@ -237,7 +232,7 @@ setlist_result<step_song_request> parse_step_song(const boost::json::array& args
 
 setlist_result<import_chart_request> parse_import_chart(const boost::json::array& args) {
   const boost::json::object* o = nullptr;
-  auto r = with_session<import_chart_request>(args, o);
+  auto r = with_setlist_session<import_chart_request>(args, o);
   auto* req = std::get_if<import_chart_request>(&r);
   if (!req) return r;
   const auto* v = field(*o, "text");
@@ -258,7 +253,7 @@ setlist_result<import_chart_request> parse_import_chart(const boost::json::array
 
 setlist_result<cue_request> parse_cue(const boost::json::array& args) {
   const boost::json::object* o = nullptr;
-  auto r = with_session<cue_request>(args, o);
+  auto r = with_setlist_session<cue_request>(args, o);
   auto* req = std::get_if<cue_request>(&r);
   if (!req) return r;
   if (const auto* v = field(*o, "text")) {

@@ -34,14 +34,6 @@ using namespace std::chrono_literals;
 // after it; later than that a band has long moved on.
 constexpr auto grace = 1s;
 
-double round3(double v) {
-  return std::round(v * 1000) / 1000;
-}
-
-std::chrono::milliseconds seconds(double s) {
-  return std::chrono::milliseconds(static_cast<int64_t>(s * 1000));
-}
-
 // `total_commands_processed` of the Redis on 127.0.0.1:`port` (INFO stats),
 // or nullopt. Blocking, once before and once after the window: a loopback
 // round trip, well under a millisecond.
@@ -114,7 +106,7 @@ class fanout_run {
     progress_.set_phase("connecting");
     double t0 = steady_s();
     band_.launch();
-    auto connect_budget = seconds(30 + 0.01 * band_.size() + common_.connect_timeout_s);
+    auto connect_budget = ms_from_seconds(30 + 0.01 * band_.size() + common_.connect_timeout_s);
     co_await wait_until([&] { return band_.settled() == band_.size(); }, connect_budget, 20ms);
     double connect_s = steady_s() - t0;
     band_.start_probes(opts_.probe_interval_s);
@@ -131,7 +123,7 @@ class fanout_run {
     double play_t0 = steady_s();
     for (const auto& [at, s] : order) {
       double wait = at - (steady_s() - play_t0);
-      if (wait > 0.001) co_await sleep_for(seconds(wait));
+      if (wait > 0.001) co_await sleep_for(ms_from_seconds(wait));
       size_t leader = band_.leader_of(s);
       if (leader == SIZE_MAX) continue;
       if (band_.devices().at(leader).emit("play",
@@ -148,7 +140,7 @@ class fanout_run {
         },
         10s, 20ms);
     progress_.set_phase("warming up");
-    co_await sleep_for(seconds(opts_.warmup_s));
+    co_await sleep_for(ms_from_seconds(opts_.warmup_s));
 
     // The measured window.
     progress_.set_phase("measuring");
@@ -162,7 +154,7 @@ class fanout_run {
     lag_.start();
     band_.sync().start_window(wall_ms(), opts_.duration_s * 1000);
     enrol_all_joined();
-    co_await sleep_for(seconds(opts_.duration_s));
+    co_await sleep_for(ms_from_seconds(opts_.duration_s));
     double window_s = steady_s() - window_t0;
     uint64_t events_end = band_.events_received();
     auto redis_end =

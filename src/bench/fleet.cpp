@@ -9,8 +9,6 @@ namespace {
 
 namespace net = boost::asio;
 
-// Descriptors kept for the process itself (stdio, the JSON file, /proc reads).
-constexpr size_t reserved_descriptors = 64;
 constexpr size_t devices_per_source_address = 5000;
 constexpr size_t max_source_addresses = 200;
 

@@ -21,6 +21,10 @@
 
 namespace bandsync::bench {
 
+// Descriptors a benchmark process keeps for itself beyond its sockets (stdio,
+// the JSON file, a listener, pipes, /proc reads).
+constexpr size_t reserved_descriptors = 64;
+
 // Raises the soft RLIMIT_NOFILE to the hard limit (one descriptor per device)
 // and returns the limit now in force.
 size_t raise_open_file_limit();

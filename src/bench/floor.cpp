@@ -32,17 +32,11 @@
 namespace bandsync::bench {
 namespace {
 
-// Descriptors kept for the process itself (stdio, the listener, pipes, /proc).
-constexpr size_t reserved_descriptors = 64;
 // As the fleet does: one loopback source address per 5 000 connections, so
 // ephemeral ports never run out whatever else runs on the machine.
 constexpr size_t sockets_per_source_address = 5000;
 // The reader gives up on its own after this long, whatever the writer does.
 constexpr unsigned reader_timeout_margin_s = 120;
-
-double round3(double v) {
-  return std::round(v * 1000) / 1000;
-}
 
 // The frame BandSync sends for one tick: an unmasked WebSocket text frame
 // (FIN + opcode 1, 7-bit length) around a scroll_tick in its Engine.IO

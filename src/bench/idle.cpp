@@ -20,14 +20,6 @@ namespace {
 namespace net = boost::asio;
 using namespace std::chrono_literals;
 
-std::chrono::milliseconds seconds(double s) {
-  return std::chrono::milliseconds(static_cast<int64_t>(s * 1000));
-}
-
-double round3(double v) {
-  return std::round(v * 1000) / 1000;
-}
-
 std::vector<std::string> session_ids(size_t devices, size_t members) {
   std::string tag = band::run_tag();
   std::vector<std::string> ids;
@@ -65,14 +57,15 @@ class idle_run {
     double t0 = steady_s();
     band_.launch();
     co_await wait_until([&] { return band_.settled() == band_.size(); },
-                        seconds(30 + 0.01 * band_.size() + common_.connect_timeout_s), 20ms);
+                        ms_from_seconds(30 + 0.01 * band_.size() + common_.connect_timeout_s),
+                        20ms);
     double connect_s = steady_s() - t0;
 
     progress_.set_phase("settling");
-    co_await sleep_for(seconds(opts_.settle_s));
+    co_await sleep_for(ms_from_seconds(opts_.settle_s));
     auto connected = sample();
     progress_.set_phase("holding");
-    co_await sleep_for(seconds(opts_.duration_s));
+    co_await sleep_for(ms_from_seconds(opts_.duration_s));
     auto held = sample();
     progress_.stop();
 

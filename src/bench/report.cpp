@@ -1,5 +1,6 @@
 #include "bench/report.hpp"
 
+#include <cmath>
 #include <fstream>
 #include <iomanip>
 #include <iostream>
@@ -51,6 +52,10 @@ void print_object(std::ostream& out, const boost::json::object& o, const std::st
 }
 
 }  // namespace
+
+double round3(double v) {
+  return std::round(v * 1000) / 1000;
+}
 
 report::report(std::string scenario) {
   root_["scenario"] = std::move(scenario);

@@ -9,6 +9,9 @@
 
 namespace bandsync::bench {
 
+// A figure as the reports give it: rounded to three decimals.
+double round3(double v);
+
 class report {
  public:
   explicit report(std::string scenario);

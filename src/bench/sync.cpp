@@ -32,10 +32,6 @@ namespace {
 // A harness report is one JSON line of a few KiB; anything past this is not one.
 constexpr size_t max_output_bytes = 1 << 20;
 
-double round3(double v) {
-  return std::round(v * 1000) / 1000;
-}
-
 struct shape {
   double delay_ms = 0;
   double jitter_ms = 0;

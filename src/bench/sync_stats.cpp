@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cmath>
 
+#include "bench/report.hpp"
+
 namespace bandsync::bench {
 namespace {
 
@@ -14,10 +16,6 @@ double number_at(const boost::json::object& o, std::string_view key) {
   if (v->is_uint64()) return static_cast<double>(v->get_uint64());
   if (v->is_double()) return v->get_double();
   return std::nan("");
-}
-
-double round3(double v) {
-  return std::round(v * 1000) / 1000;
 }
 
 }  // namespace

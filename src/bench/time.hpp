@@ -5,6 +5,7 @@
 // Durations and deadlines use the steady clock.
 
 #include <chrono>
+#include <cstdint>
 
 namespace bandsync::bench {
 
@@ -18,6 +19,11 @@ inline double wall_ms() {
 // Seconds on the steady clock (only differences mean anything).
 inline double steady_s() {
   return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
+}
+
+// A duration in seconds (a command-line figure) as whole milliseconds.
+inline std::chrono::milliseconds ms_from_seconds(double s) {
+  return std::chrono::milliseconds(static_cast<int64_t>(s * 1000));
 }
 
 }  // namespace bandsync::bench

@@ -1,4 +1,3 @@
-// The one translation unit that compiles Asio and Beast (separate compilation
-// mode), so that the other units of the server stay fast to build.
+// The one translation unit that compiles Asio (separate compilation mode), so
+// that the other units of the server stay fast to build.
 #include <boost/asio/impl/src.hpp>
-#include <boost/beast/src.hpp>

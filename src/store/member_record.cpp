@@ -5,7 +5,7 @@
 namespace bandsync::store {
 namespace {
 
-bool fail(std::string* error, std::string reason) {
+bool fail_member_record(std::string* error, std::string reason) {
   if (error) *error = std::move(reason);
   return false;
 }
@@ -16,7 +16,7 @@ bool read_time(const boost::json::object& o, std::string_view key, int64_t& out,
   const auto* v = o.if_contains(key);
   if (!v || v->is_null()) return true;
   auto n = integer_of(*v);
-  if (!n) return fail(error, std::string(key) + " must be a number");
+  if (!n) return fail_member_record(error, std::string(key) + " must be a number");
   out = *n;
   return true;
 }
@@ -48,27 +48,27 @@ std::optional<member_record> member_from_json(const boost::json::value& value,
                                               std::string* error) {
   const auto* o = value.if_object();
   if (!o) {
-    fail(error, "member must be an object");
+    fail_member_record(error, "member must be an object");
     return std::nullopt;
   }
   member_record m;
   if (const auto* v = o->if_contains("socketId"); v && !v->is_null()) {
     const auto* s = v->if_string();
     if (!s) {
-      fail(error, "socketId must be a string");
+      fail_member_record(error, "socketId must be a string");
       return std::nullopt;
     }
     m.socket_id = std::string(*s);
   } else if (!fallback_socket_id.empty()) {
     m.socket_id = std::string(fallback_socket_id);
   } else {
-    fail(error, "socketId is missing");
+    fail_member_record(error, "socketId is missing");
     return std::nullopt;
   }
   if (const auto* v = o->if_contains("displayName"); v && !v->is_null()) {
     const auto* s = v->if_string();
     if (!s) {
-      fail(error, "displayName must be a string");
+      fail_member_record(error, "displayName must be a string");
       return std::nullopt;
     }
     m.display_name = std::string(*s);
@@ -94,12 +94,12 @@ std::optional<member_entry> member_entry_from_json(const boost::json::value& val
                                                    std::string* error) {
   const auto* o = value.if_object();
   if (!o) {
-    fail(error, "member entry must be an object");
+    fail_member_record(error, "member entry must be an object");
     return std::nullopt;
   }
   const auto* sid = o->if_contains("sessionId");
   if (!sid || !sid->is_string()) {
-    fail(error, "sessionId must be a string");
+    fail_member_record(error, "sessionId must be a string");
     return std::nullopt;
   }
   auto member = member_from_json(value, {}, error);

@@ -5,7 +5,7 @@
 namespace bandsync::store {
 namespace {
 
-bool fail(std::string* error, std::string reason) {
+bool fail_setlist_record(std::string* error, std::string reason) {
   if (error) *error = std::move(reason);
   return false;
 }
@@ -20,7 +20,7 @@ bool read_optional_string(const boost::json::object& o, std::string_view key,
   const auto* v = present(o, key);
   if (!v) return true;
   const auto* s = v->if_string();
-  if (!s) return fail(error, std::string(key) + " must be a string");
+  if (!s) return fail_setlist_record(error, std::string(key) + " must be a string");
   out = std::string(*s);
   return true;
 }
@@ -41,18 +41,18 @@ boost::json::object to_json(const song_record& song) {
 std::optional<song_record> song_from_json(const boost::json::value& value, std::string* error) {
   const auto* o = value.if_object();
   if (!o) {
-    fail(error, "song must be an object");
+    fail_setlist_record(error, "song must be an object");
     return std::nullopt;
   }
   song_record s;
   const auto* id = present(*o, "id");
   const auto* title = present(*o, "title");
   if (!id || !id->is_string()) {
-    fail(error, "song id must be a string");
+    fail_setlist_record(error, "song id must be a string");
     return std::nullopt;
   }
   if (!title || !title->is_string()) {
-    fail(error, "song title must be a string");
+    fail_setlist_record(error, "song title must be a string");
     return std::nullopt;
   }
   s.id = std::string(id->get_string());
@@ -60,7 +60,7 @@ std::optional<song_record> song_from_json(const boost::json::value& value, std::
   if (const auto* v = present(*o, "tempo")) {
     auto n = number_of(*v);
     if (!n) {
-      fail(error, "song tempo must be a number");
+      fail_setlist_record(error, "song tempo must be a number");
       return std::nullopt;
     }
     s.tempo = *n;
@@ -68,7 +68,7 @@ std::optional<song_record> song_from_json(const boost::json::value& value, std::
   if (const auto* v = present(*o, "beatsPerBar")) {
     auto n = integer_of(*v);
     if (!n || *n < 0 || *n > 1000) {
-      fail(error, "song beatsPerBar must be a whole number");
+      fail_setlist_record(error, "song beatsPerBar must be a whole number");
       return std::nullopt;
     }
     s.beats_per_bar = static_cast<int>(*n);
@@ -92,7 +92,7 @@ std::optional<std::vector<song_record>> setlist_from_json(const boost::json::val
   const auto* o = value.if_object();
   const auto* songs = o ? o->if_contains("songs") : nullptr;
   if (!songs || !songs->is_array()) {
-    fail(error, "setlist must be an object with a songs array");
+    fail_setlist_record(error, "setlist must be an object with a songs array");
     return std::nullopt;
   }
   std::vector<song_record> out;
@@ -101,7 +101,7 @@ std::optional<std::vector<song_record>> setlist_from_json(const boost::json::val
     std::string reason;
     auto s = song_from_json(v, &reason);
     if (!s) {
-      fail(error, "songs: " + reason);
+      fail_setlist_record(error, "songs: " + reason);
       return std::nullopt;
     }
     out.push_back(std::move(*s));

@@ -5,21 +5,22 @@
 #include <gtest/gtest.h>
 #include <boost/json.hpp>
 
+#include "event_args.hpp"
+
 namespace bandsync::domain {
 namespace {
 
-boost::json::array a(std::string_view json) {
-  return {boost::json::parse(json)};
-}
+using bandsync::testing::payload_args;
 
 TEST(Requests, JoinTrimsTheDisplayNameAndReadsTheRole) {
-  auto r = parse_join_session(a(R"({"sessionId":"b","displayName":"  Keys \t","role":"leader"})"));
+  auto r = parse_join_session(
+      payload_args(R"({"sessionId":"b","displayName":"  Keys \t","role":"leader"})"));
   auto* j = std::get_if<join_request>(&r);
   ASSERT_TRUE(j);
   EXPECT_EQ(j->session_id, "b");
   EXPECT_EQ(j->display_name, "Keys");
   EXPECT_EQ(j->role, store::member_role::leader);
-  r = parse_join_session(a(R"({"sessionId":"b","displayName":"   "})"));
+  r = parse_join_session(payload_args(R"({"sessionId":"b","displayName":"   "})"));
   EXPECT_FALSE(std::get<join_request>(r).display_name);
   EXPECT_FALSE(std::get<join_request>(r).role);
 }
@@ -33,16 +34,18 @@ TEST(Requests, TrimmingHappensBeforeTheLengthCheck) {
 }
 
 TEST(Requests, SeekKeepsMicroseconds) {
-  auto r = parse_seek(a(R"({"sessionId":"b","position":1234.5678})"));
+  auto r = parse_seek(payload_args(R"({"sessionId":"b","position":1234.5678})"));
   EXPECT_EQ(std::get<seek_request>(r).position_us, 1'234'568);
 }
 
 TEST(Requests, NumbersOfEveryKind) {
-  EXPECT_EQ(std::get<tempo_request>(parse_set_tempo(a(R"({"sessionId":"b","tempo":96.5})"))).tempo,
-            96.5);
+  EXPECT_EQ(
+      std::get<tempo_request>(parse_set_tempo(payload_args(R"({"sessionId":"b","tempo":96.5})")))
+          .tempo,
+      96.5);
   boost::json::object p{{"sessionId", "b"}, {"tempo", uint64_t{200}}};
   EXPECT_EQ(std::get<tempo_request>(parse_set_tempo({p})).tempo, 200);
-  auto hb = parse_heartbeat_response(a(R"({"timestamp":1795627303502})"));
+  auto hb = parse_heartbeat_response(payload_args(R"({"timestamp":1795627303502})"));
   EXPECT_EQ(std::get<heartbeat_response_request>(hb).timestamp_ms, 1795627303502.0);
 }
 

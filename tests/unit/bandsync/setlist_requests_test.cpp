@@ -5,12 +5,12 @@
 #include <gtest/gtest.h>
 #include <boost/json.hpp>
 
+#include "event_args.hpp"
+
 namespace bandsync::domain {
 namespace {
 
-boost::json::array a(std::string_view json) {
-  return {boost::json::parse(json)};
-}
+using bandsync::testing::payload_args;
 
 template <class T>
 std::string refusal(const setlist_result<T>& r) {
@@ -19,7 +19,7 @@ std::string refusal(const setlist_result<T>& r) {
 }
 
 TEST(SetlistRequests, SetSetlist) {
-  auto r = parse_set_setlist(a(R"({"sessionId":"b","setlist":[
+  auto r = parse_set_setlist(payload_args(R"({"sessionId":"b","setlist":[
       {"title":"One"},
       {"id":"two","title":"Two","tempo":96.5,"beatsPerBar":3,"key":"Bb","chart":"[Verse]"},
       {"title":"Three","key":null,"chart":"","sections":"ignored"}]})"));
@@ -38,7 +38,7 @@ TEST(SetlistRequests, SetSetlist) {
   EXPECT_FALSE(req->songs[2].chart);
 
   EXPECT_TRUE(std::get_if<set_setlist_request>(&r));
-  auto empty = parse_set_setlist(a(R"({"sessionId":"b","setlist":[]})"));
+  auto empty = parse_set_setlist(payload_args(R"({"sessionId":"b","setlist":[]})"));
   EXPECT_TRUE(std::get<set_setlist_request>(empty).songs.empty());
 }
 
@@ -73,7 +73,8 @@ TEST(SetlistRequests, SetSetlistRefusals) {
       {R"({"sessionId":"b","setlist":[{"title":"t","chart":[]}]})",
        "INVALID_PAYLOAD: setlist[0]: song chart must be a string"},
   };
-  for (const auto& r : rows) EXPECT_EQ(refusal(parse_set_setlist(a(r.json))), r.refusal) << r.json;
+  for (const auto& r : rows)
+    EXPECT_EQ(refusal(parse_set_setlist(payload_args(r.json))), r.refusal) << r.json;
 
   boost::json::array songs;
   for (int i = 0; i < 101; ++i) songs.push_back(boost::json::object{{"title", "t"}});
@@ -86,25 +87,25 @@ TEST(SetlistRequests, SetSetlistRefusals) {
 }
 
 TEST(SetlistRequests, AddSong) {
-  auto r = parse_add_song(a(R"({"sessionId":"b","song":{"title":"New"},"index":2})"));
+  auto r = parse_add_song(payload_args(R"({"sessionId":"b","song":{"title":"New"},"index":2})"));
   ASSERT_TRUE(std::get_if<add_song_request>(&r)) << refusal(r);
   EXPECT_EQ(std::get<add_song_request>(r).song.title, "New");
   EXPECT_EQ(std::get<add_song_request>(r).index, 2u);
-  r = parse_add_song(a(R"({"sessionId":"b","song":{"title":"New"},"index":null})"));
+  r = parse_add_song(payload_args(R"({"sessionId":"b","song":{"title":"New"},"index":null})"));
   EXPECT_FALSE(std::get<add_song_request>(r).index);
-  EXPECT_EQ(refusal(parse_add_song(a(R"({"sessionId":"b"})"))),
+  EXPECT_EQ(refusal(parse_add_song(payload_args(R"({"sessionId":"b"})"))),
             "INVALID_PAYLOAD: song must be an object");
   for (const char* index : {"-1", "1.5", "\"1\"", "1e9", "true"}) {
     auto json = std::string(R"({"sessionId":"b","song":{"title":"t"},"index":)") + index + "}";
-    EXPECT_EQ(refusal(parse_add_song(a(json))),
+    EXPECT_EQ(refusal(parse_add_song(payload_args(json))),
               "INVALID_PAYLOAD: index must be a whole number from 0")
         << index;
   }
 }
 
 TEST(SetlistRequests, UpdateSong) {
-  auto r = parse_update_song(
-      a(R"({"sessionId":"b","songId":"s1","song":{"tempo":100,"key":null,"chart":"","id":"x"}})"));
+  auto r = parse_update_song(payload_args(
+      R"({"sessionId":"b","songId":"s1","song":{"tempo":100,"key":null,"chart":"","id":"x"}})"));
   auto* req = std::get_if<update_song_request>(&r);
   ASSERT_TRUE(req) << refusal(r);
   EXPECT_EQ(req->song_id, "s1");
@@ -116,59 +117,63 @@ TEST(SetlistRequests, UpdateSong) {
   ASSERT_TRUE(req->changes.chart);
   EXPECT_FALSE(*req->changes.chart);
 
-  r = parse_update_song(a(R"({"sessionId":"b","songId":"s1","song":{"key":"G"}})"));
+  r = parse_update_song(payload_args(R"({"sessionId":"b","songId":"s1","song":{"key":"G"}})"));
   EXPECT_EQ(std::get<update_song_request>(r).changes.key, std::optional<std::string>("G"));
   EXPECT_FALSE(std::get<update_song_request>(r).changes.chart);
 
-  EXPECT_EQ(refusal(parse_update_song(a(R"({"sessionId":"b","song":{}})"))),
+  EXPECT_EQ(refusal(parse_update_song(payload_args(R"({"sessionId":"b","song":{}})"))),
             "INVALID_PAYLOAD: songId must be 1-64 characters of [A-Za-z0-9_-]");
-  EXPECT_EQ(refusal(parse_update_song(a(R"({"sessionId":"b","songId":"s"})"))),
+  EXPECT_EQ(refusal(parse_update_song(payload_args(R"({"sessionId":"b","songId":"s"})"))),
             "INVALID_PAYLOAD: song must be an object of the fields to change");
-  EXPECT_EQ(refusal(parse_update_song(a(R"({"sessionId":"b","songId":"s","song":{"title":""}})"))),
+  EXPECT_EQ(refusal(parse_update_song(
+                payload_args(R"({"sessionId":"b","songId":"s","song":{"title":""}})"))),
             "INVALID_PAYLOAD: song title must be 1-200 characters without control characters");
-  EXPECT_EQ(refusal(parse_update_song(a(R"({"sessionId":"b","songId":"s","song":{"title":1}})"))),
+  EXPECT_EQ(refusal(parse_update_song(
+                payload_args(R"({"sessionId":"b","songId":"s","song":{"title":1}})"))),
             "INVALID_PAYLOAD: song title must be 1-200 characters without control characters");
-  EXPECT_EQ(
-      refusal(parse_update_song(a(R"({"sessionId":"b","songId":"s","song":{"key":"123456789"}})"))),
-      "INVALID_PAYLOAD: song key must be 1-8 characters without control characters");
+  EXPECT_EQ(refusal(parse_update_song(
+                payload_args(R"({"sessionId":"b","songId":"s","song":{"key":"123456789"}})"))),
+            "INVALID_PAYLOAD: song key must be 1-8 characters without control characters");
 }
 
 TEST(SetlistRequests, SongIdEvents) {
-  auto rm = parse_remove_song(a(R"({"sessionId":"b","songId":"s1"})"));
+  auto rm = parse_remove_song(payload_args(R"({"sessionId":"b","songId":"s1"})"));
   EXPECT_EQ(std::get<song_request>(rm).song_id, "s1");
-  EXPECT_EQ(refusal(parse_remove_song(a(R"({"sessionId":"b","songId":""})"))),
+  EXPECT_EQ(refusal(parse_remove_song(payload_args(R"({"sessionId":"b","songId":""})"))),
             "INVALID_PAYLOAD: songId must be 1-64 characters of [A-Za-z0-9_-]");
 
-  auto mv = parse_move_song(a(R"({"sessionId":"b","songId":"s1","index":0})"));
+  auto mv = parse_move_song(payload_args(R"({"sessionId":"b","songId":"s1","index":0})"));
   EXPECT_EQ(std::get<move_song_request>(mv).index, 0u);
-  EXPECT_EQ(refusal(parse_move_song(a(R"({"sessionId":"b","songId":"s1"})"))),
+  EXPECT_EQ(refusal(parse_move_song(payload_args(R"({"sessionId":"b","songId":"s1"})"))),
             "INVALID_PAYLOAD: index must be a whole number from 0");
 
-  auto sel = parse_select_song(a(R"({"sessionId":"b","songId":"s1","continue":true})"));
+  auto sel = parse_select_song(payload_args(R"({"sessionId":"b","songId":"s1","continue":true})"));
   EXPECT_TRUE(std::get<select_song_request>(sel).keep_playing);
-  sel = parse_select_song(a(R"({"sessionId":"b","songId":"s1"})"));
+  sel = parse_select_song(payload_args(R"({"sessionId":"b","songId":"s1"})"));
   EXPECT_FALSE(std::get<select_song_request>(sel).keep_playing);
-  EXPECT_EQ(refusal(parse_select_song(a(R"({"sessionId":"b","songId":"s1","continue":1})"))),
-            "INVALID_PAYLOAD: continue must be a boolean");
+  EXPECT_EQ(
+      refusal(parse_select_song(payload_args(R"({"sessionId":"b","songId":"s1","continue":1})"))),
+      "INVALID_PAYLOAD: continue must be a boolean");
 
-  auto step = parse_step_song(a(R"({"sessionId":"b","continue":false})"));
+  auto step = parse_step_song(payload_args(R"({"sessionId":"b","continue":false})"));
   EXPECT_FALSE(std::get<step_song_request>(step).keep_playing);
-  step = parse_step_song(a(R"({"sessionId":"b","continue":true})"));
+  step = parse_step_song(payload_args(R"({"sessionId":"b","continue":true})"));
   EXPECT_TRUE(std::get<step_song_request>(step).keep_playing);
-  EXPECT_EQ(refusal(parse_step_song(a(R"({"sessionId":"b","continue":"yes"})"))),
+  EXPECT_EQ(refusal(parse_step_song(payload_args(R"({"sessionId":"b","continue":"yes"})"))),
             "INVALID_PAYLOAD: continue must be a boolean");
 }
 
 TEST(SetlistRequests, ImportChart) {
-  auto r = parse_import_chart(a(R"({"sessionId":"b","text":"{title: X}","index":1,"id":"x"})"));
+  auto r = parse_import_chart(
+      payload_args(R"({"sessionId":"b","text":"{title: X}","index":1,"id":"x"})"));
   auto* req = std::get_if<import_chart_request>(&r);
   ASSERT_TRUE(req) << refusal(r);
   EXPECT_EQ(req->text, "{title: X}");
   EXPECT_EQ(req->index, 1u);
   EXPECT_EQ(req->id, "x");
-  EXPECT_EQ(refusal(parse_import_chart(a(R"({"sessionId":"b","text":""})"))),
+  EXPECT_EQ(refusal(parse_import_chart(payload_args(R"({"sessionId":"b","text":""})"))),
             "INVALID_PAYLOAD: text must be a string of 1 to 65536 bytes");
-  EXPECT_EQ(refusal(parse_import_chart(a(R"({"sessionId":"b","text":"x","id":"a/b"})"))),
+  EXPECT_EQ(refusal(parse_import_chart(payload_args(R"({"sessionId":"b","text":"x","id":"a/b"})"))),
             "INVALID_PAYLOAD: id must be 1-64 characters of [A-Za-z0-9_-]");
   boost::json::object p{{"sessionId", "b"}, {"text", std::string(max_import_bytes + 1, 'x')}};
   EXPECT_EQ(refusal(parse_import_chart({p})),
@@ -176,20 +181,20 @@ TEST(SetlistRequests, ImportChart) {
 }
 
 TEST(SetlistRequests, Cue) {
-  auto r = parse_cue(a(R"({"sessionId":"b","text":"repeat chorus"})"));
+  auto r = parse_cue(payload_args(R"({"sessionId":"b","text":"repeat chorus"})"));
   EXPECT_EQ(std::get<cue_request>(r).text, "repeat chorus");
   EXPECT_FALSE(std::get<cue_request>(r).section);
-  r = parse_cue(a(R"({"sessionId":"b","section":"Chorus","text":null})"));
+  r = parse_cue(payload_args(R"({"sessionId":"b","section":"Chorus","text":null})"));
   EXPECT_EQ(std::get<cue_request>(r).section, "Chorus");
   EXPECT_FALSE(std::get<cue_request>(r).text);
-  EXPECT_EQ(refusal(parse_cue(a(R"({"sessionId":"b"})"))),
+  EXPECT_EQ(refusal(parse_cue(payload_args(R"({"sessionId":"b"})"))),
             "INVALID_PAYLOAD: a cue needs a text, a section or both");
-  EXPECT_EQ(refusal(parse_cue(a(R"({"sessionId":"b","text":"line\nbreak"})"))),
+  EXPECT_EQ(refusal(parse_cue(payload_args(R"({"sessionId":"b","text":"line\nbreak"})"))),
             "INVALID_PAYLOAD: text must be 1-140 characters without control characters");
   boost::json::object p{{"sessionId", "b"}, {"text", std::string(141, 'x')}};
   EXPECT_EQ(refusal(parse_cue({p})),
             "INVALID_PAYLOAD: text must be 1-140 characters without control characters");
-  EXPECT_EQ(refusal(parse_cue(a(R"({"sessionId":"b","section":""})"))),
+  EXPECT_EQ(refusal(parse_cue(payload_args(R"({"sessionId":"b","section":""})"))),
             "INVALID_PAYLOAD: section must be a section name of 1-64 characters");
 }
 
