@@ -81,6 +81,7 @@ int run_serve(const config& cfg) {
   svc_opts.creation.address_burst = cfg.session_create_address_burst;
   svc_opts.creation.address_per_minute = cfg.session_create_address_per_minute;
   svc_opts.leader_grace_ms = cfg.leader_grace.count();
+  svc_opts.seat_hold_ms = cfg.recovery_window.count();  // the socket layer's hold
   svc_opts.persist_clock_anchor = node != nullptr;
   domain::session_service service(clock, node ? node->outbox() : outbox, *store, svc_opts);
   if (!node) service.restore(store->load_sessions());

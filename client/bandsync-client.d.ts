@@ -19,9 +19,32 @@ export interface Member {
   role: "leader" | "follower";
   joinedAt: number;
   lastPingAt?: number;
+  /** BandSync: false while the member's link is lost and its seat held (absent on older servers) */
   connected?: boolean;
+  /** BandSync: while held, the server time its seat is released at the latest; else null */
+  heldUntil?: number | null;
   /** BandSync: the member's last link_report, null when none (absent on older servers) */
   link?: MemberLink | null;
+}
+
+/** `member_status`: a member's seat became held (link lost) or is back (EVENTS.md "Seats"). */
+export interface MemberStatus {
+  sessionId: string;
+  socketId: string;
+  connected: boolean;
+  /** server time the held seat is released at the latest; null when connected */
+  heldUntil: number | null;
+}
+
+/** What changed the member list (the `members` event). */
+export interface MembersChange {
+  kind: "snapshot" | "joined" | "left" | "replaced" | "role" | "link" | "held" | "back";
+  socketId?: string;
+  previousSocketId?: string;
+  /** the member as it is now ("left": as it was) */
+  member?: Member;
+  /** "left": the seat was held when it went (its hold expired or was released); "replaced": it was held and a new connection took it back */
+  wasHeld?: boolean;
 }
 
 /** A member's link as its device reported it (EVENTS.md "Link quality"). */
@@ -187,6 +210,10 @@ export interface BandSyncEvents {
   link: LinkInfo;
   /** `member_link`: a member's link report, as the server keeps it */
   memberLink: { sessionId: string; socketId: string; link: MemberLink | null };
+  /** `member_status`: which member's seat is held (link lost) or back */
+  memberStatus: MemberStatus;
+  /** the member list after any change (snapshot, join, leave, seat held/back/replaced, role, link) */
+  members: { members: Member[]; leaderSocketId: string | null; change: MembersChange };
 }
 
 export interface BandSyncOptions {
@@ -277,6 +304,12 @@ export declare class BandSyncClient {
   readonly socket: any;
   readonly id: string | undefined;
   readonly isLeader: boolean;
+  /** the session's members (join order), kept current between snapshots; [] before joining */
+  readonly members: Member[];
+  /** the leader's socket id as the member events last said */
+  readonly leaderSocketId: string | null;
+  /** the member `socketId` (default: this device), or null */
+  member(socketId?: string): Member | null;
   readonly startsAt: number | null;
   snapshot: Snapshot | null;
   connection: ConnectionStatus;

@@ -23,7 +23,15 @@
  *   t1 client send, t2 server receive, t3 server send, t4 client receive (ms)
  * @typedef {{ socketId: string, displayName: string, role: "leader"|"follower",
  *             joinedAt: number, lastPingAt?: number, connected?: boolean,
- *             link?: MemberLink|null }} Member
+ *             heldUntil?: number|null, link?: MemberLink|null }} Member
+ *   connected false while its link is lost and its seat held, until heldUntil
+ *   (server time) at the latest
+ * @typedef {{ kind: "snapshot"|"joined"|"left"|"replaced"|"role"|"link"|"held"|"back",
+ *             socketId?: string, previousSocketId?: string, member?: Member,
+ *             wasHeld?: boolean }} MembersChange
+ *   what changed the member list: "held"/"back" a seat's link lost/back
+ *   (member_status), "left" with wasHeld when a held seat was released,
+ *   "replaced" with wasHeld when a held seat was taken back by a new connection
  * @typedef {{ rttMs: number, jitterMs: number|null, at: number }} MemberLink
  *   a member's last link_report as the server keeps it (at = server time received)
  * @typedef {{ rttMs: number, jitterMs: number, samples: number, at: number }} LinkInfo
@@ -465,6 +473,7 @@ const EVENT_NAMES = {
   user_left: "memberLeft",
   member_replaced: "memberReplaced",
   member_link: "memberLink",
+  member_status: "memberStatus",
   room_stats: "roomStats",
   setlist_changed: "setlist",
   cue: "cue",
@@ -557,8 +566,10 @@ export class BandSyncClient {
   /**
    * Registers a callback; returns a function that removes it.
    * Events: snapshot, tick, play, pause, seek, sync, roleChanged, memberJoined,
-   * memberLeft, memberReplaced, memberLink, roomStats, setlist, cue, error,
-   * connection, clock, link (this device's link after each sync burst).
+   * memberLeft, memberReplaced, memberLink, memberStatus, roomStats, setlist,
+   * cue, error, connection, clock, link (this device's link after each sync
+   * burst), members ({ members, leaderSocketId, change } after anything that
+   * changed the member list, after the event that changed it).
    * @param {string} event
    * @param {(payload: any) => void} cb
    */
@@ -630,7 +641,11 @@ export class BandSyncClient {
     for (const [wire, name] of Object.entries(EVENT_NAMES)) {
       sock.on(wire, (payload) => {
         this.absorb(wire, payload);
+        const change = this.absorbMembers(wire, payload);
         this.emitLocal(name, payload);
+        if (change) {
+          this.emitLocal("members", { members: this.members, leaderSocketId: this.leaderSocketId, change });
+        }
       });
     }
   }
@@ -709,15 +724,6 @@ export class BandSyncClient {
         });
         break;
       }
-      case "member_link":
-        // One member's link changed: the members of the last snapshot stay current.
-        if (this.snapshot && typeof p.socketId === "string") {
-          const members = (this.snapshot.members ?? []).map((m) =>
-            m.socketId === p.socketId ? { ...m, link: p.link ?? null } : m,
-          );
-          this.snapshot = { ...this.snapshot, members };
-        }
-        return;
       case "setlist_changed":
         // The songs travel whole in every change: the last snapshot is kept
         // current, so `client.snapshot` always holds the running order.
@@ -729,6 +735,132 @@ export class BandSyncClient {
         return;
     }
     this.reschedule();
+  }
+
+  /**
+   * Keeps the members of the last snapshot (and its leaderSocketId) current
+   * between snapshots, from the events that name one member: user_joined,
+   * user_left, member_replaced, role_changed, member_link and member_status
+   * (a seat held while its link is lost, or back; EVENTS.md "Seats"). Returns
+   * what changed, or null when nothing did (not joined, another session, a
+   * malformed payload). The objects are replaced, never modified, so a
+   * snapshot handed out earlier stays as it was.
+   * @returns {MembersChange|null}
+   */
+  absorbMembers(wire, p) {
+    if (wire === "snapshot") return this.snapshot === p ? { kind: "snapshot" } : null;
+    if (!this.snapshot || !p || typeof p !== "object") return null;
+    if (p.sessionId !== undefined && p.sessionId !== this.snapshot.sessionId) return null;
+    const members = this.snapshot.members ?? [];
+    const set = (list, leader = this.snapshot.leaderSocketId ?? null) => {
+      this.snapshot = { ...this.snapshot, members: list, leaderSocketId: leader };
+    };
+    // Roles follow the leader: exactly one member leads.
+    const lead = (list, id) => list.map((m) => {
+      const role = m.socketId === id ? "leader" : "follower";
+      return m.role === role ? m : { ...m, role };
+    });
+    const id = p.socketId;
+    switch (wire) {
+      case "user_joined": {
+        const m = p.member;
+        if (!m || typeof m.socketId !== "string") return null;
+        // The joiner's own snapshot already lists it: replaced, not added twice.
+        const i = members.findIndex((x) => x.socketId === m.socketId);
+        let list = i < 0 ? [...members, m] : members.map((x, j) => (j === i ? m : x));
+        let leader = this.snapshot.leaderSocketId ?? null;
+        if (m.role === "leader") {
+          leader = m.socketId;
+          list = lead(list, leader);
+        }
+        set(list, leader);
+        return { kind: "joined", socketId: m.socketId, member: m };
+      }
+      case "user_left": {
+        if (typeof id !== "string") return null;
+        const gone = members.find((m) => m.socketId === id);
+        let list = members.filter((m) => m.socketId !== id);
+        let leader = this.snapshot.leaderSocketId ?? null;
+        if (typeof p.newLeader === "string") {
+          leader = p.newLeader;
+          list = lead(list, leader);
+        } else if (leader === id) {
+          leader = null;
+        }
+        set(list, leader);
+        return { kind: "left", socketId: id, member: gone, wasHeld: gone?.connected === false };
+      }
+      case "member_replaced": {
+        const m = p.member;
+        const prev = p.previousSocketId;
+        if (!m || typeof m.socketId !== "string" || typeof prev !== "string") return null;
+        // The seat keeps its place in the join order. A device's own re-join
+        // gets its snapshot (already under the new id) first.
+        const old = members.find((x) => x.socketId === prev);
+        let list = members.filter((x) => x.socketId !== m.socketId);
+        const at = list.findIndex((x) => x.socketId === prev);
+        if (at >= 0) {
+          list[at] = m;
+        } else {
+          const was = members.findIndex((x) => x.socketId === m.socketId);
+          list.splice(was < 0 ? list.length : was, 0, m);
+        }
+        let leader = this.snapshot.leaderSocketId ?? null;
+        if (leader === prev || m.role === "leader") {
+          leader = m.socketId;
+          list = lead(list, leader);
+        }
+        set(list, leader);
+        return { kind: "replaced", socketId: m.socketId, previousSocketId: prev, member: m, wasHeld: old?.connected === false };
+      }
+      case "role_changed": {
+        if (typeof id !== "string" || p.role !== "leader") return null;
+        set(lead(members, id), id);
+        return { kind: "role", socketId: id };
+      }
+      case "member_link": {
+        if (typeof id !== "string") return null;
+        set(members.map((m) => (m.socketId === id ? { ...m, link: p.link ?? null } : m)));
+        return { kind: "link", socketId: id };
+      }
+      case "member_status": {
+        if (typeof id !== "string" || typeof p.connected !== "boolean") return null;
+        const heldUntil = p.connected ? null : (p.heldUntil ?? null);
+        let member;
+        set(
+          members.map((m) => {
+            if (m.socketId !== id) return m;
+            member = { ...m, connected: p.connected, heldUntil };
+            return member;
+          }),
+        );
+        if (!member) return null;
+        return { kind: p.connected ? "back" : "held", socketId: id, member };
+      }
+      default:
+        return null;
+    }
+  }
+
+  /**
+   * The session's members (join order) as the server last described them,
+   * kept current between snapshots; [] before joining. Each has `connected`
+   * (false while its link is lost and its seat held, until `heldUntil`,
+   * server time) on servers with seats; the `members` event tells changes.
+   * @returns {Member[]}
+   */
+  get members() {
+    return this.snapshot?.members ?? [];
+  }
+
+  /** The leader's socket id, as the member events last said; null when none. */
+  get leaderSocketId() {
+    return this.snapshot?.leaderSocketId ?? null;
+  }
+
+  /** The member `socketId` (default: this device), or null. */
+  member(socketId = this.socket.id) {
+    return this.members.find((m) => m.socketId === socketId) ?? null;
   }
 
   // ---- session -----------------------------------------------------------

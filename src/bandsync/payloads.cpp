@@ -76,8 +76,10 @@ boost::json::object snapshot(const session& s, const clock& clk, int64_t now_us)
     auto member = store::to_json(m);
     // BandSync: the member's last link report (EVENTS.md "Link quality").
     member["link"] = link(s.link(m.socket_id), clk);
-    // BandSync: false while the member's connection is held (EVENTS.md "Seats").
+    // BandSync: false while the member's connection is held, and until when
+    // the seat is kept (EVENTS.md "Seats").
     member["connected"] = s.connected(m.socket_id);
+    member["heldUntil"] = held_until(s, m.socket_id, clk);
     members.push_back(std::move(member));
   }
   o["members"] = std::move(members);
@@ -137,12 +139,27 @@ boost::json::object member_link_changed(const session& s, const std::string& soc
   return o;
 }
 
+boost::json::value held_until(const session& s, const std::string& socket_id, const clock& clk) {
+  return server_time_or_null(clk, s.held_until(socket_id));
+}
+
+boost::json::object member_status(const session& s, const std::string& socket_id,
+                                  const clock& clk) {
+  boost::json::object o;
+  o["sessionId"] = s.id();
+  o["socketId"] = socket_id;
+  o["connected"] = s.connected(socket_id);
+  o["heldUntil"] = held_until(s, socket_id, clk);
+  return o;
+}
+
 boost::json::object user_joined(const store::member_record& member, size_t member_count,
                                 boost::json::value link) {
   boost::json::object o;
   auto m = store::to_json(member);
   m["link"] = std::move(link);
   m["connected"] = true;  // a joiner is connected; same member shape as in snapshots
+  m["heldUntil"] = nullptr;
   o["member"] = std::move(m);
   o["memberCount"] = member_count;
   return o;
@@ -159,6 +176,7 @@ boost::json::object member_replaced(const session& s, const std::string& previou
   // (session::replace_member drops the old report).
   m["link"] = nullptr;
   m["connected"] = s.connected(member.socket_id);
+  m["heldUntil"] = nullptr;  // a reclaimed seat is connected again
   o["member"] = std::move(m);
   return o;
 }

@@ -57,6 +57,13 @@ boost::json::value link(const member_link* l, const clock& clk);
 boost::json::object member_link_changed(const session& s, const std::string& socket_id,
                                         const clock& clk);
 
+// `heldUntil` of a member: the server time its held seat is released at the
+// latest, or null while it is connected (EVENTS.md "Seats").
+boost::json::value held_until(const session& s, const std::string& socket_id, const clock& clk);
+// `member_status { sessionId, socketId, connected, heldUntil }`: a member's
+// seat became held (its link was lost) or is connected again.
+boost::json::object member_status(const session& s, const std::string& socket_id, const clock& clk);
+
 // `user_joined { member, memberCount }`; the member carries `link` as in
 // snapshots (null unless a member re-joined under a new name).
 boost::json::object user_joined(const store::member_record& member, size_t member_count,

@@ -13,6 +13,17 @@
 #include "util/log.hpp"
 
 namespace bandsync::domain {
+namespace {
+
+// `member_status` to the session: which member's seat is held or back, so
+// that every device can show it (room_stats only counts). Sent after the
+// room_stats of the same change; stored for recovery like any session event,
+// so a device that was itself away learns of the others' changes in order.
+void emit_member_status(service_core& core, const session& s, const std::string& conn_id) {
+  core.out.emit_to_session(s.id(), "member_status", payloads::member_status(s, conn_id, core.clk));
+}
+
+}  // namespace
 
 void reclaim_seat(service_core& core, const event_call& call, session& s,
                   const std::string& old_id_ref, const join_request& req) {
@@ -96,16 +107,18 @@ void session_service::on_hold(const std::string& conn_id) {
   if (!s) return;
   int64_t now_us = core_.clk.steady_us();
   int64_t now_wall = core_.clk.wall_ms();
-  s->mark_dropped(conn_id, now_us);
+  s->mark_dropped(conn_id, now_us, now_us + core_.options.seat_hold_ms * 1000);
   spdlog::info("session {}: {} dropped; seat held", s->id(), conn_id);
+  bool passed = false;
   if (s->is_leader(conn_id)) {
     if (core_.options.leader_grace_ms <= 0) {
-      if (pass_held_lead(core_, *s, now_us, now_wall)) return;
+      passed = pass_held_lead(core_, *s, now_us, now_wall);  // room_stats included
     } else {
       core_.leader_grace[s->id()] = now_us + core_.options.leader_grace_ms * 1000;
     }
   }
-  emit_room_stats(core_, *s, now_us, now_wall);
+  if (!passed) emit_room_stats(core_, *s, now_us, now_wall);
+  emit_member_status(core_, *s, conn_id);
 }
 
 void session_service::on_recover(const std::string& conn_id) {
@@ -133,6 +146,7 @@ void session_service::on_recover(const std::string& conn_id) {
   if (s->is_leader(conn_id)) core_.leader_grace.erase(s->id());
   spdlog::info("session {}: {} is back in its seat", s->id(), conn_id);
   emit_room_stats(core_, *s, core_.clk.steady_us(), core_.clk.wall_ms());
+  emit_member_status(core_, *s, conn_id);
 }
 
 size_t session_service::expire_leader_grace() {

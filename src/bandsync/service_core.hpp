@@ -43,6 +43,10 @@ struct service_options {
   // A leader whose connection is held keeps the lead this long (LEADER_GRACE);
   // 0 hands it over as soon as the connection drops.
   int64_t leader_grace_ms = 10'000;
+  // How long a held seat is kept at most (SOCKET_RECOVERY_WINDOW: the socket
+  // layer releases it then): the heldUntil that member_status and the member
+  // objects announce. The domain never expires a seat by it.
+  int64_t seat_hold_ms = 120'000;
   // Cluster mode (src/cluster): every saved record carries the clock anchor
   // (anchorServerMs, anchorBeat) so that another node can take over a playing
   // session. Off on a single node: the stored value stays as it was.

@@ -241,14 +241,26 @@ size_t session::connected_count() const {
   return n;
 }
 
-void session::mark_dropped(const std::string& socket_id, int64_t now_us) {
+void session::mark_dropped(const std::string& socket_id, int64_t now_us,
+                           std::optional<int64_t> held_until_us) {
   if (!find_member(socket_id)) return;
   auto& seat = seats_[socket_id];
-  if (!seat.dropped_us) seat.dropped_us = now_us;
+  if (seat.dropped_us) return;
+  seat.dropped_us = now_us;
+  seat.held_until_us = held_until_us;
 }
 
 void session::mark_connected(const std::string& socket_id) {
-  if (auto it = seats_.find(socket_id); it != seats_.end()) it->second.dropped_us.reset();
+  if (auto it = seats_.find(socket_id); it != seats_.end()) {
+    it->second.dropped_us.reset();
+    it->second.held_until_us.reset();
+  }
+}
+
+std::optional<int64_t> session::held_until(const std::string& socket_id) const {
+  auto it = seats_.find(socket_id);
+  if (it == seats_.end() || !it->second.dropped_us) return std::nullopt;
+  return it->second.held_until_us;
 }
 
 void session::set_client_id(const std::string& socket_id, std::string client_id) {
@@ -295,6 +307,7 @@ bool session::replace_member(const std::string& old_id, const std::string& new_i
     seat s = std::move(it->second);
     seats_.erase(it);
     s.dropped_us.reset();
+    s.held_until_us.reset();
     seats_[new_id] = std::move(s);
   }
   return true;

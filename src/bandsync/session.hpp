@@ -194,8 +194,15 @@ class session {
   // marked disconnected. A seat may carry the clientId its app joined with.
   bool connected(const std::string& socket_id) const;
   size_t connected_count() const;
-  void mark_dropped(const std::string& socket_id, int64_t now_us);
+  // `held_until_us`: when the hold ends at the latest (steady µs; the
+  // recovery window after the drop), for heldUntil on the wire; unknown when
+  // absent. A seat already marked keeps its first drop.
+  void mark_dropped(const std::string& socket_id, int64_t now_us,
+                    std::optional<int64_t> held_until_us = std::nullopt);
   void mark_connected(const std::string& socket_id);
+  // When the member's held seat is released at the latest if it does not come
+  // back (steady µs), or std::nullopt when connected (or not known).
+  std::optional<int64_t> held_until(const std::string& socket_id) const;
   void set_client_id(const std::string& socket_id, std::string client_id);
   // The member whose seat carries `client_id`, or nullptr.
   const store::member_record* find_by_client(std::string_view client_id) const;
@@ -233,8 +240,9 @@ class session {
   bool keep_message_ = false;  // restored, and nobody joined since
   bool pristine_ = true;       // see pristine()
   struct seat {
-    std::string client_id;              // empty: joined without one
-    std::optional<int64_t> dropped_us;  // set while the connection is held
+    std::string client_id;                 // empty: joined without one
+    std::optional<int64_t> dropped_us;     // set while the connection is held
+    std::optional<int64_t> held_until_us;  // with dropped_us, when known
   };
   // By socket id; members only (an entry goes with its member). Bounded by
   // max_members.

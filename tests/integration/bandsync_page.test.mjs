@@ -6,8 +6,13 @@
 // screen; the leader's link drops for ~1.5 s (its page is served through a
 // TCP proxy, lib/tcp_proxy.mjs): the page says "Reconnecting…" then "Back —
 // seat kept", with the same socket (recovered) and the lead, while the band
-// played on; both pages come back after the server restarts on the same
-// port; no Content-Security-Policy violation on the way. Screenshots of both views
+// played on, and the follower's page shows the leader's seat held ("link
+// lost — seat held", member_status) and then back; both pages come back
+// after the server restarts on the same port; no Content-Security-Policy
+// violation on the way. A second case, three pages on a server with a 3 s
+// recovery window: one device's link stays down, the two others show its
+// seat held, then released when the window passes, then the device back as
+// a new member when its link returns. Screenshots of both views
 // at phone and laptop sizes go to <build>/screenshots/ and are checked not blank.
 
 import { after, before, describe, it } from "node:test";
@@ -18,11 +23,12 @@ import path from "node:path";
 
 import puppeteer from "puppeteer-core";
 
-import { BANDSYNC_BIN, sleep, startServer } from "./lib/server.mjs";
+import { BANDSYNC_BIN, cleanEnv, sleep, startServer } from "./lib/server.mjs";
 import { TcpProxy } from "./lib/tcp_proxy.mjs";
 
 const CHROMIUM = process.env.CHROMIUM_BIN ?? "/usr/bin/chromium";
-const BUDGET_MS = 85_000; // the whole suite; ctest's own timeout is above it
+const BUDGET_MS = 85_000; // the first case; ctest's own timeout is above both
+const RELEASE_BUDGET_MS = 40_000; // the held seat released
 const WAIT_MS = 10_000;
 // <build>/screenshots, next to <build>/app/bandsync (or $BANDSYNC_SCREENSHOTS).
 const SHOTS = process.env.BANDSYNC_SCREENSHOTS ?? path.join(path.dirname(path.dirname(BANDSYNC_BIN)), "screenshots");
@@ -45,7 +51,7 @@ const ARGS = [
   "--disable-backgrounding-occluded-windows",
 ];
 
-describe("band page in Chromium", { timeout: BUDGET_MS }, () => {
+describe("band page in Chromium", { timeout: BUDGET_MS + RELEASE_BUDGET_MS }, () => {
   let server;
   let proxy; // the leader device's link
   let browser;
@@ -104,6 +110,30 @@ describe("band page in Chromium", { timeout: BUDGET_MS }, () => {
       { timeout: WAIT_MS },
       sel,
       re.source,
+    );
+
+  // The member list as a page shows it: name, connected, link text and label.
+  const memberRows = (page) =>
+    page.$$eval("#members li", (els) =>
+      els.map((li) => ({
+        who: li.querySelector(".who").textContent,
+        connected: li.dataset.connected,
+        held: li.classList.contains("held"),
+        dot: li.querySelector(".dot").getAttribute("aria-label"),
+        link: li.querySelector(".link").textContent,
+        label: li.querySelector(".link").getAttribute("aria-label"),
+      })),
+    );
+  // Waits until `page` lists `who` with that connected state.
+  const waitMember = (page, who, connected) =>
+    page.waitForFunction(
+      (w, c) =>
+        [...document.querySelectorAll("#members li")].some(
+          (li) => li.querySelector(".who")?.textContent === w && li.dataset.connected === String(c),
+        ),
+      { timeout: WAIT_MS },
+      who,
+      connected,
     );
 
   async function join(page, sessionId, name) {
@@ -323,6 +353,18 @@ describe("band page in Chromium", { timeout: BUDGET_MS }, () => {
     await waitText(leader, "#status", /^Reconnecting/);
     mark("leader dropped");
     const heldFrom = parseClock(await text(follower, "#position"));
+    // The follower's page says whose link was lost and that its seat is kept
+    // (member_status), with the time left (120 s window).
+    await waitMember(follower, "Keys", false);
+    const heldRows = await memberRows(follower);
+    const keys = heldRows.find((r) => r.who === "Keys");
+    assert.equal(keys.held, true, JSON.stringify(heldRows));
+    assert.match(keys.link, /^link lost — seat held · [12]:\d\d$/);
+    assert.match(keys.label, /^Keys: link lost, seat held, kept for [12]:\d\d more$/);
+    assert.equal(keys.dot, "link lost, seat held");
+    assert.equal(heldRows.find((r) => r.who === "Drums (you)").connected, "true");
+    assert.equal(await text(follower, "#member-news"), "Keys: link lost — seat held");
+    assert.equal(await text(follower, "#member-count"), "(2, 1 held)");
     await sleep(1_500);
     // The band played on under its held leader (LEADER_GRACE 10 s).
     assert.equal(await text(follower, "#state"), "Playing");
@@ -336,6 +378,11 @@ describe("band page in Chromium", { timeout: BUDGET_MS }, () => {
     assert.equal(await leader.evaluate(() => window.bandsync.id), leaderId, "the same socket: the connection was recovered");
     assert.equal(await text(leader, "#role"), "leader");
     await waitText(leader, "#member-count", /^\(2\)$/);
+    // And the follower's page shows it back.
+    await waitMember(follower, "Keys", true);
+    await waitText(follower, "#member-news", /^Keys is back$/);
+    await waitText(follower, "#member-count", /^\(2\)$/);
+    assert.ok((await memberRows(follower)).every((r) => r.connected === "true" && !r.held));
     // Still the leader for the server: its pause reaches the follower.
     await leader.click("#pause");
     await waitText(follower, "#state", /^Paused$/);
@@ -363,5 +410,64 @@ describe("band page in Chromium", { timeout: BUDGET_MS }, () => {
 
     // ---- no CSP violation, no script error, on either page ----
     for (const [name, { problems }] of Object.entries(pages)) assert.deepEqual(problems, [], name);
+  });
+
+  it("three devices: one link stays down past the window; the others see its seat held, then released", { timeout: RELEASE_BUDGET_MS }, async () => {
+    const WINDOW_MS = 3_000;
+    const t0 = Date.now();
+    const mark = (what) => console.log(`# ${what} at ${Date.now() - t0} ms`);
+    const short = await startServer(["serve"], { env: cleanEnv({ SOCKET_RECOVERY_WINDOW: String(WINDOW_MS) }) });
+    const link = await TcpProxy.start(short.port);
+    try {
+      const sessionId = `r${Date.now() % 100000}`;
+      // Opened together (a page load is seconds on a loaded machine); Keys
+      // joins first and leads.
+      const [keys, bass, drums] = await Promise.all([
+        open("keys3", SIZES[0], short.url),
+        open("bass3", SIZES[0], `http://127.0.0.1:${link.port}`),
+        open("drums3", SIZES[0], short.url),
+      ]);
+      mark("three open");
+      await join(keys, sessionId, "Keys");
+      await Promise.all([join(bass, sessionId, "Bass"), join(drums, sessionId, "Drums")]);
+      for (const page of [keys, bass, drums]) await waitText(page, "#member-count", /^\(3\)$/);
+      mark("three joined");
+
+      // Bass's Wi-Fi dies and stays down.
+      link.freeze();
+      await link.cut();
+      await waitText(bass, "#status", /^Reconnecting/);
+      mark("bass dropped");
+      for (const page of [keys, drums]) {
+        await waitMember(page, "Bass", false);
+        await waitText(page, "#member-news", /^Bass: link lost — seat held$/);
+        const row = (await memberRows(page)).find((r) => r.who === "Bass");
+        // The time left counts down from the 3 s window.
+        assert.match(row.link, /^link lost — seat held · 0:0[0-3]$/, JSON.stringify(row));
+        assert.equal(await text(page, "#member-count"), "(3, 1 held)");
+      }
+      mark("bass held on both pages");
+      // The window passes: the seat is released, and said so.
+      for (const page of [keys, drums]) {
+        await waitText(page, "#member-news", /^Bass did not come back — seat released$/);
+        await waitText(page, "#member-count", /^\(2\)$/);
+        assert.deepEqual((await memberRows(page)).map((r) => r.who.replace(" (you)", "")).sort(), ["Drums", "Keys"]);
+      }
+      // Its link returns: the page joins again (recovery expired: a new
+      // connection, a new seat) and says so; the others see it connected.
+      mark("released on both pages");
+      link.thaw();
+      await waitText(bass, "#status", /^Back — rejoined as follower$/);
+      mark("bass back");
+      for (const page of [keys, drums]) {
+        await waitMember(page, "Bass", true);
+        await waitText(page, "#member-count", /^\(3\)$/);
+      }
+      for (const name of ["keys3", "bass3", "drums3"]) assert.deepEqual(pages[name].problems, [], name);
+    } finally {
+      for (const name of ["keys3", "bass3", "drums3"]) await pages[name]?.page.browserContext().close().catch(() => {});
+      await link.stop();
+      await short.stop();
+    }
   });
 });

@@ -10,7 +10,9 @@
 //   - a cut with an immediate reconnect while the server holds the old
 //     connection;
 //   - clientId seat reclaim with recovery off (the old app's re-join);
-//   - a full session whose held seat admits a new device.
+//   - a full session whose held seat admits a new device;
+//   - member_status: the others learn which seat is held (with heldUntil),
+//     back, or released when its window passes.
 // Short pings (1 s + 1 s) make the server notice a frozen link within 2 s.
 // Every case runs concurrently: the suite takes about as long as the 30 s drop.
 
@@ -264,9 +266,105 @@ async function dropCase(server, { role, transport, dropMs }) {
   assert.equal(seat.role, beyondGrace ? "follower" : role);
 }
 
+// Which member is held (member_status, EVENTS.md "Seats"): room_stats only
+// counts, so the other devices are told whose link was lost, until when its
+// seat is kept, and that it is back; a seat whose window passes leaves with
+// user_left. On a server with a short window (STATUS_WINDOW_MS) so that the
+// expiry is seen within the suite; run with the drop cases, concurrently.
+const STATUS_WINDOW_MS = 5_000;
+
+// B leads, A (behind its proxy) follows; A's link dies (both ends reset,
+// reconnect attempts frozen): the server holds A's seat at once.
+async function statusBand(server, name) {
+  const sessionId = unique(name);
+  const proxy = await withProxy(server);
+  const a = phone(`http://127.0.0.1:${proxy.port}`);
+  const b = phone(server.url);
+  await connected(a);
+  await connected(b);
+  await join(b, sessionId, { displayName: "B" });
+  await join(a, sessionId, { displayName: "A" });
+  await waitUntil(() => named(b, "user_joined").length === 2, "B hears of A");
+  const aId = a.socket.id;
+  const fromB = b.log.length;
+  const droppedAt = Date.now();
+  proxy.freeze();
+  await proxy.cut();
+  await waitUntil(() => named(b, "member_status", fromB).length > 0, "B told of A's held seat");
+  return { sessionId, proxy, a, b, aId, fromB, droppedAt };
+}
+
+async function statusHeldThenBack(server) {
+  const { sessionId, proxy, a, b, aId, fromB, droppedAt } = await statusBand(server, "status-back");
+  const held = named(b, "member_status", fromB)[0];
+  assert.deepEqual(Object.keys(held.p).sort(), ["connected", "heldUntil", "sessionId", "socketId"]);
+  assert.equal(held.p.sessionId, sessionId);
+  assert.equal(held.p.socketId, aId);
+  assert.equal(held.p.connected, false);
+  // Server time (epoch ms) about one window after the drop (generous: a
+  // loaded machine notices the reset late; clocks of one machine).
+  const ahead = held.p.heldUntil - droppedAt;
+  assert.ok(ahead > STATUS_WINDOW_MS - 500 && ahead < STATUS_WINDOW_MS + 3_000, `heldUntil ${ahead} ms after the drop`);
+  // After the room_stats that counts it out, as EVENTS.md says.
+  const order = b.log.slice(fromB).map((e) => e.name).filter((n) => n === "room_stats" || n === "member_status");
+  assert.deepEqual(order.slice(0, 2), ["room_stats", "member_status"]);
+  assert.equal(named(b, "room_stats", fromB)[0].p.connectedCount, 1);
+  // A device that joins meanwhile sees the held seat and its deadline in its snapshot.
+  const c = phone(server.url);
+  await connected(c);
+  const snap = await join(c, sessionId, { displayName: "C" });
+  const seat = snap.members.find((m) => m.socketId === aId);
+  assert.equal(seat.connected, false);
+  assert.equal(seat.heldUntil, held.p.heldUntil);
+  assert.equal(snap.members.find((m) => m.socketId === c.socket.id).heldUntil, null);
+
+  const fromB2 = b.log.length;
+  const fromC = c.log.length;
+  proxy.thaw();
+  await waitUntil(() => named(b, "member_status", fromB2).length > 0, "B told A is back");
+  await waitUntil(() => named(c, "member_status", fromC).length > 0, "C told A is back");
+  for (const [ph, from] of [
+    [b, fromB2],
+    [c, fromC],
+  ]) {
+    assert.deepEqual(named(ph, "member_status", from)[0].p, { sessionId, socketId: aId, connected: true, heldUntil: null });
+  }
+  await waitUntil(() => a.socket.connected, "A connected");
+  assert.equal(a.socket.id, aId);
+  assert.equal(connects(a).at(-1).recovered, true);
+  // A itself gets the news of its own seat in order: held (replayed), then back.
+  const own = named(a, "member_status").filter((e) => e.p.socketId === aId).map((e) => e.p.connected);
+  assert.deepEqual(own.slice(-2), [false, true]);
+  // Nobody left, nobody joined but C.
+  assert.equal(named(b, "user_left", fromB).length, 0);
+  assert.deepEqual(named(b, "user_joined", fromB).map((e) => e.p.member.displayName), ["C"]);
+}
+
+async function statusHeldThenExpired(server) {
+  const { a, b, aId, fromB } = await statusBand(server, "status-expired");
+  const held = named(b, "member_status", fromB)[0].p;
+  assert.equal(held.socketId, aId);
+  await waitUntil(() => named(b, "user_left", fromB).length > 0, "A's seat released", STATUS_WINDOW_MS + 5_000);
+  const left = named(b, "user_left", fromB)[0];
+  assert.equal(left.p.socketId, aId);
+  assert.equal(left.p.memberCount, 1);
+  assert.equal(left.p.newLeader, null);
+  // Released at its heldUntil (generous: the server's release timer and
+  // this process's reading of the event run late under load).
+  const late = left.at - held.heldUntil;
+  assert.ok(late > -300 && late < 3_000, `user_left ${late} ms after heldUntil`);
+  const statuses = named(b, "member_status", fromB).map((e) => e.p.connected);
+  assert.deepEqual(statuses, [false], "no 'back' for a seat that never came back");
+  assert.equal(a.socket.connected, false);
+}
+
 describe("seats with recovery on", { concurrency: true }, () => {
   let server;
+  let statusServer; // the member_status cases' (a short window)
   before(async () => {
+    statusServer = startServer(["serve"], {
+      env: cleanEnv({ ...PINGS, SOCKET_RECOVERY_WINDOW: String(STATUS_WINDOW_MS) }),
+    });
     server = await startServer(["serve"], {
       env: cleanEnv({
         ...PINGS,
@@ -279,7 +377,16 @@ describe("seats with recovery on", { concurrency: true }, () => {
     closeAll();
     const exit = await server.stop();
     assert.equal(exit.code, 0, `server exit ${JSON.stringify(exit)}; stderr:\n${server.stderr()}`);
+    const short = await statusServer;
+    const shortExit = await short.stop();
+    assert.equal(shortExit.code, 0, `server exit ${JSON.stringify(shortExit)}; stderr:\n${short.stderr()}`);
   });
+
+  it("member_status: held then back; every member learns which seat, with heldUntil, then that it is back", async () =>
+    statusHeldThenBack(await statusServer));
+
+  it("member_status: held then expired; user_left names the seat when its window passes, no 'back'", async () =>
+    statusHeldThenExpired(await statusServer));
 
   for (const transport of ["websocket", "polling"]) {
     for (const role of ["follower", "leader"]) {
@@ -449,3 +556,4 @@ describe("clientId seats with recovery off", () => {
     await old.cut();
   });
 });
+

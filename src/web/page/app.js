@@ -22,6 +22,8 @@ const AUDIO_LOOKAHEAD_MS = 120;
 // Without section bars in the chart, the chart advances a line every this many bars.
 const BARS_PER_LINE = 2;
 const ERROR_SHOW_MS = 8000;
+// A member's seat held, back or released is said under the member list this long.
+const NEWS_SHOW_MS = 15000;
 
 const band = createBandSync({
   io,
@@ -60,6 +62,7 @@ const ui = {
   chart: $("chart"),
   members: $("members"),
   memberCount: $("member-count"),
+  memberNews: $("member-news"),
 };
 
 // ---- session state kept for drawing (the library keeps the timeline) ----
@@ -67,8 +70,6 @@ const ui = {
 const view = {
   joined: false,
   sessionId: null,
-  members: new Map(), // socketId → member
-  leaderId: null,
   message: "",
   tempo: 120,
   beatsPerBar: 4,
@@ -78,7 +79,9 @@ const view = {
   chartLine: -1,
   wasAway: false, // a reconnect is in progress
   shownRole: null, // my role as last drawn
+  shownJoinedAt: null, // my seat's joinedAt as last drawn
   myRole: null, // my role before the drop, to tell "seat kept"
+  myJoinedAt: null, // my seat's joinedAt before the drop: a new one is a new seat
 };
 
 function safeStorage(get) {
@@ -127,7 +130,10 @@ band.on("connection", (c) => {
       break;
     case "reconnecting":
       // band.id is gone once disconnected: the role drawn last is the one held.
-      if (!view.wasAway) view.myRole = view.joined ? view.shownRole : null;
+      if (!view.wasAway) {
+        view.myRole = view.joined ? view.shownRole : null;
+        view.myJoinedAt = view.joined ? view.shownJoinedAt : null;
+      }
       view.wasAway = true;
       setStatus(c.attempt ? `Reconnecting… (try ${c.attempt})` : "Reconnecting…", "bad");
       break;
@@ -143,8 +149,6 @@ band.on("error", (e) => showError(`${e.message ?? "Refused"}${e.code ? ` (${e.co
 
 band.on("snapshot", (s) => {
   if (!view.joined || s.sessionId !== view.sessionId) return;
-  view.members = new Map((s.members ?? []).map((m) => [m.socketId, m]));
-  view.leaderId = s.leaderSocketId ?? null;
   view.message = s.message ?? "";
   view.tempo = s.tempoBpm ?? s.tempo ?? view.tempo;
   if (s.beatsPerBar) view.beatsPerBar = s.beatsPerBar;
@@ -153,34 +157,27 @@ band.on("snapshot", (s) => {
   if (view.wasAway) {
     view.wasAway = false;
     const role = amLeader() ? "leader" : "follower";
-    const kept = myMember() !== null && (view.myRole === null || role === view.myRole);
+    // Kept: the same seat (its joinedAt; a seat released while away comes
+    // back as a new one) with the same role.
+    const me = myMember();
+    const kept =
+      me !== null &&
+      (view.myRole === null || role === view.myRole) &&
+      (view.myJoinedAt === null || me.joinedAt === view.myJoinedAt);
     setStatus(kept ? "Back — seat kept" : `Back — rejoined as ${role}`, "ok");
   }
   drawSession();
 });
 
-band.on("memberJoined", ({ member }) => {
-  if (member?.socketId) view.members.set(member.socketId, member);
-  drawSession();
-});
-
-band.on("memberLeft", ({ socketId, newLeader }) => {
-  view.members.delete(socketId);
-  if (newLeader) setLeader(newLeader);
-  else if (view.leaderId === socketId) view.leaderId = null;
-  drawSession();
-});
-
-band.on("memberReplaced", ({ previousSocketId, member }) => {
-  view.members.delete(previousSocketId);
-  if (member?.socketId) view.members.set(member.socketId, member);
-  if (view.leaderId === previousSocketId) view.leaderId = member?.socketId ?? null;
-  drawSession();
-});
-
-band.on("roleChanged", ({ socketId }) => {
-  setLeader(socketId);
-  drawSession();
+// The member list is the library's (band.members: joins, departures, seats
+// held while a device's link is lost, reclaimed seats, the lead, links);
+// snapshots are drawn by the handler above.
+band.on("members", ({ change }) => {
+  if (!view.joined) return;
+  if (change.kind === "snapshot") return;
+  sayMemberNews(change);
+  if (change.kind === "link") drawMembers();
+  else drawSession();
 });
 
 band.on("setlist", (p) => {
@@ -196,28 +193,57 @@ band.on("play", (p) => {
 
 band.on("clock", () => drawLink());
 
-band.on("memberLink", ({ socketId, link }) => {
-  const m = view.members.get(socketId);
-  if (!m) return;
-  m.link = link ?? null;
-  drawMembers();
-});
-
 band.on("link", () => {
   if (view.joined) drawMembers();
 });
 
-function setLeader(id) {
-  view.leaderId = id;
-  for (const m of view.members.values()) m.role = m.socketId === id ? "leader" : "follower";
-}
-
 function myMember() {
-  return view.members.get(band.id) ?? null;
+  return band.member();
 }
 
 function amLeader() {
-  return !!band.id && view.leaderId === band.id;
+  return !!band.id && band.leaderSocketId === band.id;
+}
+
+const nameOf = (m) => m?.displayName || "A member";
+
+// Said under the member list (a polite live region): whose link was lost,
+// who is back, whose held seat was released. This device's own drop is the
+// status line's ("Reconnecting…", "Back — seat kept").
+let newsTimer = null;
+function sayMemberNews(change) {
+  if (change.socketId !== undefined && change.socketId === band.id) return;
+  let text = null;
+  let kind = "";
+  if (change.kind === "held") {
+    text = `${nameOf(change.member)}: link lost — seat held`;
+    kind = "held";
+  } else if (change.kind === "back") {
+    text = `${nameOf(change.member)} is back`;
+    kind = "back";
+  } else if (change.kind === "replaced" && change.wasHeld) {
+    text = `${nameOf(change.member)} is back`;
+    kind = "back";
+  } else if (change.kind === "left" && change.wasHeld) {
+    text = `${nameOf(change.member)} did not come back — seat released`;
+    kind = "released";
+  }
+  if (text === null) return;
+  ui.memberNews.textContent = text;
+  ui.memberNews.dataset.kind = kind;
+  ui.memberNews.className = `news ${kind}`;
+  ui.memberNews.hidden = false;
+  clearTimeout(newsTimer);
+  newsTimer = setTimeout(() => {
+    ui.memberNews.hidden = true;
+  }, NEWS_SHOW_MS);
+}
+
+// "1:45": what is left of a held seat's time (heldUntil is server time).
+function heldLeft(m) {
+  if (!Number.isFinite(m.heldUntil)) return "";
+  const s = Math.max(0, Math.ceil((m.heldUntil - band.serverNow()) / 1000));
+  return `${Math.floor(s / 60)}:${String(s % 60).padStart(2, "0")}`;
 }
 
 // ---- drawing the session --------------------------------------------------
@@ -225,6 +251,7 @@ function amLeader() {
 function drawSession() {
   const leader = amLeader();
   view.shownRole = leader ? "leader" : "follower";
+  view.shownJoinedAt = myMember()?.joinedAt ?? null;
   ui.role.textContent = leader ? "leader" : "follower";
   ui.role.className = leader ? "badge leader" : "badge";
   ui.lead.classList.toggle("follower", !leader);
@@ -242,22 +269,27 @@ function drawSession() {
 }
 
 function drawMembers() {
-  const list = [...view.members.values()].sort((a, b) => (a.joinedAt ?? 0) - (b.joinedAt ?? 0));
-  ui.memberCount.textContent = `(${list.length})`;
+  const list = [...band.members].sort((a, b) => (a.joinedAt ?? 0) - (b.joinedAt ?? 0));
+  const held = list.filter((m) => m.connected === false).length;
+  ui.memberCount.textContent = held ? `(${list.length}, ${held} held)` : `(${list.length})`;
+  const leaderId = band.leaderSocketId;
   ui.members.replaceChildren(
     ...list.map((m) => {
       const li = document.createElement("li");
       const connected = m.connected !== false;
+      li.className = connected ? "" : "held";
+      li.dataset.socketId = m.socketId;
+      li.dataset.connected = String(connected);
       const dot = document.createElement("span");
       dot.className = connected ? "dot" : "dot off";
       dot.setAttribute("role", "img");
-      dot.setAttribute("aria-label", connected ? "connected" : "away (seat held)");
+      dot.setAttribute("aria-label", connected ? "connected" : "link lost, seat held");
       const who = document.createElement("span");
       who.className = "who";
       who.textContent = `${m.displayName || "Member"}${m.socketId === band.id ? " (you)" : ""}`;
       const role = document.createElement("span");
-      role.className = m.socketId === view.leaderId ? "badge leader" : "badge";
-      role.textContent = m.socketId === view.leaderId ? "leader" : "follower";
+      role.className = m.socketId === leaderId ? "badge leader" : "badge";
+      role.textContent = m.socketId === leaderId ? "leader" : "follower";
       li.append(dot, who, role, linkBadge(m, connected));
       return li;
     }),
@@ -296,7 +328,14 @@ function linkBadge(m, connected) {
     return el;
   };
   const name = m.displayName || "Member";
-  if (!connected) return say("away", `${name}: away, no link`, "away");
+  if (!connected) {
+    // Held by the server (EVENTS.md "Seats") until heldUntil at the latest.
+    const left = heldLeft(m);
+    const until = left ? ` · ${left}` : "";
+    const label = left ? `, kept for ${left} more` : "";
+    el.dataset.held = "true";
+    return say(`link lost — seat held${until}`, `${name}: link lost, seat held${label}`, "away");
+  }
   const mine = m.socketId === band.id;
   const link = m.link ?? (mine && band.link ? band.link : null);
   if (link && Number.isFinite(link.rttMs)) {
@@ -564,7 +603,7 @@ function showErrorOnJoin(err) {
 $("leave").addEventListener("click", () => {
   band.leave();
   view.joined = false;
-  view.members.clear();
+  ui.memberNews.hidden = true;
   ui.stage.hidden = true;
   ui.join.hidden = false;
   document.title = "BandSync";
@@ -632,10 +671,14 @@ document.addEventListener("keydown", (e) => {
   band.playingAt() || band.startsAt !== null ? band.pause() : $("play").click();
 });
 
-// Refresh "seen n s ago", the links' staleness and the RTT now and then.
+// Refresh "seen n s ago", the links' staleness and the RTT every 5 s, and a
+// held seat's time left every second.
+let refreshes = 0;
 setInterval(() => {
-  if (view.joined) drawMembers();
-}, 5000);
+  if (!view.joined) return;
+  refreshes++;
+  if (refreshes % 5 === 0 || band.members.some((m) => m.connected === false)) drawMembers();
+}, 1000);
 
 // For the browser tests and the curious: the page's library instance.
 window.bandsync = band;

@@ -253,7 +253,7 @@ export const CLOCK_FIELDS = {
 };
 // `connected` is BandSync (seats): false while the member's connection is held;
 // `link` is BandSync: the member's last link_report or null (EVENTS.md "Link quality").
-export const MEMBER_FIELDS = ["socketId", "displayName", "role", "joinedAt", "lastPingAt", "link", "connected"];
+export const MEMBER_FIELDS = ["socketId", "displayName", "role", "joinedAt", "lastPingAt", "link", "connected", "heldUntil"];
 export const ROOM_STATS_FIELDS = [
   "sessionId",
   "memberCount",

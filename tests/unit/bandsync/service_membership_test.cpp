@@ -40,7 +40,8 @@ TEST_F(Membership, FirstJoinCreatesTheSessionWithDefaultsAndLeads) {
                                 {"joinedAt", clock_.wall_ms()},
                                 {"lastPingAt", clock_.wall_ms()},
                                 {"link", nullptr},
-                                {"connected", true}}));
+                                {"connected", true},
+                                {"heldUntil", nullptr}}));
   EXPECT_EQ(snap.at("beatsPerBar"), 4);
   EXPECT_EQ(snap.at("beat"), 0.0);
   EXPECT_EQ(snap.at("bar"), 0.0);

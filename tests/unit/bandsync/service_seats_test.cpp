@@ -28,38 +28,63 @@ class Seats : public service_test {
   }
 };
 
-TEST_F(Seats, HeldMemberStaysMarkedDisconnectedAndComesBackSilently) {
+TEST_F(Seats, HeldMemberStaysMarkedDisconnectedAndComesBack) {
+  make_service({.seat_hold_ms = 45'000});
   join("lead", "band", "Keys");
   join("bass", "band", "Bass");
+  double held_until = clock_.server_ms_at(clock_.steady_us() + 45'000'000);
   svc().on_hold("bass");
-  EXPECT_EQ(out_.trace(), (strings{"session:band room_stats"}));
+  EXPECT_EQ(out_.trace(), (strings{"session:band room_stats", "session:band member_status"}));
   EXPECT_EQ(last_obj("room_stats").at("memberCount"), 2);
   EXPECT_EQ(last_obj("room_stats").at("connectedCount"), 1);
+  // Which member: every device can show "Bass: link lost, seat held" and
+  // until when the seat is kept (server time, the recovery window).
+  EXPECT_EQ(boost::json::value(last_obj("member_status")),
+            boost::json::value({{"sessionId", "band"},
+                                {"socketId", "bass"},
+                                {"connected", false},
+                                {"heldUntil", held_until}}));
   EXPECT_EQ(session("band").member_count(), 2u);
   EXPECT_EQ(svc().find_connection("bass")->session_id, "band");
 
   out_.clear();
+  clock_.advance_ms(1'000);
   send("lead", "sync_request", R"({"sessionId":"band"})");
   send("lead", "set_tempo", R"({"sessionId":"band","tempo":90})");
   const auto& snap = last_obj("snapshot");
   EXPECT_EQ(member_json(snap, 0).at("connected"), true);
+  EXPECT_EQ(member_json(snap, 0).at("heldUntil"), nullptr);
   EXPECT_EQ(member_json(snap, 1).at("connected"), false);
+  // A device that joins or reloads meanwhile sees the same deadline.
+  EXPECT_EQ(member_json(snap, 1).at("heldUntil"), held_until);
 
   out_.clear();
   svc().on_recover("bass");
-  EXPECT_EQ(out_.trace(), (strings{"session:band room_stats"}));
+  EXPECT_EQ(out_.trace(), (strings{"session:band room_stats", "session:band member_status"}));
   EXPECT_EQ(last_obj("room_stats").at("connectedCount"), 2);
+  EXPECT_EQ(boost::json::value(last_obj("member_status")),
+            boost::json::value({{"sessionId", "band"},
+                                {"socketId", "bass"},
+                                {"connected", true},
+                                {"heldUntil", nullptr}}));
   EXPECT_TRUE(session("band").connected("bass"));
+  EXPECT_FALSE(session("band").held_until("bass"));
   // Its events count again as a member's.
   out_.clear();
   send("bass", "sync_request", R"({"sessionId":"band"})");
   EXPECT_EQ(out_.trace(), (strings{"to:bass sync_response"}));
+  // A second drop is announced again, with its own deadline.
+  clock_.advance_ms(500);
+  svc().on_hold("bass");
+  EXPECT_EQ(last_obj("member_status").at("heldUntil"),
+            clock_.server_ms_at(clock_.steady_us() + 45'000'000));
 }
 
 TEST_F(Seats, ATakeoverOfAConnectedSocketGetsAFreshRoomStatsAlone) {
   join("lead", "band", "Keys");
   join("bass", "band", "Bass");
   svc().on_recover("bass");
+  // The seat never showed as held: nobody is told it is back.
   EXPECT_EQ(out_.trace(), (strings{"to:bass room_stats"}));
   EXPECT_EQ(last_obj("room_stats").at("connectedCount"), 2);
 }
@@ -70,7 +95,9 @@ TEST_F(Seats, HoldThatExpiresLeavesAsADisconnect) {
   svc().on_hold("bass");
   out_.clear();
   svc().on_disconnect("bass");
+  // user_left names the seat that went: no member_status for it.
   EXPECT_EQ(out_.trace(), (strings{"session:band room_stats", "session:band user_left"}));
+  EXPECT_EQ(last_obj("user_left").at("socketId"), "bass");
   EXPECT_EQ(last_obj("room_stats").at("connectedCount"), 1);
   EXPECT_EQ(last_obj("room_stats").at("memberCount"), 1);
   EXPECT_EQ(svc().find_connection("bass"), nullptr);
@@ -83,7 +110,8 @@ TEST_F(Seats, HeldLeaderKeepsTheLeadAndTheBandPlaysWithinTheGrace) {
   send("lead", "play", R"({"sessionId":"band"})");
   out_.clear();
   svc().on_hold("lead");
-  EXPECT_EQ(out_.trace(), (strings{"session:band room_stats"}));
+  EXPECT_EQ(out_.trace(), (strings{"session:band room_stats", "session:band member_status"}));
+  EXPECT_EQ(last_obj("member_status").at("socketId"), "lead");
   clock_.advance_ms(9'900);
   EXPECT_EQ(svc().expire_leader_grace(), 0u);
   EXPECT_GT(svc().tick_due(), 0u);
@@ -96,7 +124,8 @@ TEST_F(Seats, HeldLeaderKeepsTheLeadAndTheBandPlaysWithinTheGrace) {
 
   out_.clear();
   svc().on_recover("lead");
-  EXPECT_EQ(out_.trace(), (strings{"session:band room_stats"}));
+  EXPECT_EQ(out_.trace(), (strings{"session:band room_stats", "session:band member_status"}));
+  EXPECT_EQ(last_obj("member_status").at("connected"), true);
   clock_.advance_ms(1'000);
   EXPECT_EQ(svc().expire_leader_grace(), 0u);
   EXPECT_TRUE(session("band").is_leader("lead"));
@@ -141,7 +170,9 @@ TEST_F(Seats, ZeroGraceHandsOverAtOnce) {
   join("bass", "band", "Bass");
   svc().on_hold("lead");
   EXPECT_EQ(out_.trace(), (strings{"session:band role_changed", "session:band snapshot",
-                                   "session:band room_stats"}));
+                                   "session:band room_stats", "session:band member_status"}));
+  EXPECT_EQ(last_obj("member_status").at("socketId"), "lead");
+  EXPECT_EQ(last_obj("member_status").at("connected"), false);
   EXPECT_TRUE(session("band").is_leader("bass"));
   EXPECT_EQ(session("band").member_count(), 2u);
 }
@@ -229,6 +260,10 @@ TEST_F(Seats, ClientIdReclaimsAHeldSeatAndEndsItsGrace) {
   join_with("bass-2", "device-bass");
   EXPECT_EQ(session("band").member_count(), 2u);
   EXPECT_TRUE(session("band").connected("bass-2"));
+  // member_replaced says the seat is connected again (no member_status).
+  EXPECT_EQ(last_obj("member_replaced").at("member").at("connected"), true);
+  EXPECT_EQ(last_obj("member_replaced").at("member").at("heldUntil"), nullptr);
+  EXPECT_TRUE(out_.named("member_status").empty());
   EXPECT_EQ(last_obj("room_stats").at("connectedCount"), 1);
   // The grace of the held leader still runs; the new bass takes over then.
   clock_.advance_ms(10'000);

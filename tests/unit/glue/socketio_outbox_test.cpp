@@ -144,9 +144,13 @@ TEST_F(SocketioGlue, ALostConnectionKeepsItsSeatAndComesBack) {
   EXPECT_EQ(band->member_count(), 2u);
   EXPECT_FALSE(band->connected(ida));
   auto got = events(b);
-  ASSERT_EQ(got.size(), 1u);
+  ASSERT_EQ(got.size(), 2u);
   EXPECT_EQ(got[0].first, "room_stats");
   EXPECT_EQ(got[0].second.at("connectedCount"), 1);
+  // Which member: member_status (EVENTS.md "Seats").
+  EXPECT_EQ(got[1].first, "member_status");
+  EXPECT_EQ(got[1].second.at("socketId"), boost::json::value(ida));
+  EXPECT_EQ(got[1].second.at("connected"), false);
 
   // Ticks are volatile: none is stored for the held socket.
   size_t stored = io.of("/").stored_packets();
@@ -160,20 +164,27 @@ TEST_F(SocketioGlue, ALostConnectionKeepsItsSeatAndComesBack) {
   auto a2 = open();
   text(a2, "0{\"pid\":\"" + pid + "\"}");
   auto replay = events(a2);
-  // The replay (the missed snapshot last), then the fresh room_stats the
-  // session gets when the seat is back.
-  ASSERT_GE(replay.size(), 2u);
-  EXPECT_EQ(replay[replay.size() - 2].first, "snapshot");
-  EXPECT_EQ(replay[replay.size() - 2].second.at("message"), "while away");
-  EXPECT_EQ(replay.back().first, "room_stats");
-  EXPECT_EQ(replay.back().second.at("connectedCount"), 2);
+  // The replay (its own seat held, then the missed snapshot), then the fresh
+  // room_stats and member_status the session gets when the seat is back.
+  ASSERT_GE(replay.size(), 4u);
+  EXPECT_EQ(replay[replay.size() - 4].first, "member_status");
+  EXPECT_EQ(replay[replay.size() - 4].second.at("connected"), false);
+  EXPECT_EQ(replay[replay.size() - 3].first, "snapshot");
+  EXPECT_EQ(replay[replay.size() - 3].second.at("message"), "while away");
+  EXPECT_EQ(replay[replay.size() - 2].first, "room_stats");
+  EXPECT_EQ(replay[replay.size() - 2].second.at("connectedCount"), 2);
+  EXPECT_EQ(replay.back().first, "member_status");
+  EXPECT_EQ(replay.back().second.at("connected"), true);
   for (const auto& [name, payload] : replay) EXPECT_NE(name, "scroll_tick");
   EXPECT_TRUE(io.of("/").find(ida)->connected());
   EXPECT_TRUE(band->connected(ida));
   got = events(b);
-  ASSERT_FALSE(got.empty());
-  EXPECT_EQ(got.back().first, "room_stats");
-  EXPECT_EQ(got.back().second.at("connectedCount"), 2);
+  ASSERT_GE(got.size(), 2u);
+  EXPECT_EQ(got[got.size() - 2].first, "room_stats");
+  EXPECT_EQ(got[got.size() - 2].second.at("connectedCount"), 2);
+  EXPECT_EQ(got.back().first, "member_status");
+  EXPECT_EQ(got.back().second.at("socketId"), boost::json::value(ida));
+  EXPECT_EQ(got.back().second.at("connected"), true);
   // The returning member acts as one.
   text(a2, R"(2["sync_request",{"sessionId":"band"}])");
   got = events(a2);
