@@ -497,6 +497,10 @@ void node::relinquish(const std::string& session, std::string_view why) {
   for (const auto& sid : members) {
     if (remote_.contains(sid)) forget_remote(sid);
     if (orphans_.erase(sid) > 0) service_->on_disconnect(sid);  // its entry only: unbound
+    // A local held socket's entry forgets its hold with its seat (nothing is
+    // sent: the entry is unbound), so that adopting the session again holds
+    // the seat again (load()).
+    if (auto s = ns_.find(sid); s && s->held()) service_->on_recover(sid);
   }
   spdlog::warn("cluster: node {} stopped running session {} ({})", options_.node_id, session, why);
 }
