@@ -8,9 +8,11 @@
 #include <boost/json/serialize.hpp>
 
 #include "bandsync/events.hpp"
+#include "bandsync/payloads.hpp"
 #include "bandsync/requests.hpp"
 #include "cluster/scripts.hpp"
 #include "socketio/message.hpp"
+#include "socketio/server.hpp"
 #include "socketio/socket.hpp"
 #include "store/redis_connection.hpp"
 #include "store/resp.hpp"
@@ -54,6 +56,18 @@ std::optional<std::string> session_of(std::string_view event, const boost::json:
   return std::string(id->get_string());
 }
 
+// The arguments of an event packet as another node encoded it (the Engine.IO
+// text frame: "4" + the Socket.IO packet), without its name.
+std::optional<boost::json::array> event_args(std::string_view frame) {
+  if (frame.empty() || frame[0] != '4') return std::nullopt;
+  auto p = socketio::decode(frame.substr(1));
+  if (!p || p->type != socketio::packet_type::event || !p->data.is_array()) return std::nullopt;
+  auto& data = p->data.as_array();
+  if (data.empty()) return std::nullopt;
+  data.erase(data.begin());
+  return std::move(data);
+}
+
 socketio::encoded_packet packet_of(std::string text) {
   socketio::encoded_packet p;
   p.frames.push_back(engineio::frame{false, std::make_shared<const std::string>(std::move(text))});
@@ -83,7 +97,11 @@ node::node(net::io_context& ioc, node_options options, socketio::socket_namespac
       leases_(options_.node_id, options_.lease),
       renew_timer_(ioc),
       takeover_timer_(ioc),
-      heartbeat_timer_(ioc) {
+      heartbeat_timer_(ioc),
+      // Two heartbeat rounds (room_channels.hpp: a forwarded join's answer).
+      channels_(2 *
+                std::chrono::duration_cast<std::chrono::microseconds>(options_.heartbeat_interval)
+                    .count()) {
   sub_->set_push_handler([this](std::string&& channel, std::string&& payload) {
     on_push(std::move(channel), std::move(payload));
   });
@@ -128,17 +146,23 @@ void node::bind(domain::session_service& service) {
       on_local_event(s->id(), s->remote_address(), event, std::move(m.args), std::move(reply));
     });
   });
-  // A held socket keeps its seat here while it may come back (a seat in a
-  // session owned by another node stays until the socket expires: the hold
-  // is not forwarded).
+  // A held socket keeps its seat while it may come back, wherever the
+  // session runs: here (its connection entry is bound to the session only
+  // on the owner), and on every owner its events went to (EVENTS.md
+  // "Cluster", held seats).
   ns_.on_disconnect([this](const socketio::socket_ptr& s, std::string_view, bool held) {
-    if (held) {
+    if (!held) return on_local_disconnect(s->id());
+    // A connection entry marked held here without a session would not be
+    // marked again if this node later adopts the session (load()).
+    if (const auto* c = service_->find_connection(s->id()); c && c->session_id) {
       service_->on_hold(s->id());
-    } else {
-      on_local_disconnect(s->id());
     }
+    tell_owners(wire_kind::hold, s->id());
   });
-  ns_.on_recover([this](const socketio::socket_ptr& s) { service_->on_recover(s->id()); });
+  ns_.on_recover([this](const socketio::socket_ptr& s) {
+    service_->on_recover(s->id());
+    tell_owners(wire_kind::recover, s->id());
+  });
   ns_.on_expire(
       [this](const socketio::socket_ptr& s, std::string_view) { on_local_disconnect(s->id()); });
 }
@@ -234,7 +258,7 @@ void node::on_local_event(const std::string& sid, const std::string& address,
     return;
   }
   route(pending_event{options_.node_id, sid, std::string(event), std::move(args), std::move(ack),
-                      std::nullopt, address},
+                      std::nullopt, address, 0, false},
         *session);
 }
 
@@ -244,7 +268,7 @@ void node::route(pending_event e, const std::string& session) {
   // the owner's first broadcast after it (room_stats of a join) must not pass
   // our subscription.
   bool local = e.origin == options_.node_id;
-  if (local) room_used_us_[session] = now;
+  if (local) channels_.used(session, now);
   bool settling = loading_.contains(session) || (local && !subscribed(session));
   if (!settling && leases_.owns(session, now)) return deliver(std::move(e));
   if (!settling) {
@@ -274,9 +298,16 @@ void node::deliver(pending_event e) {
     } else {
       it->second = e.origin;
     }
+    adopt_orphan(e.sid);
   }
   domain::ack_reply reply = std::move(e.local_ack);
-  if (e.remote_ack) {
+  if (e.remote_ack && e.origin == options_.node_id) {
+    // Our own socket's event, back here after a detour (relayed): its ack
+    // waits in acks_ (a publish to our own channel would be ignored).
+    reply = [this, sid = e.sid, id = *e.remote_ack](const boost::json::value& payload) {
+      answer_ack(sid, id, payload);
+    };
+  } else if (e.remote_ack) {
     reply = [this, origin = e.origin, sid = e.sid,
              id = *e.remote_ack](const boost::json::value& payload) {
       wire_message m;
@@ -301,7 +332,7 @@ void node::forward(pending_event e, const std::string& owner, const std::string&
   m.ack = e.remote_ack;
   m.body = boost::json::serialize(e.args);
   m.address = e.address;
-  if (e.origin == options_.node_id) {
+  if (!e.relayed) {
     forwarded_to_[e.sid].insert(owner);
     if (e.local_ack) {
       // Remembered until the owner answers; the oldest is dropped beyond the
@@ -317,8 +348,24 @@ void node::forward(pending_event e, const std::string& owner, const std::string&
     }
   } else {
     // Not ours after all (the lease moved while the event travelled): passed
-    // on with its origin.
+    // on with its origin, at most max_hops times in all. Two nodes that each
+    // still name the other as the owner (both held the lease within one TTL)
+    // would otherwise pass it back and forth until one of them learns better.
+    if (e.hops >= max_hops) {
+      ++counters_.hop_limited;
+      spdlog::warn("cluster: {} from {} for session {} refused: passed on {} times (owner moving)",
+                   e.event, e.sid, session, e.hops);
+      if (e.event != depart_event) {
+        emit_remote(e.origin, e.sid, "error",
+                    domain::payloads::error(
+                        domain::reply_error::server_busy,
+                        "Session " + session + " is moving between nodes; retry shortly"));
+      }
+      return;
+    }
+    if (e.origin == options_.node_id) forwarded_to_[e.sid].insert(owner);
     m.from = e.origin;
+    m.hops = e.hops + 1;
   }
   ++counters_.forwarded;
   publish(node_channel(owner), m);
@@ -414,6 +461,17 @@ void node::load(const std::string& session, bool failover) {
              // Members on other nodes say so (attach); the others are gone
              // once a node heartbeat could have said otherwise.
              claim_deadline_[session] = now_us() + options_.node_ttl.count() * 1000;
+             // Our own held sockets keep their seats held (the record says
+             // nothing of connections).
+             if (const auto* adopted = service_->find_session(session)) {
+               std::vector<std::string> held;
+               for (const auto& member : adopted->members()) {
+                 if (auto sock = ns_.find(member.socket_id); sock && sock->held()) {
+                   held.push_back(member.socket_id);
+                 }
+               }
+               for (const auto& sid : held) service_->on_hold(sid);
+             }
            } else {
              spdlog::warn("cluster: session {} in Redis is unreadable ({}); starting afresh",
                           session, error);
@@ -438,6 +496,11 @@ void node::relinquish(const std::string& session, std::string_view why) {
   auto members = service_->evict(session);
   for (const auto& sid : members) {
     if (remote_.contains(sid)) forget_remote(sid);
+    if (orphans_.erase(sid) > 0) service_->on_disconnect(sid);  // its entry only: unbound
+    // A local held socket's entry forgets its hold with its seat (nothing is
+    // sent: the entry is unbound), so that adopting the session again holds
+    // the seat again (load()).
+    if (auto s = ns_.find(sid); s && s->held()) service_->on_recover(sid);
   }
   spdlog::warn("cluster: node {} stopped running session {} ({})", options_.node_id, session, why);
 }
@@ -445,6 +508,82 @@ void node::relinquish(const std::string& session, std::string_view why) {
 void node::forget_remote(const std::string& sid) {
   remote_.erase(sid);
   service_->on_disconnect(sid);
+}
+
+void node::orphan(const std::string& sid) {
+  remote_.erase(sid);
+  const auto window = ns_.opts().recovery.window;
+  const auto* c = service_->find_connection(sid);
+  if (window.count() <= 0 || !c || !c->session_id) {
+    orphans_.erase(sid);
+    service_->on_disconnect(sid);
+    return;
+  }
+  orphans_[sid] = now_us() + std::chrono::duration_cast<std::chrono::microseconds>(window).count();
+  service_->on_hold(sid);  // nothing new when its node had reported it held
+}
+
+void node::adopt_orphan(const std::string& sid) {
+  if (orphans_.erase(sid) > 0) service_->on_recover(sid);
+}
+
+void node::answer_ack(const std::string& sid, uint64_t id, const boost::json::value& payload) {
+  auto it = acks_.find(id);
+  if (it == acks_.end() || it->second.first != sid) return;
+  auto fn = std::move(it->second.second);
+  acks_.erase(it);
+  if (fn) fn(payload);
+}
+
+void node::tell_owners(wire_kind kind, const std::string& sid) {
+  auto it = forwarded_to_.find(sid);
+  if (it == forwarded_to_.end()) return;
+  for (const auto& owner : it->second) {
+    if (owner == options_.node_id) continue;
+    wire_message m;
+    m.kind = kind;
+    m.from = options_.node_id;
+    m.sid = sid;
+    publish(node_channel(owner), m);
+  }
+}
+
+void node::emit_remote(const std::string& to, const std::string& sid, std::string_view event,
+                       const boost::json::value& payload) {
+  if (to == options_.node_id) {
+    if (auto s = ns_.find(sid)) s->emit(event, boost::json::array{payload});
+    return;
+  }
+  auto p =
+      socketio::encode_event(ns_.name(), event, socketio::message{boost::json::array{payload}, {}});
+  wire_message m;
+  m.kind = wire_kind::emit;
+  m.from = options_.node_id;
+  m.sid = sid;
+  if (ns_.stores(event, false)) m.event = std::string(event);
+  m.body = *p.frames[0].data;
+  publish(node_channel(to), m);
+}
+
+void node::deliver_packet(const std::string& room, const std::string& sid, const std::string& event,
+                          std::string&& body) {
+  if (!event.empty() && ns_.stores(event, false)) {
+    if (auto args = event_args(body)) {
+      socketio::message msg{std::move(*args), {}};
+      if (!sid.empty()) {
+        if (auto s = ns_.find(sid)) s->emit(event, std::move(msg));
+      } else {
+        ns_.to(room).emit(event, msg);
+      }
+      return;
+    }
+    ++counters_.bad_messages;
+  }
+  if (!sid.empty()) {
+    if (auto s = ns_.find(sid)) s->send_encoded(packet_of(std::move(body)));
+  } else {
+    ns_.to(room).send_encoded(packet_of(std::move(body)));
+  }
 }
 
 void node::on_local_disconnect(const std::string& sid) {
@@ -485,7 +624,9 @@ void node::local_join(const std::string& sid, const std::string& session) {
                               boost::json::array{boost::json::object{{"sessionId", previous}}},
                               {},
                               std::nullopt,
-                              address},
+                              address,
+                              0,
+                              false},
                 previous);
         });
   }
@@ -517,14 +658,7 @@ void node::cluster_outbox::emit_to(const std::string& conn_id, std::string_view 
   if (it == n_.remote_.end()) return;  // gone (or not yet claimed after a takeover)
   // Every node sends `heartbeat` to its own connections (heartbeat_round).
   if (event == "heartbeat") return;
-  auto p = socketio::encode_event(n_.ns_.name(), event,
-                                  socketio::message{boost::json::array{payload}, {}});
-  wire_message m;
-  m.kind = wire_kind::emit;
-  m.from = n_.options_.node_id;
-  m.sid = conn_id;
-  m.body = *p.frames[0].data;
-  n_.publish(node_channel(it->second), m);
+  n_.emit_remote(it->second, conn_id, event, payload);
 }
 
 void node::cluster_outbox::emit_to_session(const std::string& session_id, std::string_view event,
@@ -541,9 +675,18 @@ void node::cluster_outbox::emit_to_session(const std::string& session_id, std::s
     }
     return;
   }
-  auto p = socketio::encode_event(n_.ns_.name(), event,
-                                  socketio::message{boost::json::array{payload}, {}});
-  n_.ns_.to(session_id).send_encoded(p);
+  // A stored event (recovery on, not volatile) goes through the namespace's
+  // stored path here, with this node's offset, and travels without one: each
+  // node stores it for its own sockets. Ticks keep the encode-once path.
+  const bool stored = n_.ns_.stores(event, false);
+  socketio::encoded_packet p;
+  if (stored) {
+    n_.ns_.to(session_id).emit(event, boost::json::array{payload});
+  } else {
+    p = socketio::encode_event(n_.ns_.name(), event,
+                               socketio::message{boost::json::array{payload}, {}});
+    n_.ns_.to(session_id).send_encoded(p);
+  }
   bool elsewhere = false;
   if (const auto* s = n_.service_->find_session(session_id)) {
     for (const auto& m : s->members()) {
@@ -555,11 +698,16 @@ void node::cluster_outbox::emit_to_session(const std::string& session_id, std::s
   }
   if (!elsewhere) return;
   ++n_.counters_.broadcasts;
+  if (stored) {
+    p = socketio::encode_event(n_.ns_.name(), event,
+                               socketio::message{boost::json::array{payload}, {}});
+  }
   wire_message m;
   m.kind = wire_kind::broadcast;
   m.from = n_.options_.node_id;
   m.session = session_id;
   m.version = n_.leases_.version(session_id).value_or(0);
+  if (stored) m.event = std::string(event);
   m.body = *p.frames[0].data;
   n_.publish(room_channel(session_id), m);
 }
@@ -590,45 +738,33 @@ void node::cluster_outbox::forward_room(wire_kind kind, const std::string& conn_
 // ------------------------------------------------------------------ pub/sub
 
 bool node::subscribed(const std::string& session) const {
-  auto it = rooms_subscribed_.find(session);
-  return it != rooms_subscribed_.end() && it->second;
+  return channels_.subscribed(session);
 }
 
 void node::ensure_subscribed(const std::string& session) {
-  auto [it, added] = rooms_subscribed_.try_emplace(session, false);
-  if (!added || !sub_->ready()) return;
+  if (!channels_.add(session) || !sub_->ready()) return;
   ++counters_.redis_commands;
   sub_->send(store::format_command({"SUBSCRIBE", room_channel(session)}), 1,
              [this, session, life = std::weak_ptr<int>(life_)](const boost::system::error_code& ec,
                                                                std::vector<redis_reply>&&) {
                if (life.expired() || ec) return;  // the reconnection subscribes again
-               auto it = rooms_subscribed_.find(session);
-               if (it == rooms_subscribed_.end()) return;
-               it->second = true;
-               drain(session);
+               if (channels_.confirm(session)) drain(session);
              });
 }
 
 void node::on_sub_state(bool ready) {
-  for (auto& [session, confirmed] : rooms_subscribed_) confirmed = false;
+  channels_.unconfirm_all();
   if (!ready) return;
   std::vector<std::string> channels{"SUBSCRIBE", node_channel(options_.node_id)};
-  std::vector<std::string> sessions;
-  for (const auto& [session, confirmed] : rooms_subscribed_) {
-    channels.push_back(room_channel(session));
-    sessions.push_back(session);
-  }
+  std::vector<std::string> sessions = channels_.sessions();
+  for (const auto& session : sessions) channels.push_back(room_channel(session));
   std::vector<std::string_view> args(channels.begin(), channels.end());
   counters_.redis_commands += 1;
   sub_->send(store::format_command(args), channels.size() - 1,
              [this, sessions, life = std::weak_ptr<int>(life_)](const boost::system::error_code& ec,
                                                                 std::vector<redis_reply>&&) {
                if (life.expired() || ec) return;
-               for (const auto& s : sessions) {
-                 if (auto it = rooms_subscribed_.find(s); it != rooms_subscribed_.end()) {
-                   it->second = true;
-                 }
-               }
+               for (const auto& s : sessions) channels_.confirm(s);
                for (const auto& s : sessions) drain(s);
              });
 }
@@ -659,10 +795,16 @@ void node::on_node_message(wire_message&& m) {
         ++counters_.bad_messages;
         return;
       }
-      route(
-          pending_event{
-              m.from, m.sid, m.event, std::move(args.as_array()), {}, m.ack, std::move(m.address)},
-          m.session);
+      route(pending_event{m.from,
+                          m.sid,
+                          m.event,
+                          std::move(args.as_array()),
+                          {},
+                          m.ack,
+                          std::move(m.address),
+                          m.hops,
+                          true},
+            m.session);
       return;
     }
     case wire_kind::disconnect:
@@ -671,7 +813,19 @@ void node::on_node_message(wire_message&& m) {
       }
       return;
     case wire_kind::emit:
-      if (auto s = ns_.find(m.sid)) s->send_encoded(packet_of(std::move(m.body)));
+      deliver_packet({}, m.sid, m.event, std::move(m.body));
+      return;
+    case wire_kind::hold:
+    case wire_kind::recover:
+      // Only from the node that holds the socket (a stale notice from a node
+      // the socket left is ignored, as for disconnect).
+      if (auto it = remote_.find(m.sid); it != remote_.end() && it->second == m.from) {
+        if (m.kind == wire_kind::hold) {
+          service_->on_hold(m.sid);
+        } else {
+          service_->on_recover(m.sid);
+        }
+      }
       return;
     case wire_kind::join:
       if (ns_.find(m.sid)) local_join(m.sid, m.session);
@@ -680,13 +834,9 @@ void node::on_node_message(wire_message&& m) {
       local_leave(m.sid, m.session);
       return;
     case wire_kind::ack: {
-      auto it = acks_.find(*m.ack);
-      if (it == acks_.end() || it->second.first != m.sid) return;
-      auto fn = std::move(it->second.second);
-      acks_.erase(it);
       boost::system::error_code ec;
       auto payload = boost::json::parse(m.body, ec);
-      if (!ec && fn) fn(payload);
+      if (!ec) answer_ack(m.sid, *m.ack, payload);
       return;
     }
     case wire_kind::attach: {
@@ -711,6 +861,7 @@ void node::on_node_message(wire_message&& m) {
           continue;
         }
         remote_[sid] = m.from;
+        adopt_orphan(sid);
       }
       return;
     }
@@ -724,7 +875,7 @@ void node::on_room_message(wire_message&& m) {
   int64_t now = now_us();
   if (m.kind == wire_kind::broadcast) {
     leases_.note_owner(m.session, m.from, m.version, now);
-    if (!leases_.owns(m.session, now)) ns_.to(m.session).send_encoded(packet_of(std::move(m.body)));
+    if (!leases_.owns(m.session, now)) deliver_packet(m.session, {}, m.event, std::move(m.body));
     return;
   }
   if (m.kind != wire_kind::owner) return;
@@ -735,10 +886,12 @@ void node::on_room_message(wire_message&& m) {
   leases_.note_owner(m.session, m.from, m.version, now);
   // Our sockets in the room are members there: tell the new owner.
   boost::json::array sids;
+  std::vector<std::string> held;
   if (auto it = local_rooms_.find(m.session); it != local_rooms_.end()) {
     for (const auto& sid : it->second) {
       sids.emplace_back(sid);
       forwarded_to_[sid].insert(m.from);
+      if (auto s = ns_.find(sid); s && s->held()) held.push_back(sid);
     }
   }
   if (!sids.empty()) {
@@ -748,6 +901,15 @@ void node::on_room_message(wire_message&& m) {
     a.session = m.session;
     a.body = boost::json::serialize(sids);
     publish(node_channel(m.from), a);
+    // The new owner read the members from Redis, all connected: the held
+    // ones are held there too (after the attach, on the same channel).
+    for (const auto& sid : held) {
+      wire_message h;
+      h.kind = wire_kind::hold;
+      h.from = options_.node_id;
+      h.sid = sid;
+      publish(node_channel(m.from), h);
+    }
   }
   drain(m.session);
 }
@@ -773,8 +935,18 @@ void node::renew_round() {
     }
     for (const auto& sid : gone) {
       spdlog::info("cluster: session {}: member {} was on a node that is gone", session, sid);
-      service_->on_disconnect(sid);
+      orphan(sid);
     }
+  }
+  // Held seats of members whose node is gone, at the end of their window.
+  for (auto it = orphans_.begin(); it != orphans_.end();) {
+    if (now < it->second) {
+      ++it;
+      continue;
+    }
+    std::string sid = it->first;
+    it = orphans_.erase(it);
+    if (!remote_.contains(sid) && !ns_.find(sid)) service_->on_disconnect(sid);
   }
   if (!cmd_->ready()) return;
   if (leases_.epoch().empty()) return join_node();
@@ -952,12 +1124,16 @@ void node::heartbeat_round() {
          }
          peers_ = std::move(peers);
          peers_known_ = true;
-         // Sockets of a node whose heartbeat expired are gone.
+         // Sockets of a node whose heartbeat expired are gone: their seats
+         // are held as for a dropped connection.
          std::vector<std::string> gone;
          for (const auto& [sid, n] : remote_) {
            if (!peers_.contains(n)) gone.push_back(sid);
          }
-         for (const auto& sid : gone) forget_remote(sid);
+         for (const auto& sid : gone) {
+           spdlog::info("cluster: member {} was on node {}, which is gone", sid, remote_[sid]);
+           orphan(sid);
+         }
        });
   // Owner nodes none of our rooms' sessions is known to belong to.
   std::unordered_set<std::string> watched;
@@ -967,31 +1143,16 @@ void node::heartbeat_round() {
   for (auto it = node_poll_.begin(); it != node_poll_.end();) {
     it = watched.contains(it->first) ? std::next(it) : node_poll_.erase(it);
   }
-  // Rooms this node no longer has sockets in, and nothing waits for. A local
-  // event forwarded to the owner a moment ago counts as use for two rounds:
-  // a join_session of ours is on its way, and the owner's broadcasts of it
-  // (user_joined, room_stats) come on this channel before the owner tells us
-  // that our socket is in the room.
-  const int64_t now = now_us();
-  const int64_t quiet_us =
-      2 *
-      std::chrono::duration_cast<std::chrono::microseconds>(options_.heartbeat_interval).count();
-  std::vector<std::string> drop;
-  for (const auto& [session, confirmed] : rooms_subscribed_) {
-    auto used = room_used_us_.find(session);
-    bool recently_used = used != room_used_us_.end() && now - used->second < quiet_us;
-    if (confirmed && !recently_used && !local_rooms_.contains(session) &&
-        !pending_.contains(session) && !leases_.token(session) && ns_.room_size(session) == 0) {
-      drop.push_back(session);
-    }
-  }
-  if (!drop.empty() && sub_->ready()) {
+  // Rooms this node no longer has sockets in, and nothing waits for; a
+  // channel a local event went to stays two rounds (room_channels.hpp).
+  if (!sub_->ready()) return;
+  auto drop = channels_.take_idle(now_us(), [this](const std::string& session) {
+    return local_rooms_.contains(session) || pending_.contains(session) ||
+           leases_.token(session).has_value() || ns_.room_size(session) > 0;
+  });
+  if (!drop.empty()) {
     std::vector<std::string> args{"UNSUBSCRIBE"};
-    for (const auto& s : drop) {
-      args.push_back(room_channel(s));
-      rooms_subscribed_.erase(s);
-      room_used_us_.erase(s);
-    }
+    for (const auto& s : drop) args.push_back(room_channel(s));
     std::vector<std::string_view> views(args.begin(), args.end());
     ++counters_.redis_commands;
     sub_->send(store::format_command(views), drop.size(), [](auto&&, auto&&) {});
@@ -1049,6 +1210,8 @@ std::string metrics_text(const node& n) {
        "counter", c.failovers);
   line("bandsync_cluster_events_dropped_total", "Events dropped while waiting for an owner.",
        "counter", c.events_dropped);
+  line("bandsync_cluster_events_hop_limited_total",
+       "Forwarded events refused after being passed on max_hops times.", "counter", c.hop_limited);
   line("bandsync_cluster_bad_messages_total", "Unreadable pub/sub messages.", "counter",
        c.bad_messages);
   line("bandsync_cluster_redis_commands_total", "Commands sent by the cluster's connections.",

@@ -49,6 +49,7 @@
 #include "bandsync/outbox.hpp"
 #include "bandsync/session_service.hpp"
 #include "cluster/lease.hpp"
+#include "cluster/room_channels.hpp"
 #include "cluster/wire.hpp"
 #include "socketio/namespace.hpp"
 #include "store/redis_options.hpp"
@@ -107,6 +108,7 @@ class node {
     uint64_t leases_lost = 0;     // not renewed in time, refused, or taken by another node
     uint64_t failovers = 0;       // leases taken by the takeover poll (the owner went away)
     uint64_t events_dropped = 0;  // waiting events over the bounds
+    uint64_t hop_limited = 0;     // forwarded events refused at the hop limit
     uint64_t bad_messages = 0;
     uint64_t redis_commands = 0;  // of the cluster's own connections
   };
@@ -139,6 +141,8 @@ class node {
     domain::ack_reply local_ack;         // origin is this node
     std::optional<uint64_t> remote_ack;  // origin elsewhere: its ack id
     std::string address;                 // the socket's remote address
+    uint64_t hops = 0;                   // times passed on by a node that did not own it
+    bool relayed = false;                // came from another node (even if ours at origin)
   };
 
   int64_t now_us() const;
@@ -162,6 +166,25 @@ class node {
   void load(const std::string& session, bool failover);
   void relinquish(const std::string& session, std::string_view why);
   void forget_remote(const std::string& sid);
+  // A member of a session run here whose node is gone: held as a dropped
+  // connection is, for the recovery window (on_disconnect when recovery is
+  // off), so that its device can take its seat back from another node.
+  void orphan(const std::string& sid);
+  // A member heard from again (its node was only cut off): connected again.
+  void adopt_orphan(const std::string& sid);
+  // The owner's answer to the ack `id` of our socket `sid`'s forwarded event.
+  void answer_ack(const std::string& sid, uint64_t id, const boost::json::value& payload);
+  // Tells the owners this socket's events went to that it is held / back.
+  void tell_owners(wire_kind kind, const std::string& sid);
+  // One packet for a socket on node `to`: stored there too when `event` is
+  // stored for connection state recovery.
+  void emit_remote(const std::string& to, const std::string& sid, std::string_view event,
+                   const boost::json::value& payload);
+  // A packet from another node to local sockets (`room` or socket `sid`):
+  // through the namespace's stored path when `event` is stored here (so a
+  // held socket gets it on recovery, with this node's offset), else as it is.
+  void deliver_packet(const std::string& room, const std::string& sid, const std::string& event,
+                      std::string&& body);
 
   void ensure_subscribed(const std::string& session);
   bool subscribed(const std::string& session) const;
@@ -192,10 +215,7 @@ class node {
   boost::asio::steady_timer heartbeat_timer_;
   bool stopped_ = false;
 
-  std::unordered_map<std::string, bool> rooms_subscribed_;  // session -> confirmed
-  // session -> when a local event last went to it (steady µs); entries live
-  // and die with rooms_subscribed_'s.
-  std::unordered_map<std::string, int64_t> room_used_us_;
+  room_channels channels_;
   std::unordered_map<std::string, std::deque<pending_event>> pending_;
   std::unordered_set<std::string> resolving_;            // an acquire is in flight
   std::unordered_set<std::string> loading_;              // acquired, the record being read
@@ -204,6 +224,9 @@ class node {
   std::unordered_map<std::string, std::string> local_room_of_;           // local sid -> session
   std::unordered_map<std::string, std::set<std::string>> forwarded_to_;  // local sid -> owners
   std::unordered_map<std::string, int64_t> claim_deadline_;  // adopted session -> steady µs
+  // Members whose node is gone -> when their held seat ends (steady µs);
+  // bounded by the members of the sessions this node runs.
+  std::unordered_map<std::string, int64_t> orphans_;
   // Owner node -> when its node lease may lapse (steady µs): probed then.
   std::unordered_map<std::string, int64_t> node_poll_;
   std::unordered_set<std::string> probing_;  // owner nodes with a probe in flight

@@ -9,8 +9,8 @@
 namespace bandsync::cluster {
 namespace {
 
-constexpr std::array<std::string_view, 9> kind_names = {"fwd", "disc",  "emit",  "join",  "leave",
-                                                        "ack", "bcast", "owner", "attach"};
+constexpr std::array<std::string_view, 11> kind_names = {
+    "fwd", "disc", "emit", "join", "leave", "ack", "bcast", "owner", "attach", "hold", "recover"};
 
 bool fail(std::string* error, std::string reason) {
   if (error) *error = std::move(reason);
@@ -75,6 +75,7 @@ std::string encode(const wire_message& m) {
   if (m.version != 0) h["v"] = m.version;
   if (m.ack) h["a"] = *m.ack;
   if (!m.address.empty()) h["ip"] = m.address;
+  if (m.hops != 0) h["h"] = m.hops;
   std::string out = boost::json::serialize(h);
   out += '\n';
   out += m.body;
@@ -109,20 +110,23 @@ std::optional<wire_message> decode(std::string_view text, std::string* error) {
   }
   m.kind = static_cast<wire_kind>(k);
   std::optional<uint64_t> version;
+  std::optional<uint64_t> hops;
   if (!read_string(*o, "f", m.from, error) || !read_string(*o, "s", m.sid, error) ||
       !read_string(*o, "r", m.session, error) || !read_string(*o, "e", m.event, error) ||
       !read_uint(*o, "v", version, error) || !read_uint(*o, "a", m.ack, error) ||
-      !read_string(*o, "ip", m.address, error)) {
+      !read_string(*o, "ip", m.address, error) || !read_uint(*o, "h", hops, error)) {
     return std::nullopt;
   }
   m.version = version.value_or(0);
+  m.hops = hops.value_or(0);
   if (!valid_node_id(m.from)) {
     fail(error, "invalid node id");
     return std::nullopt;
   }
   bool needs_sid = m.kind == wire_kind::forward || m.kind == wire_kind::disconnect ||
                    m.kind == wire_kind::emit || m.kind == wire_kind::join ||
-                   m.kind == wire_kind::leave || m.kind == wire_kind::ack;
+                   m.kind == wire_kind::leave || m.kind == wire_kind::ack ||
+                   m.kind == wire_kind::hold || m.kind == wire_kind::recover;
   bool needs_session = m.kind == wire_kind::forward || m.kind == wire_kind::join ||
                        m.kind == wire_kind::leave || m.kind == wire_kind::broadcast ||
                        m.kind == wire_kind::owner || m.kind == wire_kind::attach;

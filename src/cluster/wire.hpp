@@ -29,6 +29,11 @@ std::string room_channel(std::string_view session_id);
 // layer's maximum payload on the sending node).
 inline constexpr size_t max_header_bytes = 4096;
 
+// A forwarded event reaches its owner in one hop unless ownership moved while
+// it travelled; a node that is not the owner passes it on at most this many
+// times in all (docs/EVENTS.md "Cluster", hop limit).
+inline constexpr uint64_t max_hops = 4;
+
 enum class wire_kind {
   forward,     // origin -> owner: a client event (body: its arguments, a JSON array)
   disconnect,  // origin -> owner: socket `sid` is gone
@@ -39,20 +44,27 @@ enum class wire_kind {
   broadcast,   // owner -> room channel: one packet (body) for every socket in the room
   owner,       // new owner -> room channel: `from` runs `session` from lease `version` on
   attach,      // node -> owner: its sockets in room `session` (body: JSON array of ids)
+  hold,        // origin -> owner: socket `sid` lost its connection and is held (recovery)
+  recover,     // origin -> owner: held socket `sid` is back (or was taken over)
 };
 
 std::string_view kind_name(wire_kind k);
 
 struct wire_message {
   wire_kind kind = wire_kind::forward;
-  std::string from;             // the sending node
-  std::string sid;              // socket id: forward, disconnect, emit, join, leave, ack
-  std::string session;          // forward, join, leave, broadcast, owner, attach
-  std::string event;            // forward
+  std::string from;     // the sending node
+  std::string sid;      // socket id: forward, disconnect, emit, join, leave, ack, hold, recover
+  std::string session;  // forward, join, leave, broadcast, owner, attach
+  // forward; emit and broadcast: the event's name when it is stored for
+  // connection state recovery (receivers store it too), else empty.
+  std::string event;
   uint64_t version = 0;         // broadcast, owner: the lease's fencing version
   std::optional<uint64_t> ack;  // forward (the client asked for one), ack
   std::string body;
   std::string address;  // forward: the socket's remote address (per-address limits)
+  // forward: how many times a node that did not own the session passed the
+  // event on (0 from the origin); bounded by max_hops.
+  uint64_t hops = 0;
 
   bool operator==(const wire_message&) const = default;
 };

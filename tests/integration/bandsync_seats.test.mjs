@@ -15,12 +15,22 @@
 //     back, or released when its window passes.
 // Short pings (1 s + 1 s) make the server notice a frozen link within 2 s.
 // Every case runs concurrently: the suite takes about as long as the 30 s drop.
+//
+// With BANDSYNC_TEST_NODES=N (integration.cluster_contract_*; lib/server.mjs
+// cluster mode) every server is N nodes on one Redis and the devices of a
+// case are on different nodes: in the drop cases over WebSocket the session
+// runs on B's node and A's held seat is on another (its hold and return are
+// forwarded to the owner), over polling on A's node; a cut and a full
+// session hold a seat on a node that does not run the session; the
+// clientId re-join arrives on another node than the ghost's; and a device
+// that a load balancer moves to another node keeps its seat and role with
+// its clientId (recovery itself is per node: socket.recovered is false).
 
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { io } from "socket.io-client";
 
-import { cleanEnv, sleep, startServer, withTimeout } from "./lib/server.mjs";
+import { CLUSTER_NODES, cleanEnv, clusterUrls, sleep, startServer, withTimeout } from "./lib/server.mjs";
 import { TcpProxy } from "./lib/tcp_proxy.mjs";
 
 const GRACE_MS = 15_000;
@@ -126,31 +136,49 @@ function assertNoDuplicates(ph) {
   assert.equal(new Set(offsets).size, offsets.length, "a stored event was delivered twice");
 }
 
-async function withProxy(server) {
-  const proxy = await TcpProxy.start(server.port);
+const portOf = (url) => Number(new URL(url).port);
+
+// The URL of node `k` (mod the node count) of `server`: the server itself
+// when it is a single node.
+function nodeUrl(server, k) {
+  const urls = clusterUrls(server.url);
+  return urls[k % urls.length];
+}
+
+// A proxy to node `k` of `server` (its only node when single).
+async function withProxy(server, k = 0) {
+  const proxy = await TcpProxy.start(portOf(nodeUrl(server, k)));
   proxies.add(proxy);
   return proxy;
 }
 
 // One drop: device A (behind its proxy; leader or follower) and device B
 // (direct) in a playing session; A's link freezes for `dropMs` while B
-// changes the message every 500 ms.
-async function dropCase(server, { role, transport, dropMs }) {
+// changes the message every 500 ms. `k`: the case's number, which puts A and
+// B on different nodes of a cluster.
+async function dropCase(server, { role, transport, dropMs, k }) {
   const sessionId = unique(`drop-${role}-${transport}-${dropMs}`);
-  const proxy = await withProxy(server);
+  const proxy = await withProxy(server, k);
   const a = phone(`http://127.0.0.1:${proxy.port}`, { transports: [transport] });
-  const b = phone(server.url);
+  const b = phone(nodeUrl(server, k + 1));
   await connected(a);
   await connected(b);
   const aId = a.socket.id;
-  if (role === "leader") {
+  // The first to join leads, and on a cluster its node runs the session:
+  // B's over WebSocket (A's seat is held on a node that does not run it),
+  // A's over polling. The second takes the lead when the case's role says so.
+  const aFirst = CLUSTER_NODES > 1 ? transport === "polling" : role === "leader";
+  if (aFirst) {
     await join(a, sessionId, { displayName: "A" });
-    await join(b, sessionId, { displayName: "B" });
+    await join(b, sessionId, { displayName: "B", ...(role === "follower" ? { role: "leader" } : {}) });
   } else {
     await join(b, sessionId, { displayName: "B" });
-    await join(a, sessionId, { displayName: "A" });
+    await join(a, sessionId, { displayName: "A", ...(role === "leader" ? { role: "leader" } : {}) });
   }
-  await waitUntil(() => named(a, "user_joined").length === (role === "leader" ? 2 : 1), "A sees B");
+  await waitUntil(() => named(a, "user_joined").length === (aFirst ? 2 : 1), "A sees B");
+  if (aFirst !== (role === "leader")) {
+    await waitUntil(() => named(aFirst ? a : b, "role_changed").length === 1, "the lead taken");
+  }
   const player = role === "leader" ? a : b;
   const playAt = Date.now();
   try {
@@ -371,6 +399,7 @@ describe("seats with recovery on", { concurrency: true }, () => {
         SOCKET_RECOVERY_WINDOW: String(WINDOW_MS),
         LEADER_GRACE: String(GRACE_MS),
       }),
+      cluster: true,
     });
   });
   after(async () => {
@@ -388,11 +417,13 @@ describe("seats with recovery on", { concurrency: true }, () => {
   it("member_status: held then expired; user_left names the seat when its window passes, no 'back'", async () =>
     statusHeldThenExpired(await statusServer));
 
+  let k = 0;
   for (const transport of ["websocket", "polling"]) {
     for (const role of ["follower", "leader"]) {
       for (const dropMs of [1_000, 3_000, 10_000, 30_000]) {
+        const caseNumber = k++;
         it(`${role} frozen ${dropMs / 1000} s over ${transport}`, { timeout: 90_000 }, () =>
-          dropCase(server, { role, transport, dropMs }),
+          dropCase(server, { role, transport, dropMs, k: caseNumber }),
         );
       }
     }
@@ -400,9 +431,9 @@ describe("seats with recovery on", { concurrency: true }, () => {
 
   it("a cut with an immediate reconnect gets back its seat and what was in flight", async () => {
     const sessionId = unique("cut");
-    const proxy = await withProxy(server);
+    const proxy = await withProxy(server, 0);
     const a = phone(`http://127.0.0.1:${proxy.port}`);
-    const b = phone(server.url);
+    const b = phone(nodeUrl(server, 1)); // B joins first: its node runs the session
     await connected(a);
     await connected(b);
     const aId = a.socket.id;
@@ -434,22 +465,26 @@ describe("seats with recovery on", { concurrency: true }, () => {
 
   it("a full session admits a new device in place of a held seat", async () => {
     const sessionId = unique("full");
-    const proxy = await withProxy(server);
+    // B joins first (its node runs the session), then A (behind its proxy,
+    // on another node of a cluster), then six more spread over the nodes.
+    const b = phone(nodeUrl(server, 0));
+    await connected(b);
+    await join(b, sessionId, { displayName: "M0" });
+    const proxy = await withProxy(server, 1);
     const a = phone(`http://127.0.0.1:${proxy.port}`);
     await connected(a);
     await join(a, sessionId, { displayName: "A" });
     const aId = a.socket.id; // socket.id is cleared once the client sees the loss
-    const others = [];
-    for (let i = 0; i < 7; i++) {
-      const o = phone(server.url);
+    const others = [b];
+    for (let i = 1; i < 7; i++) {
+      const o = phone(nodeUrl(server, i));
       await connected(o);
       await join(o, sessionId, { displayName: `M${i}` });
       others.push(o);
     }
-    const b = others[0];
-    // B has heard of every join (its own and the six after it) before the
+    // B has heard of every join (its own, A's and the six after) before the
     // marker: those news travel on B's socket, not with the joiners' snapshots.
-    await waitUntil(() => named(b, "user_joined").length === 7, "B hears of every join");
+    await waitUntil(() => named(b, "user_joined").length === 8, "B hears of every join");
     const fromB = b.log.length;
     proxy.freeze();
     await waitUntil(
@@ -457,7 +492,7 @@ describe("seats with recovery on", { concurrency: true }, () => {
       "A held",
       6_000,
     );
-    const late = phone(server.url);
+    const late = phone(nodeUrl(server, 2));
     await connected(late);
     const snap = await join(late, sessionId, { displayName: "Late" });
     assert.equal(snap.members.length, 8);
@@ -470,12 +505,69 @@ describe("seats with recovery on", { concurrency: true }, () => {
     assert.equal(order[1].name, "user_joined");
     assert.equal(order[1].p.member.socketId, late.socket.id);
     // Every seat connected now: the session is full again.
-    const extra = phone(server.url);
+    const extra = phone(nodeUrl(server, 3));
     await connected(extra);
     extra.emit("join_session", { sessionId });
     await waitUntil(() => named(extra, "error").length > 0, "SESSION_FULL");
     assert.equal(named(extra, "error")[0].p.code, "SESSION_FULL");
   });
+
+  // Connection state recovery is per node (the stored packets live in the
+  // memory of the node that held the socket): a CONNECT with a pid another
+  // node gave out is an ordinary new connection. The band half survives:
+  // the app's re-join with its clientId takes the seat, held or not, lead
+  // included, wherever the device lands (docs/EVENTS.md "Cluster").
+  it(
+    "a device moved to another node keeps its seat and lead with its clientId (recovered false)",
+    { skip: CLUSTER_NODES < 2 ? "one node" : false },
+    async () => {
+      const sessionId = unique("moved");
+      const clientId = unique("phone-m").replaceAll(/[^A-Za-z0-9_-]/g, "_");
+      const b = phone(nodeUrl(server, 0));
+      await connected(b);
+      await join(b, sessionId, { displayName: "B" }); // node 1 runs the session
+      const proxy = await withProxy(server, 1);
+      const a = phone(`http://127.0.0.1:${proxy.port}`);
+      a.socket.on("connect", () =>
+        a.emit("join_session", { sessionId, clientId, displayName: "A", role: "leader" }),
+      );
+      await waitUntil(() => named(a, "snapshot").length > 0, "A joined");
+      const oldId = a.socket.id;
+      await waitUntil(() => named(b, "role_changed").some((e) => e.p.socketId === oldId), "A leads");
+      await emitUntil(a, "play", { sessionId }, () => named(b, "scroll_tick").length > 0, "ticks");
+
+      const fromA = a.log.length;
+      const fromB = b.log.length;
+      proxy.last.freeze(); // its node has not noticed the loss yet
+      proxy.retarget(portOf(nodeUrl(server, 2))); // the balancer sends it elsewhere
+      a.socket.io.engine.close();
+      await waitUntil(() => connects(a).length >= 2 && a.socket.connected, "A reconnected");
+      assert.equal(connects(a).at(-1).recovered, false, "a pid from another node is not recovered");
+      const newId = a.socket.id;
+      assert.notEqual(newId, oldId);
+      await waitUntil(() => named(b, "member_replaced", fromB).length > 0, "member_replaced");
+      const mr = named(b, "member_replaced", fromB)[0].p;
+      assert.equal(mr.previousSocketId, oldId);
+      assert.equal(mr.socketId, newId);
+      assert.equal(mr.member.role, "leader");
+      await waitUntil(() => named(a, "snapshot", fromA).length > 0, "A's snapshot");
+      const snap = named(a, "snapshot", fromA).at(-1).p;
+      assert.equal(snap.leaderSocketId, newId);
+      assert.equal(snap.isPlaying, true, "the band never stopped");
+      assert.equal(snap.members.length, 2);
+      // The ghost's node notices the loss (pings 1 s + 1 s) and holds it: the
+      // seat is not its any more, so nothing changes for the band.
+      await sleep(3_000);
+      const fromB2 = b.log.length;
+      a.emit("pause", { sessionId });
+      await waitUntil(() => named(b, "pause", fromB2).length > 0, "A's pause");
+      const names = b.log.slice(fromB).map((e) => e.name);
+      for (const n of ["user_left", "role_changed", "user_joined"]) {
+        assert.ok(!names.includes(n), `no ${n}: ${names.filter((x) => x !== "scroll_tick")}`);
+      }
+      await proxy.cut();
+    },
+  );
 });
 
 describe("clientId seats with recovery off", () => {
@@ -483,6 +575,7 @@ describe("clientId seats with recovery off", () => {
   before(async () => {
     server = await startServer(["serve"], {
       env: cleanEnv({ ...PINGS, SOCKET_RECOVERY_WINDOW: "0" }),
+      cluster: true,
     });
   });
   after(async () => {
@@ -494,7 +587,7 @@ describe("clientId seats with recovery off", () => {
   it("the old app's re-join with its clientId takes its seat back, lead included", async () => {
     const sessionId = unique("reclaim");
     const clientId = unique("phone-a").replaceAll(/[^A-Za-z0-9_-]/g, "_");
-    const proxy = await withProxy(server);
+    const proxy = await withProxy(server, 0);
     // A hears everything 50 ms after B (a slow downlink): nothing below may
     // rely on A's and B's sockets delivering in the server's send order.
     proxy.delayDown(50);
@@ -502,7 +595,7 @@ describe("clientId seats with recovery off", () => {
     // The old app: join_session again on every connect.
     a.socket.on("connect", () => a.emit("join_session", { sessionId, clientId, displayName: "A" }));
     await waitUntil(() => named(a, "snapshot").length > 0, "A joined");
-    const b = phone(server.url);
+    const b = phone(nodeUrl(server, 1));
     await connected(b);
     const joinedB = await join(b, sessionId, { displayName: "B" });
     const seatA = joinedB.members.find((m) => m.role === "leader");
@@ -515,6 +608,9 @@ describe("clientId seats with recovery off", () => {
     const fromB = b.log.length;
     const old = proxy.last;
     old.freeze(); // dead link the server has not noticed yet
+    // On a cluster the phone comes back on another node than its ghost's
+    // (which runs the session): the re-join is forwarded there.
+    proxy.retarget(portOf(nodeUrl(server, 1)));
     a.socket.io.engine.close(); // the phone gives up on it and reconnects (new id)
     await waitUntil(() => connects(a).length >= 2 && a.socket.connected, "A reconnected");
     const newId = a.socket.id;

@@ -216,7 +216,9 @@ export function hasIpv6Loopback() {
 //           { code, signal, forced } (forced: SIGKILL was needed).
 //   kill()  SIGKILL at once (a crash, as seen by clients); resolves on exit.
 export async function startServer(args, options = {}) {
-  if (CLUSTER_NODES > 1 && clusterable(args, options)) return startCluster(CLUSTER_NODES);
+  if (CLUSTER_NODES > 1 && clusterable(args, options)) {
+    return startCluster(CLUSTER_NODES, options.cluster ? options.env : undefined);
+  }
   const attempts = options.port ? 1 : 3;
   let lastError;
   for (let i = 0; i < attempts; i++) {
@@ -271,14 +273,20 @@ export async function startServer(args, options = {}) {
 //   urls     every node's URL; metrics(url) in bandsync.mjs sums them all;
 //   alive()  every node is alive; stop() stops the nodes then Redis.
 // Servers started with their own env/port/cwd (configuration tests) stay
-// single nodes.
+// single nodes, unless the test passes `cluster: true` with its env (settings
+// such as SOCKET_RECOVERY_WINDOW that every node gets, added to the cluster's
+// own: bandsync_seats).
 export const CLUSTER_NODES = Number(process.env.BANDSYNC_TEST_NODES ?? 0);
 
 const clusters = new Map(); // node 1's url -> { urls, next }
 
 function clusterable(args, options) {
   return (
-    args.length === 1 && args[0] === "serve" && !options.env && !options.cwd && !options.port
+    args.length === 1 &&
+    args[0] === "serve" &&
+    (!options.env || options.cluster === true) &&
+    !options.cwd &&
+    !options.port
   );
 }
 
@@ -297,7 +305,7 @@ export function clusterUrls(url) {
   return clusters.get(url)?.urls ?? [url];
 }
 
-async function startCluster(count) {
+async function startCluster(count, env = undefined) {
   // Only cluster mode needs Redis (a cycle with redis.mjs, resolved at call time).
   const { redisMissing, startRedis } = await import("./redis.mjs");
   const missing = redisMissing();
@@ -306,8 +314,13 @@ async function startCluster(count) {
   const nodes = [];
   try {
     for (let i = 1; i <= count; i++) {
-      const env = cleanEnv({ REDIS_HOST: HOST, REDIS_PORT: String(redis.port), NODE_ID: `node-${i}` });
-      nodes.push(await startServer(["serve"], { env }));
+      const nodeEnv = {
+        ...(env ?? cleanEnv()),
+        REDIS_HOST: HOST,
+        REDIS_PORT: String(redis.port),
+        NODE_ID: `node-${i}`,
+      };
+      nodes.push(await startServer(["serve"], { env: nodeEnv }));
     }
     // Every node has seen every other's heartbeat before a device connects.
     const deadline = Date.now() + READY_TIMEOUT_MS;

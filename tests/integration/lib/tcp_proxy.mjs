@@ -10,6 +10,8 @@
 //   proxy.freeze(3000);         // the device: every connection, for 3 s
 //   proxy.last.cut();           // RST to both the client and the server
 //   proxy.delayDown(30);        // server → client bytes arrive 30 ms late
+//   proxy.retarget(otherPort);  // new connections go elsewhere (a load
+//                               // balancer moving the device to another node)
 //   await proxy.stop();
 //
 // Bytes that arrive while frozen wait in the kernel's buffers (reads are
@@ -156,6 +158,12 @@ export class TcpProxy {
   // an event after a directly connected one does, as a phone on bad Wi-Fi.
   delayDown(ms) {
     this.downDelayMs = ms;
+  }
+
+  // Connections opened from now on go to targetPort (open ones stay where
+  // they are).
+  retarget(targetPort) {
+    this.#targetPort = targetPort;
   }
 
   // Resets every open connection.

@@ -8,8 +8,8 @@ namespace {
 TEST(ClusterWire, RoundTripsEveryKind) {
   for (auto kind : {wire_kind::forward, wire_kind::disconnect, wire_kind::emit, wire_kind::join,
                     wire_kind::leave, wire_kind::ack, wire_kind::broadcast, wire_kind::owner,
-                    wire_kind::attach}) {
-    wire_message m{kind, "node-a", "sid1", "S1", "play", 7, 3, "body\nwith newline", "::1"};
+                    wire_kind::attach, wire_kind::hold, wire_kind::recover}) {
+    wire_message m{kind, "node-a", "sid1", "S1", "play", 7, 3, "body\nwith newline", "::1", 2};
     auto back = decode(encode(m));
     ASSERT_TRUE(back) << kind_name(kind);
     EXPECT_EQ(*back, m);
@@ -62,6 +62,35 @@ TEST(ClusterWire, RefusesMalformedMessages) {
       "{\"t\":\"owner\",\"f\":\"a\",\"r\":\"" + std::string(5000, 'x') + "\"}\n";
   EXPECT_FALSE(decode(long_header, &error));
   EXPECT_EQ(error, "header too long");
+}
+
+TEST(ClusterWire, HoldAndRecoverNameTheirSocket) {
+  EXPECT_EQ(encode(wire_message{wire_kind::hold, "a", "sid1", "", "", 0, {}, "", "", 0}),
+            "{\"t\":\"hold\",\"f\":\"a\",\"s\":\"sid1\"}\n");
+  std::string error;
+  EXPECT_FALSE(decode("{\"t\":\"hold\",\"f\":\"a\"}\n", &error));
+  EXPECT_EQ(error, "missing field for hold");
+  EXPECT_FALSE(decode("{\"t\":\"recover\",\"f\":\"a\"}\n", &error));
+  EXPECT_EQ(error, "missing field for recover");
+  auto back = decode("{\"t\":\"recover\",\"f\":\"a\",\"s\":\"x\"}\n");
+  ASSERT_TRUE(back);
+  EXPECT_EQ(back->kind, wire_kind::recover);
+}
+
+// The hop count travels as "h", absent at 0 (the origin's own forward), and
+// must be a whole number.
+TEST(ClusterWire, HopCount) {
+  wire_message m{wire_kind::forward, "a", "sid1", "S", "play", 0, {}, "[]", "", 0};
+  auto text = encode(m);
+  EXPECT_EQ(text.find("\"h\""), std::string::npos);
+  m.hops = max_hops;
+  auto back = decode(encode(m));
+  ASSERT_TRUE(back);
+  EXPECT_EQ(back->hops, max_hops);
+  std::string error;
+  EXPECT_FALSE(decode(
+      "{\"t\":\"fwd\",\"f\":\"a\",\"s\":\"x\",\"r\":\"S\",\"e\":\"play\",\"h\":-1}\n[]", &error));
+  EXPECT_EQ(error, "h must be a whole number >= 0");
 }
 
 TEST(ClusterWire, NodeIds) {
