@@ -136,7 +136,13 @@ class session_service {
   std::vector<std::string> evict(const std::string& session_id);
 
   // Every 30 s: `heartbeat { timestamp }` to each healthy connection.
-  void heartbeat_round();
+  // With `slices` > 1 only the connections of slice `slice` (a hash of the
+  // connection id, so a connection stays in its slice) are sent to: called
+  // for slice 0, 1, ..., slices - 1 spread over the 30 s, each connection
+  // still gets one every 30 s, but the round is no longer one burst of every
+  // connection's write and answer, which held up every tick due behind it
+  // (issue 12: 4,000 heartbeats, then 4,000 answers, in one loop turn).
+  void heartbeat_round(size_t slice = 0, size_t slices = 1);
 
   // Every 5 min: removes the sessions without members whose last activity is
   // more than session_idle_ms ago (and their store records). Returns how many.

@@ -2,6 +2,7 @@
 // the position, and the heartbeat rounds (ARCHITECTURE.md "Time").
 
 #include <algorithm>
+#include <functional>
 
 #include "bandsync/payloads.hpp"
 #include "bandsync/session_service.hpp"
@@ -53,10 +54,12 @@ std::optional<int64_t> session_service::next_tick_due_us() const {
   return std::min(*due, core_.last_persist_us + persist_period_us(core_));
 }
 
-void session_service::heartbeat_round() {
+void session_service::heartbeat_round(size_t slice, size_t slices) {
   boost::json::value payload = payloads::heartbeat(core_.clk.wall_ms());
   size_t sent = 0;
+  const std::hash<std::string> hash;
   core_.connections.for_each([&](const std::string& id, const connection_state& c) {
+    if (slices > 1 && hash(id) % slices != slice) return;
     if (c.held || !connection_registry::healthy(c, core_.options.healthy_latency_ms)) return;
     core_.out.emit_to(id, "heartbeat", payload);
     ++sent;
