@@ -67,9 +67,9 @@ TEST_F(Health, HeartbeatGoesToHealthyConnectionsOnly) {
   EXPECT_EQ(out_.named("heartbeat").size(), 3u);
 }
 
-// The round in slices (as the app runs it, issue 12): every healthy
-// connection gets exactly one heartbeat over all the slices, and a
-// connection stays in its slice from one round to the next.
+// The round in parts (as the app runs it, issue 12): every healthy
+// connection gets exactly one heartbeat over all the parts, and while no
+// connection comes or goes a round repeats the previous one.
 TEST_F(Health, HeartbeatRoundInSlicesReachesEachHealthyConnectionOnce) {
   std::vector<std::string> ids;
   for (int i = 0; i < 40; ++i) {
@@ -86,7 +86,7 @@ TEST_F(Health, HeartbeatRoundInSlicesReachesEachHealthyConnectionOnce) {
       for (const auto* b : out_.named("heartbeat")) round.push_back(std::to_string(k) + b->target);
     }
   }
-  EXPECT_EQ(rounds[0], rounds[1]) << "same slices, same order, every round";
+  EXPECT_EQ(rounds[0], rounds[1]) << "same parts, same order, every round";
   std::vector<std::string> to;
   std::set<char> used;
   for (const auto& e : rounds[0]) {
