@@ -168,7 +168,15 @@ int run_serve(const config& cfg) {
 
   // One scheduler for every playing session's ticks (ARCHITECTURE.md "Time").
   glue::tick_driver ticker(ioc, service, lag);
-  glue::periodic heartbeats(ioc, 30s, [&](double) { service.heartbeat_round(); });
+  // The 30 s heartbeat round in 300 slices, one every 100 ms: each connection
+  // still gets one every 30 s, without one burst of every connection's
+  // heartbeat and answer delaying the ticks due behind it (issue 12).
+  constexpr size_t heartbeat_slices = 300;
+  size_t heartbeat_slice = 0;
+  glue::periodic heartbeats(ioc, std::chrono::milliseconds(30s) / heartbeat_slices, [&](double) {
+    service.heartbeat_round(heartbeat_slice, heartbeat_slices);
+    heartbeat_slice = (heartbeat_slice + 1) % heartbeat_slices;
+  });
   glue::periodic sweeper(ioc, cfg.sweep_interval, [&](double) {
     if (auto n = service.sweep()) spdlog::info("sweep: removed {} idle sessions", n);
   });

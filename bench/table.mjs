@@ -121,6 +121,12 @@ for (const tag of tags) {
     row(`${name}: join time p99 (ms)`, reports.map((r) => get(r, "connect.join_ms.p99")));
     for (const q of ["p50", "p99", "p99_9", "max"])
       row(`${name}: tick latency ${q.replace("_", ".")} (ms)`, reports.map((r) => get(r, `ticks.latency_ms.${q}`)));
+    // The same ticks timed when the one-threaded generator read them (its
+    // own backlog included): what "tick latency" was before the kernel's
+    // receive stamp (SO_TIMESTAMPNS) was used; absent in older reports.
+    if (get(any, "ticks.read_latency_ms") !== undefined)
+      for (const q of ["p50", "p99"])
+        row(`${name}: tick latency ${q} when the generator read it (ms)`, reports.map((r) => get(r, `ticks.read_latency_ms.${q}`)));
     row(`${name}: per-session mean tick latency min / max (ms)`, reports.map((r) => {
       const m = get(r, "ticks.session_mean_latency_ms");
       return m === undefined ? undefined : `${fmt(m.min)} / ${fmt(m.max)}`;

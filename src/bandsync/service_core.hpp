@@ -77,6 +77,9 @@ struct service_core {
   // Sessions whose leader's connection is held, with when its grace ends
   // (steady µs); at most one entry per session.
   std::unordered_map<std::string, int64_t> leader_grace;
+  // The connections of the heartbeat round under way (heartbeat_round with
+  // slices), listed by its first slice.
+  std::vector<std::string> heartbeat_round;
 };
 
 // One client event being handled, after its payload was validated and the

@@ -136,7 +136,13 @@ class session_service {
   std::vector<std::string> evict(const std::string& session_id);
 
   // Every 30 s: `heartbeat { timestamp }` to each healthy connection.
-  void heartbeat_round();
+  // With `slices` > 1 the round is sent in parts: slice 0 lists the
+  // connections, and slice k (called for 0, 1, ..., slices - 1, spread over
+  // the 30 s) sends to the k-th part of that list, so each connection still
+  // gets one per round, but the round is no longer one burst of every
+  // connection's write and answer, which held up every tick due behind it
+  // (issue 12: 4,000 heartbeats, then 4,000 answers, in one loop turn).
+  void heartbeat_round(size_t slice = 0, size_t slices = 1);
 
   // Every 5 min: removes the sessions without members whose last activity is
   // more than session_idle_ms ago (and their store records). Returns how many.

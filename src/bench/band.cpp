@@ -79,7 +79,7 @@ void band::on_event(device& d, std::string_view name, const boost::json::value& 
   size_t i = d.index();
   auto& m = members_[i];
   if (name == "scroll_tick") {
-    double latency = sync_.on_tick(m.sync, payload, recv_ms);
+    double latency = sync_.on_tick(m.sync, payload, d.arrival_ms(), recv_ms);
     if (latency >= 0) {
       sessions_[m.session].latency_sum_ms += latency;
       ++sessions_[m.session].latency_count;

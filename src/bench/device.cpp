@@ -3,6 +3,11 @@
 
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
+#include <time.h>
+
+#include <cerrno>
+#include <cstring>
 
 #include <deque>
 
@@ -29,6 +34,122 @@ using tcp = net::ip::tcp;
 using socket_type = net::basic_stream_socket<tcp, net::io_context::executor_type>;
 using boost::system::error_code;
 
+// The WebSocket's next layer: the TCP socket, read with recvmsg to get the
+// kernel's receive time of the data (SO_TIMESTAMPNS: the wall-clock time the
+// last segment read reached this socket). A tick's latency is measured to
+// that time, not to when this one-threaded generator got round to reading it:
+// under load the generator's own backlog (its loop lag) was part of every
+// latency it reported (issue 12). A read is tried at once and waits for
+// readability only when nothing is there, as Asio's own speculative read does.
+class stamping_socket {
+ public:
+  using executor_type = socket_type::executor_type;
+
+  explicit stamping_socket(executor_type ex) : sock_(std::move(ex)) {}
+
+  executor_type get_executor() noexcept { return sock_.get_executor(); }
+  socket_type& socket() { return sock_; }
+  // Asks the kernel to stamp what this socket receives (after open()).
+  void enable_stamps() {
+    int one = 1;
+    stamps_ =
+        ::setsockopt(sock_.native_handle(), SOL_SOCKET, SO_TIMESTAMPNS, &one, sizeof one) == 0;
+  }
+  // The receive time (Unix ms) of the last data read, 0 when none was stamped.
+  double arrival_ms() const { return arrival_ms_; }
+
+  template <class MutableBuffers, class Handler>
+  auto async_read_some(const MutableBuffers& b, Handler&& h) {
+    return net::async_initiate<Handler, void(error_code, size_t)>(
+        [this](auto handler, const MutableBuffers& buffers) {
+          error_code ec;
+          size_t n = 0;
+          if (try_read(buffers, ec, n)) {
+            net::post(sock_.get_executor(), [handler = std::move(handler), ec, n]() mutable {
+              std::move(handler)(ec, n);
+            });
+            return;
+          }
+          wait_then_read(std::move(handler), buffers);
+        },
+        h, b);
+  }
+
+  template <class ConstBuffers, class Handler>
+  auto async_write_some(const ConstBuffers& b, Handler&& h) {
+    return sock_.async_write_some(b, std::forward<Handler>(h));
+  }
+
+ private:
+  template <class Handler, class MutableBuffers>
+  void wait_then_read(Handler&& handler, const MutableBuffers& buffers) {
+    sock_.async_wait(net::socket_base::wait_read,
+                     [this, handler = std::move(handler), buffers](error_code ec) mutable {
+                       size_t n = 0;
+                       if (ec || try_read(buffers, ec, n)) return std::move(handler)(ec, n);
+                       wait_then_read(std::move(handler), buffers);  // nothing after all
+                     });
+  }
+
+  // One non-blocking recvmsg: false when nothing was there (EAGAIN).
+  template <class MutableBuffers>
+  bool try_read(const MutableBuffers& buffers, error_code& ec, size_t& n) {
+    constexpr size_t max_iov = 16;
+    iovec iov[max_iov];
+    size_t count = 0;
+    for (auto it = net::buffer_sequence_begin(buffers);
+         it != net::buffer_sequence_end(buffers) && count < max_iov; ++it) {
+      net::mutable_buffer mb = *it;
+      if (mb.size() > 0) iov[count++] = {mb.data(), mb.size()};
+    }
+    n = 0;
+    if (count == 0) return true;  // an empty read completes at once, as Asio's
+    alignas(cmsghdr) char control[CMSG_SPACE(sizeof(timespec))];
+    msghdr msg{};
+    msg.msg_iov = iov;
+    msg.msg_iovlen = count;
+    msg.msg_control = stamps_ ? control : nullptr;
+    msg.msg_controllen = stamps_ ? sizeof control : 0;
+    ssize_t r;
+    do r = ::recvmsg(sock_.native_handle(), &msg, MSG_DONTWAIT);
+    while (r < 0 && errno == EINTR);
+    if (r < 0) {
+      if (errno == EAGAIN || errno == EWOULDBLOCK) return false;
+      ec = error_code(errno, boost::system::system_category());
+      return true;
+    }
+    if (r == 0) {
+      ec = net::error::eof;
+      return true;
+    }
+    n = static_cast<size_t>(r);
+    for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
+      if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_TIMESTAMPNS) {
+        timespec ts;
+        std::memcpy(&ts, CMSG_DATA(c), sizeof ts);
+        arrival_ms_ = static_cast<double>(ts.tv_sec) * 1e3 + static_cast<double>(ts.tv_nsec) / 1e6;
+      }
+    }
+    return true;
+  }
+
+  socket_type sock_;
+  double arrival_ms_ = 0;
+  bool stamps_ = false;
+};
+
+// Beast's close handshake and timeouts act on the socket itself (found by ADL).
+[[maybe_unused]] void teardown(beast::role_type role, stamping_socket& s, error_code& ec) {
+  websocket::teardown(role, s.socket(), ec);
+}
+template <class Handler>
+void async_teardown(beast::role_type role, stamping_socket& s, Handler&& h) {
+  websocket::async_teardown(role, s.socket(), std::forward<Handler>(h));
+}
+[[maybe_unused]] void beast_close_socket(stamping_socket& s) {
+  beast::close_socket(s.socket());
+}
+
 constexpr std::string_view handshake_target = "/socket.io/?EIO=4&transport=websocket";
 // Larger than any snapshot of a full session; a bigger frame is a server bug.
 constexpr size_t max_message_bytes = 1 << 20;
@@ -48,9 +169,10 @@ class ws_device final : public device, public std::enable_shared_from_this<ws_de
         self->fail(beast::error::timeout, self->phase_);
     });
 
-    auto& sock = ws_.next_layer();
+    auto& sock = ws_.next_layer().socket();
     error_code ec;
     sock.open(target.server.protocol(), ec);
+    if (!ec) ws_.next_layer().enable_stamps();
     if (!ec && target.source) {
       // Let connect() pick the port per destination, so each source address
       // offers its whole ephemeral range to this one server.
@@ -105,6 +227,8 @@ class ws_device final : public device, public std::enable_shared_from_this<ws_de
     if (closed_) return;
     if (ec) return fail(ec, open_ ? "read" : phase_);
     double recv_ms = wall_ms();
+    arrival_ms_ = ws_.next_layer().arrival_ms();
+    if (arrival_ms_ <= 0 || arrival_ms_ > recv_ms) arrival_ms_ = recv_ms;  // not stamped
     auto data = buffer_.cdata();
     std::string_view text(static_cast<const char*>(data.data()), data.size());
     if (ws_.got_text()) handle(text, recv_ms);
@@ -196,12 +320,12 @@ class ws_device final : public device, public std::enable_shared_from_this<ws_de
     deadline_.cancel();
     error_code ignored;
     // The queue stays: a write in flight still refers to its front buffer.
-    ws_.next_layer().close(ignored);
+    ws_.next_layer().socket().close(ignored);
     observer_.on_close(*this, ec, phase);
   }
 
   device_observer& observer_;
-  websocket::stream<socket_type> ws_;
+  websocket::stream<stamping_socket> ws_;
   net::steady_timer deadline_;
   beast::flat_buffer buffer_;
   std::deque<std::string> queue_;

@@ -79,6 +79,10 @@ class device {
   uint64_t send_refused() const { return send_refused_; }
   // Wall-clock time (Unix ms) connect() was called.
   double connect_started_ms() const { return connect_started_ms_; }
+  // When the last frame reported to on_event reached this device's socket
+  // (the kernel's receive time, Unix ms; the read time when not stamped).
+  // on_event's `recv_ms` is when the generator read it, later under load.
+  double arrival_ms() const { return arrival_ms_; }
 
  protected:
   explicit device(size_t index) : index_(index) {}
@@ -91,6 +95,7 @@ class device {
   uint64_t pings_answered_ = 0;
   uint64_t send_refused_ = 0;
   double connect_started_ms_ = 0;
+  double arrival_ms_ = 0;
 };
 
 }  // namespace bandsync::bench

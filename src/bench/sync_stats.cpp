@@ -42,7 +42,8 @@ void sync_stats::on_play(track& t, const boost::json::value& payload) {
   t.play_pos = pos;
 }
 
-double sync_stats::on_tick(track& t, const boost::json::value& payload, double recv_ms) {
+double sync_stats::on_tick(track& t, const boost::json::value& payload, double recv_ms,
+                           double read_ms) {
   ++ticks_total_;
   const auto* o = payload.if_object();
   double ts = o ? number_at(*o, "serverTimestamp") : std::nan("");
@@ -62,6 +63,8 @@ double sync_stats::on_tick(track& t, const boost::json::value& payload, double r
   ++received_;
   double latency_ms = recv_ms - ts;
   latency_us_.record(static_cast<int64_t>(std::llround(latency_ms * 1000)));
+  read_latency_us_.record(
+      static_cast<int64_t>(std::llround(((read_ms < 0 ? recv_ms : read_ms) - ts) * 1000)));
   if (!t.has_play) {
     ++before_play_;
     return latency_ms;
@@ -119,6 +122,7 @@ boost::json::object sync_stats::to_json() const {
   ticks["received_total"] = ticks_total_;
   if (malformed_) ticks["malformed"] = malformed_;
   ticks["latency_ms"] = latency_us_.summary(1000);
+  ticks["read_latency_ms"] = read_latency_us_.summary(1000);
 
   boost::json::object pos;
   uint64_t n = static_cast<uint64_t>(n_);

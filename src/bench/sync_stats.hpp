@@ -6,7 +6,10 @@
 //
 // Latency is one-way: receive time minus `serverTimestamp`, both read from
 // this host's wall clock. The stamp is whole milliseconds, so a latency is
-// over-stated by up to 1 ms (0.5 ms on average).
+// over-stated by up to 1 ms (0.5 ms on average). The receive time is the
+// kernel's (when the tick reached the device's socket); the time the
+// generator read it, later by the generator's own backlog, gives the read
+// latency, kept apart.
 //
 // Position error: positionMs - (serverTimestamp - play.serverTimestamp +
 // play.position), i.e. against the real time elapsed since the `play` the
@@ -56,7 +59,9 @@ class sync_stats {
   void on_play(track& t, const boost::json::value& payload);
   // The tick's one-way latency in ms when it was measured (stamped in the
   // device's window), else a negative number.
-  double on_tick(track& t, const boost::json::value& payload, double recv_ms);
+  // `read_ms` (when the generator read it; < 0: same as recv_ms) feeds the
+  // read latency.
+  double on_tick(track& t, const boost::json::value& payload, double recv_ms, double read_ms = -1);
 
   uint64_t expected() const;
   uint64_t received() const { return received_; }
@@ -82,6 +87,7 @@ class sync_stats {
   uint64_t malformed_ = 0;
   uint64_t before_play_ = 0;
   histogram latency_us_;
+  histogram read_latency_us_;
   histogram abs_error_us_;
   double error_sum_ms_ = 0;
   double max_abs_error_ms_ = 0;

@@ -1,5 +1,7 @@
 #include "socketio/namespace.hpp"
 
+#include <algorithm>
+
 #include <spdlog/spdlog.h>
 
 #include "socketio/server.hpp"
@@ -50,14 +52,14 @@ size_t broadcast::for_each_target(F&& f) const {
   if (rooms_.empty()) {
     targets.reserve(ns.sockets_.size());
     for (const auto& [id, s] : ns.sockets_)
-      if (!except_.count(id)) targets.push_back(s.get());
+      if (except_.empty() || !except_.count(id)) targets.push_back(s.get());
   } else {
     std::unordered_set<const socket*> seen;
     for (const auto& room : rooms_) {
       auto it = ns.rooms_.find(room);
       if (it == ns.rooms_.end()) continue;
-      for (const auto& [id, s] : it->second) {
-        if (except_.count(id)) continue;
+      for (socket* s : it->second) {
+        if (!except_.empty() && except_.count(s->id())) continue;
         if (rooms_.size() > 1 && !seen.insert(s).second) continue;
         targets.push_back(s);
       }
@@ -125,15 +127,21 @@ void socket_namespace::remove(const socket& s) {
 }
 
 bool socket_namespace::add_to_room(socket& s, const std::string& room) {
-  rooms_[room].emplace(s.id(), &s);
+  rooms_[room].push_back(&s);
   return true;
 }
 
 void socket_namespace::remove_from_room(socket& s, const std::string& room) {
   auto it = rooms_.find(room);
   if (it == rooms_.end()) return;
-  it->second.erase(s.id());
-  if (it->second.empty()) rooms_.erase(it);
+  auto& members = it->second;
+  auto at = std::find(members.begin(), members.end(), &s);
+  if (at != members.end()) {
+    // Order within a room is no promise (it was a hash map's): swap and pop.
+    *at = members.back();
+    members.pop_back();
+  }
+  if (members.empty()) rooms_.erase(it);
 }
 
 // ---- connection state recovery ----

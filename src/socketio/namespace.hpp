@@ -148,7 +148,12 @@ class socket_namespace {
   connection_handler on_recover_;
   expire_handler on_expire_;
   std::unordered_map<std::string, socket_ptr> sockets_;
-  std::unordered_map<std::string, std::unordered_map<std::string, socket*>> rooms_;
+  // A room's sockets in a vector: a tick's broadcast walks 8 pointers in one
+  // block instead of 8 hash nodes (a cache miss each: the profile's top
+  // user-space entry at 4,000 devices, issue 12), and a member costs 8
+  // bytes, not a node and a copy of its id. A socket joins a room once
+  // (socket::join checks its own list), so no duplicate is ever pushed.
+  std::unordered_map<std::string, std::vector<socket*>> rooms_;
   // Nested broadcasts running (an emit from a close handler during a send),
   // and the sockets removed meanwhile, kept alive until the outermost ends.
   size_t broadcasting_ = 0;

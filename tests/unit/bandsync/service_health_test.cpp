@@ -1,6 +1,8 @@
 // latency_probe, heartbeat_response and heartbeat rounds, the performance /
 // session_stats / metrics views, idle expiry and restoring from the store.
 
+#include <set>
+
 #include "service_fixture.hpp"
 
 namespace bandsync::testing {
@@ -63,6 +65,41 @@ TEST_F(Health, HeartbeatGoesToHealthyConnectionsOnly) {
   out_.clear();
   svc().heartbeat_round();
   EXPECT_EQ(out_.named("heartbeat").size(), 3u);
+}
+
+// The round in parts (as the app runs it, issue 12): every healthy
+// connection gets exactly one heartbeat over all the parts, and while no
+// connection comes or goes a round repeats the previous one.
+TEST_F(Health, HeartbeatRoundInSlicesReachesEachHealthyConnectionOnce) {
+  std::vector<std::string> ids;
+  for (int i = 0; i < 40; ++i) {
+    ids.push_back("c" + std::to_string(i));
+    connect(ids.back());
+  }
+  send("c7", "latency_probe", boost::json::value({{"timestamp", clock_.wall_ms() - 350}}));
+  constexpr size_t slices = 7;
+  std::vector<std::vector<std::string>> rounds(2);
+  for (auto& round : rounds) {
+    for (size_t k = 0; k < slices; ++k) {
+      out_.clear();
+      svc().heartbeat_round(k, slices);
+      for (const auto* b : out_.named("heartbeat")) round.push_back(std::to_string(k) + b->target);
+    }
+  }
+  EXPECT_EQ(rounds[0], rounds[1]) << "same parts, same order, every round";
+  std::vector<std::string> to;
+  std::set<char> used;
+  for (const auto& e : rounds[0]) {
+    to.push_back(e.substr(1));
+    used.insert(e[0]);
+  }
+  std::sort(to.begin(), to.end());
+  std::vector<std::string> want;
+  for (const auto& id : ids)
+    if (id != "c7") want.push_back(id);
+  std::sort(want.begin(), want.end());
+  EXPECT_EQ(to, want) << "each healthy connection once, the slow one never";
+  EXPECT_GT(used.size(), 1u) << "spread over several slices";
 }
 
 TEST_F(Health, PerformanceView) {
