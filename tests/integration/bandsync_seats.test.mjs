@@ -307,7 +307,9 @@ async function statusBand(server, name) {
   const sessionId = unique(name);
   const proxy = await withProxy(server);
   const a = phone(`http://127.0.0.1:${proxy.port}`);
-  const b = phone(server.url);
+  // On a cluster B joins first on node 1 and its node runs the session: A's
+  // seat is held on a node that does not (the hold is forwarded to the owner).
+  const b = phone(nodeUrl(server, 1));
   await connected(a);
   await connected(b);
   await join(b, sessionId, { displayName: "B" });
@@ -338,7 +340,7 @@ async function statusHeldThenBack(server) {
   assert.deepEqual(order.slice(0, 2), ["room_stats", "member_status"]);
   assert.equal(named(b, "room_stats", fromB)[0].p.connectedCount, 1);
   // A device that joins meanwhile sees the held seat and its deadline in its snapshot.
-  const c = phone(server.url);
+  const c = phone(nodeUrl(server, 2));
   await connected(c);
   const snap = await join(c, sessionId, { displayName: "C" });
   const seat = snap.members.find((m) => m.socketId === aId);
@@ -392,6 +394,7 @@ describe("seats with recovery on", { concurrency: true }, () => {
   before(async () => {
     statusServer = startServer(["serve"], {
       env: cleanEnv({ ...PINGS, SOCKET_RECOVERY_WINDOW: String(STATUS_WINDOW_MS) }),
+      cluster: true,
     });
     server = await startServer(["serve"], {
       env: cleanEnv({
