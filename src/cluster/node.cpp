@@ -26,6 +26,22 @@ using store::redis_reply;
 
 namespace {
 
+// Removes the entries of `deadlines` (key -> steady µs) whose time has come
+// and returns their keys.
+std::vector<std::string> take_due(std::unordered_map<std::string, int64_t>& deadlines,
+                                  int64_t now) {
+  std::vector<std::string> due;
+  for (auto it = deadlines.begin(); it != deadlines.end();) {
+    if (now < it->second) {
+      ++it;
+      continue;
+    }
+    due.push_back(it->first);
+    it = deadlines.erase(it);
+  }
+  return due;
+}
+
 std::string lease_key(const std::string& session) {
   return "lease:" + session;
 }
@@ -920,13 +936,7 @@ void node::renew_round() {
   int64_t now = now_us();
   if (!leases_.epoch().empty() && !leases_.node_valid(now)) lose_node("lease not renewed in time");
   // Members left unclaimed after a takeover were on a node that is gone.
-  for (auto it = claim_deadline_.begin(); it != claim_deadline_.end();) {
-    if (now < it->second) {
-      ++it;
-      continue;
-    }
-    std::string session = it->first;
-    it = claim_deadline_.erase(it);
+  for (const auto& session : take_due(claim_deadline_, now)) {
     const auto* s = service_->find_session(session);
     if (!s) continue;
     std::vector<std::string> gone;
@@ -939,13 +949,7 @@ void node::renew_round() {
     }
   }
   // Held seats of members whose node is gone, at the end of their window.
-  for (auto it = orphans_.begin(); it != orphans_.end();) {
-    if (now < it->second) {
-      ++it;
-      continue;
-    }
-    std::string sid = it->first;
-    it = orphans_.erase(it);
+  for (const auto& sid : take_due(orphans_, now)) {
     if (!remote_.contains(sid) && !ns_.find(sid)) service_->on_disconnect(sid);
   }
   if (!cmd_->ready()) return;
