@@ -11,7 +11,7 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 
-import { startServer } from "./lib/server.mjs";
+import { CONFIG_VARS, emptyCwd, startServer } from "./lib/server.mjs";
 import {
   BANDSYNC_BIN,
   DeviceJar,
@@ -281,7 +281,7 @@ describe("rate limit (RATE_LIMIT_MAX=5, RATE_LIMIT_WINDOW=60000)", () => {
 
 function run(args, { env = cleanEnv(), timeout = 5_000 } = {}) {
   return new Promise((resolve) => {
-    execFile(BANDSYNC_BIN, args, { env, timeout, cwd: os.tmpdir() }, (error, stdout, stderr) => {
+    execFile(BANDSYNC_BIN, args, { env, timeout, cwd: emptyCwd() }, (error, stdout, stderr) => {
       resolve({ code: error ? (error.code ?? null) : 0, signal: error?.signal ?? null, killed: error?.killed ?? false, stdout, stderr });
     });
   });
@@ -389,6 +389,12 @@ describe("configuration", () => {
     ]) {
       assert.match(text, new RegExp(`\\b${v}\\b`), `serve --help must list ${v}`);
     }
+    // The test launcher (lib/server.mjs) scrubs every variable the binary
+    // reads from the runner's environment: a new one must be added there.
+    const listed = [...text.matchAll(/\[([A-Z][A-Z0-9_]+), default:/g)].map((m) => m[1]);
+    assert.ok(listed.length >= 30, `serve --help lists ${listed.length} variables`);
+    const unscrubbed = listed.filter((v) => !CONFIG_VARS.includes(v));
+    assert.deepEqual(unscrubbed, [], "variables the test launcher does not scrub (lib/server.mjs CONFIG_VARS)");
   });
 
   it("a .env file is honoured; the environment overrides it; a flag overrides both", async () => {
