@@ -304,7 +304,7 @@ describe("a client that stops reading while the server has megabytes for it", ()
       const left = serverSide(eio.port, clientPort);
       socket.destroy();
       // The scenario was reached: the server had a full send queue for us.
-      assert.ok(peakSendQ > 1_000_000, `the server's send queue peaked at ${peakSendQ} bytes only`);
+      assert.ok(peakSendQ > 256 * 1024, `the server's send queue peaked at ${peakSendQ} bytes only`);
       t.diagnostic(`server send queue peaked at ${peakSendQ} bytes; released ${took.toFixed(0)} ms after the writes`);
       assert.ok(gone, `10 s later the server still holds ${JSON.stringify(left)}`);
       // The session closes within ~0.5 s, the close handshake gets 3 s; the
@@ -509,7 +509,7 @@ describe("descriptor pressure", () => {
   // Within 64 descriptors of a limit that cannot be raised (soft = hard),
   // new Engine.IO sessions get 503 code 6 and one warning names the limit,
   // while /health and the sessions already open keep working.
-  it("near a limit it cannot raise: new sessions refused with 503 code 6 and a warning; /health and open sessions go on", async () => {
+  it("near a limit it cannot raise: new sessions refused with 503 code 6 and a warning; /health and open sessions go on", async (t) => {
     const LIMIT = 256;
     const port = await freePort();
     const proc = spawn(
@@ -540,6 +540,7 @@ describe("descriptor pressure", () => {
         }
         opened += 1;
       }
+      t.diagnostic(`${opened} WebSocket sessions opened (and one before them), then refused`);
       assert.match(refused ?? "none refused", /^HTTP\/1\.1 503/, `after ${opened} sessions`);
       assert.ok(opened > LIMIT / 2 && opened < LIMIT - 32, `refused after ${opened} of ${LIMIT} descriptors`);
       const handshake = await rawHttpRequest(port, { method: "GET", target: "/socket.io/?EIO=4&transport=polling" });
