@@ -7,7 +7,7 @@
 import { after, afterEach, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 
@@ -142,6 +142,14 @@ describe("HTTP routes", () => {
     const buckets = [...samples.keys()].filter((k) => k.startsWith("bandsync_tick_lag_ms_bucket{"));
     assert.ok(buckets.length > 0, "bandsync_tick_lag_ms_bucket missing");
     assert.ok(samples.get('bandsync_tick_lag_ms_bucket{le="+Inf"}') >= 3, "the tick lag histogram counts the ticks");
+    // Every error code the server can send (all of them are listed, at 0
+    // until used) has its row in docs/EVENTS.md "Error codes".
+    const codes = [...text.matchAll(/^bandsync_errors_total\{code="([A-Z_]+)"\}/gm)].map((x) => x[1]);
+    assert.ok(codes.length >= 13, `error codes in /metrics: ${codes}`);
+    const events = await readFile(path.join(import.meta.dirname, "../../docs/EVENTS.md"), "utf8");
+    const errorTable = events.slice(events.indexOf("### Error codes"), events.indexOf("`/metrics` counts every code"));
+    const undocumented = codes.filter((c) => !errorTable.includes(`\n| \`${c}\` |`));
+    assert.deepEqual(undocumented, [], 'error codes without a row in docs/EVENTS.md "Error codes"');
     a.emit("pause", { sessionId });
     await b.waitFor("pause", { after: m });
   });
@@ -395,6 +403,10 @@ describe("configuration", () => {
     assert.ok(listed.length >= 30, `serve --help lists ${listed.length} variables`);
     const unscrubbed = listed.filter((v) => !CONFIG_VARS.includes(v));
     assert.deepEqual(unscrubbed, [], "variables the test launcher does not scrub (lib/server.mjs CONFIG_VARS)");
+    // And each has its row in docs/EVENTS.md "Configuration".
+    const events = await readFile(path.join(import.meta.dirname, "../../docs/EVENTS.md"), "utf8");
+    const undocumented = listed.filter((v) => !events.includes(`\n| \`${v}\` |`));
+    assert.deepEqual(undocumented, [], "variables without a row in docs/EVENTS.md \"Configuration\"");
   });
 
   it("a .env file is honoured; the environment overrides it; a flag overrides both", async () => {
