@@ -409,6 +409,36 @@ describe("configuration", () => {
     assert.deepEqual(undocumented, [], "variables without a row in docs/EVENTS.md \"Configuration\"");
   });
 
+  it("LOG_FORMAT=json: every log line is one JSON object { time, level, msg }", async () => {
+    const port = await freePort();
+    const s = launch(["serve", "--port", String(port), "--host", HOST], {
+      env: cleanEnv({ LOG_FORMAT: "json", LOG_LEVEL: "debug" }),
+    });
+    servers.push(s);
+    assert.ok(await waitListening(s, port, HOST), `not listening; stderr:\n${s.stderr()}`);
+    const jar = new DeviceJar();
+    try {
+      const d = await jar.connect(`http://${HOST}:${port}`, {}, "json-log");
+      await join(d, sessionName("band-json"), { displayName: 'Ke"ys \\ 🎸' });
+      const m = d.mark();
+      d.emit("join_session", { sessionId: 'no "such" \\ id' });
+      await d.waitFor("error", { after: m });
+    } finally {
+      jar.closeAll();
+    }
+    const exit = await s.stop();
+    assert.equal(exit.code, 0);
+    const lines = s.stderr().split("\n").filter((l) => l.trim());
+    assert.ok(lines.length >= 4, `log lines:\n${s.stderr()}`);
+    for (const line of lines) {
+      let o;
+      assert.doesNotThrow(() => (o = JSON.parse(line)), `not JSON: ${line}`);
+      assert.deepEqual(Object.keys(o), ["time", "level", "msg"], line);
+      assert.match(o.time, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/, line);
+    }
+    assert.ok(lines.some((l) => JSON.parse(l).msg.includes("rejected: INVALID_PAYLOAD")), "the refusal is logged");
+  });
+
   it("a .env file is honoured; the environment overrides it; a flag overrides both", async () => {
     const dir = await mkdtemp(path.join(os.tmpdir(), "bandsync-env-"));
     tmpDirs.push(dir);
