@@ -16,6 +16,14 @@
 // snapshots, ticks and play/pause/seek so that positionAt(t) and beatAt(t) are
 // exact for any server time t; schedules callbacks on beats and at instants.
 // The wire contract is EVENTS.md plus SPEC-next (time_sync, startsAt, beat).
+//
+// Why one file of ~1,400 lines: it is served as it is (no bundler, no
+// imports, see above), so its parts are sections of this module, each with
+// its own node:test suite (tests/unit/client: client.clock_estimator,
+// client.timeline, client.members, client.link) besides client_lib's runs on
+// the real socket.io-client: the clock estimator, the timeline, the client
+// id and link figures, then BandSyncClient (the socket, re-joins, members,
+// beat scheduling).
 
 /**
  * @typedef {{ getItem(key: string): string | null, setItem(key: string, value: string): void }} StorageLike

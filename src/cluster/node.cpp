@@ -1,5 +1,15 @@
 #include "cluster/node.hpp"
 
+// Why one file of ~1,200 lines: these are the member functions of one class,
+// `node`, which all read and change the same lease, routing and subscription
+// state. What can stand alone already does, with its own unit tests: the lease
+// arithmetic (lease.cpp), the subscription rule (room_channels.cpp) and the
+// wire messages (wire.cpp); the Lua scripts are a header of their own
+// (scripts.hpp, run against a real redis-server by integration.bandsync_cluster).
+// What is left is the I/O glue, in marked sections: routing, outbox, pub/sub,
+// timers, views. The first to move out if it grows: the outbox (a nested class
+// that could hold a reference to the routing state instead).
+
 #include <algorithm>
 #include <random>
 

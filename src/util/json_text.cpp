@@ -7,12 +7,12 @@
 
 #include <boost/json/serialize.hpp>
 
-namespace bandsync::util {
-namespace {
+#include "util/json_string.hpp"
 
-void append_string(std::string& out, boost::json::string_view s) {
+namespace bandsync::util {
+
+void append_json_string_body(std::string& out, std::string_view s) {
   static constexpr char hex[] = "0123456789abcdef";
-  out += '"';
   for (unsigned char c : s) {
     switch (c) {
       case '"':
@@ -46,6 +46,13 @@ void append_string(std::string& out, boost::json::string_view s) {
         }
     }
   }
+}
+
+namespace {
+
+void append_string(std::string& out, boost::json::string_view s) {
+  out += '"';
+  append_json_string_body(out, std::string_view(s.data(), s.size()));
   out += '"';
 }
 

@@ -3,28 +3,21 @@
 #include <spdlog/pattern_formatter.h>
 #include <spdlog/sinks/stdout_color_sinks.h>
 
+#include "util/json_string.hpp"
+
 namespace bandsync::util {
 namespace {
 
 // %j: the log message escaped as the inside of a JSON string, so that every
-// JSON line parses whatever the message holds (quotes, control characters).
+// JSON line parses whatever the message holds (quotes, control characters);
+// escaped as the JSON text writer escapes strings (json_string.hpp).
 class json_message_flag : public spdlog::custom_flag_formatter {
  public:
   void format(const spdlog::details::log_msg& msg, const std::tm&,
               spdlog::memory_buf_t& dest) override {
-    static constexpr char hex[] = "0123456789abcdef";
-    for (char ch : std::string_view(msg.payload.data(), msg.payload.size())) {
-      auto c = static_cast<unsigned char>(ch);
-      if (c == '"' || c == '\\') {
-        dest.push_back('\\');
-        dest.push_back(ch);
-      } else if (c < 0x20) {
-        const char esc[] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15]};
-        dest.append(esc, esc + sizeof esc);
-      } else {
-        dest.push_back(ch);
-      }
-    }
+    std::string body;
+    append_json_string_body(body, std::string_view(msg.payload.data(), msg.payload.size()));
+    dest.append(body.data(), body.data() + body.size());
   }
   std::unique_ptr<custom_flag_formatter> clone() const override {
     return std::make_unique<json_message_flag>();

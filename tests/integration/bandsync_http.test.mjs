@@ -7,11 +7,11 @@
 import { after, afterEach, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 
-import { startServer } from "./lib/server.mjs";
+import { CONFIG_VARS, emptyCwd, startServer } from "./lib/server.mjs";
 import {
   BANDSYNC_BIN,
   DeviceJar,
@@ -142,6 +142,14 @@ describe("HTTP routes", () => {
     const buckets = [...samples.keys()].filter((k) => k.startsWith("bandsync_tick_lag_ms_bucket{"));
     assert.ok(buckets.length > 0, "bandsync_tick_lag_ms_bucket missing");
     assert.ok(samples.get('bandsync_tick_lag_ms_bucket{le="+Inf"}') >= 3, "the tick lag histogram counts the ticks");
+    // Every error code the server can send (all of them are listed, at 0
+    // until used) has its row in docs/EVENTS.md "Error codes".
+    const codes = [...text.matchAll(/^bandsync_errors_total\{code="([A-Z_]+)"\}/gm)].map((x) => x[1]);
+    assert.ok(codes.length >= 13, `error codes in /metrics: ${codes}`);
+    const events = await readFile(path.join(import.meta.dirname, "../../docs/EVENTS.md"), "utf8");
+    const errorTable = events.slice(events.indexOf("### Error codes"), events.indexOf("`/metrics` counts every code"));
+    const undocumented = codes.filter((c) => !errorTable.includes(`\n| \`${c}\` |`));
+    assert.deepEqual(undocumented, [], 'error codes without a row in docs/EVENTS.md "Error codes"');
     a.emit("pause", { sessionId });
     await b.waitFor("pause", { after: m });
   });
@@ -281,7 +289,7 @@ describe("rate limit (RATE_LIMIT_MAX=5, RATE_LIMIT_WINDOW=60000)", () => {
 
 function run(args, { env = cleanEnv(), timeout = 5_000 } = {}) {
   return new Promise((resolve) => {
-    execFile(BANDSYNC_BIN, args, { env, timeout, cwd: os.tmpdir() }, (error, stdout, stderr) => {
+    execFile(BANDSYNC_BIN, args, { env, timeout, cwd: emptyCwd() }, (error, stdout, stderr) => {
       resolve({ code: error ? (error.code ?? null) : 0, signal: error?.signal ?? null, killed: error?.killed ?? false, stdout, stderr });
     });
   });
@@ -389,6 +397,46 @@ describe("configuration", () => {
     ]) {
       assert.match(text, new RegExp(`\\b${v}\\b`), `serve --help must list ${v}`);
     }
+    // The test launcher (lib/server.mjs) scrubs every variable the binary
+    // reads from the runner's environment: a new one must be added there.
+    const listed = [...text.matchAll(/\[([A-Z][A-Z0-9_]+), default:/g)].map((m) => m[1]);
+    assert.ok(listed.length >= 30, `serve --help lists ${listed.length} variables`);
+    const unscrubbed = listed.filter((v) => !CONFIG_VARS.includes(v));
+    assert.deepEqual(unscrubbed, [], "variables the test launcher does not scrub (lib/server.mjs CONFIG_VARS)");
+    // And each has its row in docs/EVENTS.md "Configuration".
+    const events = await readFile(path.join(import.meta.dirname, "../../docs/EVENTS.md"), "utf8");
+    const undocumented = listed.filter((v) => !events.includes(`\n| \`${v}\` |`));
+    assert.deepEqual(undocumented, [], "variables without a row in docs/EVENTS.md \"Configuration\"");
+  });
+
+  it("LOG_FORMAT=json: every log line is one JSON object { time, level, msg }", async () => {
+    const port = await freePort();
+    const s = launch(["serve", "--port", String(port), "--host", HOST], {
+      env: cleanEnv({ LOG_FORMAT: "json", LOG_LEVEL: "debug" }),
+    });
+    servers.push(s);
+    assert.ok(await waitListening(s, port, HOST), `not listening; stderr:\n${s.stderr()}`);
+    const jar = new DeviceJar();
+    try {
+      const d = await jar.connect(`http://${HOST}:${port}`, {}, "json-log");
+      await join(d, sessionName("band-json"), { displayName: 'Ke"ys \\ 🎸' });
+      const m = d.mark();
+      d.emit("join_session", { sessionId: 'no "such" \\ id' });
+      await d.waitFor("error", { after: m });
+    } finally {
+      jar.closeAll();
+    }
+    const exit = await s.stop();
+    assert.equal(exit.code, 0);
+    const lines = s.stderr().split("\n").filter((l) => l.trim());
+    assert.ok(lines.length >= 4, `log lines:\n${s.stderr()}`);
+    for (const line of lines) {
+      let o;
+      assert.doesNotThrow(() => (o = JSON.parse(line)), `not JSON: ${line}`);
+      assert.deepEqual(Object.keys(o), ["time", "level", "msg"], line);
+      assert.match(o.time, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/, line);
+    }
+    assert.ok(lines.some((l) => JSON.parse(l).msg.includes("rejected: INVALID_PAYLOAD")), "the refusal is logged");
   });
 
   it("a .env file is honoured; the environment overrides it; a flag overrides both", async () => {

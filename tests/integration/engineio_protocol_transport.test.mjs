@@ -23,6 +23,7 @@ import { execFileSync, spawn } from "node:child_process";
 import { serverPerSuite, startServer } from "./lib/server.mjs";
 import { SocketJar, WireSocket, rawHttpRequest, sleep, withTimeout } from "./lib/wire.mjs";
 import { BANDSYNC_BIN, cleanEnv, freePort, launch, waitListening } from "./lib/bandsync.mjs";
+import { emptyCwd } from "./lib/server.mjs";
 
 const HOST = "127.0.0.1";
 
@@ -65,7 +66,7 @@ describe("polling → WebSocket upgrade", () => {
   // WebSocket), so that a loaded machine (parallel builds) slows both alike,
   // and a reply held for a ping still fails unless the control itself took
   // over 4 s.
-  it("answers every ack without waiting for a ping, whatever the delay after connect (40 clients, 0–300 ms)", async () => {
+  it("answers every ack without waiting for a ping, whatever the delay after connect (40 clients, 0–300 ms)", async (t) => {
     const COUNT = 40;
     const control = io(server.url, { forceNew: true, reconnection: false, transports: ["websocket"] });
     clients.add(control);
@@ -84,6 +85,17 @@ describe("polling → WebSocket upgrade", () => {
         const [took, controlTook] = await Promise.all([timed(socket, i), timed(control, 1000 + i)]);
         return { delay, took, controlTook, transport: socket.io.engine.transport.name };
       }),
+    );
+    // The figures (issue 8 asked for every reply under 50 ms on a quiet
+    // machine): in the test log, not asserted.
+    const took = results.map((r) => r.took).sort((x, y) => x - y);
+    const controlTook = results.map((r) => r.controlTook).sort((x, y) => x - y);
+    const under50 = took.filter((x) => x < 50).length;
+    t.diagnostic(
+      `reply ms: median ${took[took.length >> 1].toFixed(2)}, max ${took.at(-1).toFixed(2)}; ` +
+        `control (already on WebSocket) median ${controlTook[controlTook.length >> 1].toFixed(2)}, ` +
+        `max ${controlTook.at(-1).toFixed(2)}; ${under50}/${took.length} under 50 ms; ` +
+        `${results.filter((r) => r.transport === "websocket").length}/${took.length} on WebSocket`,
     );
     const slow = results.filter((r) => r.took >= 1_000 + 2 * r.controlTook);
     assert.deepEqual(
@@ -230,6 +242,75 @@ describe("a client that stops reading", () => {
       const how = await closedWithin(socket, 500);
       socket.destroy();
       assert.notEqual(how, "open", "the server still holds the TCP connection 5 s after the session closed");
+    } finally {
+      await eio.stop();
+    }
+  });
+});
+
+// The server's side of one TCP connection as the kernel sees it: [] when
+// it is gone, else { state, sendQ } per socket (ss from iproute2).
+function serverSide(serverPort, clientPort) {
+  const out = execFileSync("ss", ["-tanH", `( sport = :${serverPort} and dport = :${clientPort} )`]).toString();
+  return out
+    .split("\n")
+    .filter((l) => l.trim())
+    .map((l) => {
+      const [state, , sendQ] = l.trim().split(/\s+/);
+      return { state, sendQ: Number(sendQ) };
+    });
+}
+
+// A masked client text frame (mask key 0: the payload goes as it is).
+function clientTextFrame(text) {
+  const payload = Buffer.from(text);
+  const head = Buffer.alloc(14);
+  head[0] = 0x81;
+  head[1] = 0x80 | 127;
+  head.writeBigUInt64BE(BigInt(payload.length), 2);
+  head.writeUInt32BE(0, 10);
+  return Buffer.concat([head, payload]);
+}
+
+describe("a client that stops reading while the server has megabytes for it", () => {
+  // The issue's case: the kernel send queue full (~3.7 MB) when the session
+  // closes, so not even the close frame can be written. The server must reset
+  // the connection (and so free the queue) instead of waiting for a write
+  // that never completes.
+  it("loses its TCP connection, and the server its send queue, within a bounded time after the session closed", async (t) => {
+    // pingInterval 300 + pingTimeout 200: the session closes ~0.5 s in, if
+    // the 4 MiB transport queue has not closed it before.
+    const eio = await startServer(["conformance", "--engineio"]);
+    try {
+      const { socket, head } = await rawWebSocket(eio.port, "/engine.io/?EIO=4&transport=websocket");
+      assert.match(head, /^HTTP\/1\.1 101/);
+      const clientPort = socket.localPort;
+      // 12 MB of echo requests, never reading the answers.
+      const chunk = clientTextFrame("4" + "x".repeat(100_000));
+      for (let i = 0; i < 120; i++) socket.write(chunk);
+      let peakSendQ = 0;
+      const started = performance.now();
+      let gone = false;
+      while (performance.now() - started < 10_000) {
+        const side = serverSide(eio.port, clientPort);
+        for (const x of side) peakSendQ = Math.max(peakSendQ, x.sendQ);
+        if (side.every((x) => x.state === "TIME-WAIT" && x.sendQ === 0)) {
+          gone = true;
+          break;
+        }
+        await sleep(100);
+      }
+      const took = performance.now() - started;
+      const left = serverSide(eio.port, clientPort);
+      socket.destroy();
+      // The scenario was reached: the server had a full send queue for us.
+      assert.ok(peakSendQ > 256 * 1024, `the server's send queue peaked at ${peakSendQ} bytes only`);
+      t.diagnostic(`server send queue peaked at ${peakSendQ} bytes; ${gone ? "released" : "still held"} ${took.toFixed(0)} ms after the writes`);
+      assert.ok(gone, `10 s later the server still holds ${JSON.stringify(left)}`);
+      // The session closes within ~0.5 s, the close handshake gets 3 s; the
+      // rest is margin for a loaded machine (a server that waits for the
+      // write never lets go at all).
+      assert.ok(took < 8_000, `released after ${took.toFixed(0)} ms`);
     } finally {
       await eio.stop();
     }
@@ -425,6 +506,66 @@ describe("descriptor pressure", () => {
   const hard = Number(execFileSync("sh", ["-c", "ulimit -Hn"]).toString().trim());
   const DEVICES = 5_000;
 
+  // Within 64 descriptors of a limit that cannot be raised (soft = hard),
+  // new Engine.IO sessions get 503 code 6 and one warning names the limit,
+  // while /health and the sessions already open keep working.
+  it("near a limit it cannot raise: new sessions refused with 503 code 6 and a warning; /health and open sessions go on", async (t) => {
+    const LIMIT = 256;
+    const port = await freePort();
+    const proc = spawn(
+      "prlimit",
+      [`--nofile=${LIMIT}:${LIMIT}`, BANDSYNC_BIN, "serve", "--port", String(port), "--host", HOST],
+      { env: cleanEnv(), cwd: emptyCwd(), stdio: ["ignore", "ignore", "pipe"] },
+    );
+    let stderr = "";
+    proc.stderr.on("data", (d) => (stderr = (stderr + d).slice(-16_000)));
+    const exited = new Promise((resolve) => proc.once("exit", resolve));
+    const held = [];
+    const witnesses = new SocketJar();
+    try {
+      const alive = { alive: () => proc.exitCode === null && proc.signalCode === null };
+      assert.ok(await waitListening(alive, port, HOST), `the server did not start; stderr:\n${stderr}`);
+      const witness = witnesses.add(new WireSocket(`ws://${HOST}:${port}/socket.io/?EIO=4&transport=websocket`));
+      assert.ok((await witness.next()).startsWith("0{"));
+      witness.send("40");
+      assert.ok((await witness.next()).startsWith("40"));
+      let opened = 0;
+      let refused = null;
+      while (opened < LIMIT) {
+        const { socket, head } = await rawWebSocket(port, "/socket.io/?EIO=4&transport=websocket");
+        held.push(socket);
+        if (!/^HTTP\/1\.1 101/.test(head)) {
+          refused = head;
+          break;
+        }
+        opened += 1;
+      }
+      t.diagnostic(`${opened} WebSocket sessions opened (and one before them), then refused`);
+      assert.match(refused ?? "none refused", /^HTTP\/1\.1 503/, `after ${opened} sessions`);
+      assert.ok(opened > LIMIT / 2 && opened < LIMIT - 32, `refused after ${opened} of ${LIMIT} descriptors`);
+      const handshake = await rawHttpRequest(port, { method: "GET", target: "/socket.io/?EIO=4&transport=polling" });
+      assert.equal(handshake.status, 503);
+      assert.deepEqual(JSON.parse(handshake.body), { code: 6, message: "Server at capacity" });
+      const health = await rawHttpRequest(port, { method: "GET", target: "/health" });
+      assert.equal(health.status, 200, "the reserve keeps /health answering");
+      witness.send('42["latency_probe",{"timestamp":1}]');
+      for (;;) {
+        const frame = await witness.next();
+        if (frame.startsWith('42["latency_response"')) break;
+      }
+      const warnings = stderr.split("\n").filter((l) => /descriptors in use of the 256 allowed/.test(l));
+      assert.equal(warnings.length, 1, `one warning per 10 s; stderr:\n${stderr.slice(-2_000)}`);
+      assert.match(warnings[0], /new Engine\.IO sessions refused/);
+    } finally {
+      for (const h of held) h.destroy();
+      witnesses.closeAll();
+      proc.kill("SIGTERM");
+      const timer = setTimeout(() => proc.kill("SIGKILL"), 5_000);
+      await exited;
+      clearTimeout(timer);
+    }
+  });
+
   it(
     `started under a 1024 soft limit, holds ${DEVICES} idle devices and still answers /health`,
     { skip: !(hard >= DEVICES + 1_000) && `hard open-file limit ${hard} is below ${DEVICES + 1_000}` },
@@ -434,7 +575,7 @@ describe("descriptor pressure", () => {
       const proc = spawn(
         "prlimit",
         [`--nofile=1024:${hard}`, BANDSYNC_BIN, "serve", "--port", String(port), "--host", HOST],
-        { env: cleanEnv({ HANDSHAKE_BURST: String(DEVICES * 2) }), stdio: ["ignore", "ignore", "pipe"] },
+        { env: cleanEnv({ HANDSHAKE_BURST: String(DEVICES * 2) }), cwd: emptyCwd(), stdio: ["ignore", "ignore", "pipe"] },
       );
       let stderr = "";
       proc.stderr.on("data", (d) => (stderr = (stderr + d).slice(-16_000)));

@@ -10,12 +10,11 @@ import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { io } from "socket.io-client";
 
-import { serverPerSuite } from "./lib/server.mjs";
+import { serverPerSuite, sleep } from "./lib/server.mjs";
 import { TcpProxy } from "./lib/tcp_proxy.mjs";
 import { withTimeout } from "./lib/wire.mjs";
 
 const WAIT_MS = 10_000;
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 const clients = new Set();
 const proxies = new Set();

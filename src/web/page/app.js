@@ -3,6 +3,12 @@
 // timeline, re-joins, seats) is the library's; this file only draws it and
 // turns buttons into library calls. No inline script or style anywhere, so
 // the page passes its CSP (script-src 'self', style-src 'self').
+//
+// Why one file of ~700 lines: the page's only script, served as it is (no
+// bundler) and loaded as one module under the CSP above; view code only (no
+// protocol), in marked sections (state, connection, events, drawing, the
+// display, audible click, wake lock, controls); tested end to end in headless
+// Chromium (integration.bandsync_page).
 import { io } from "/app/socket.io.esm.min.js";
 import { createBandSync } from "/bandsync-client.js";
 

@@ -87,8 +87,9 @@ export function canConnect(port, host = HOST) {
 
 // Configuration variables the binary reads; removed from the environment of
 // every server started here so that the runner's own environment cannot
-// change what is tested.
-const CONFIG_VARS = [
+// change what is tested. bandsync_http's "serve --help" case fails when the
+// binary reads a variable that is missing here.
+export const CONFIG_VARS = [
   "PORT",
   "HOST",
   "CORS_ORIGIN",
@@ -119,6 +120,8 @@ const CONFIG_VARS = [
   "SESSION_CREATE_ADDRESS_BURST",
   "SESSION_CREATE_ADDRESS_PER_MINUTE",
   "SOCKET_RECOVERY_WINDOW",
+  "LEADER_GRACE",
+  "PLAY_LEAD_MS",
   "CLUSTER",
   "NODE_ID",
 ];
@@ -130,8 +133,9 @@ export function cleanEnv(extra = {}) {
   return { ...env, ...extra };
 }
 
-// An empty working directory, so that no stray ./.env changes a test.
-function emptyCwd() {
+// An empty working directory, so that no stray ./.env changes a test (for a
+// process started without this file's launcher, e.g. under prlimit).
+export function emptyCwd() {
   emptyDir ??= mkdtempSync(path.join(os.tmpdir(), "bandsync-cwd-"));
   return emptyDir;
 }
@@ -163,13 +167,12 @@ export function launch(args, options = {}) {
   return makeHandle(proc, exited, stderr, null);
 }
 
-// Resolves true once `port` on `host` accepts connections, false if the
-// server exits first or `ms` pass.
 // Runs `bandsync <args>` to completion (the bench tools): resolves to
 // { code, stdout, stderr }; killed and rejected after timeoutMs.
 export function runBandsync(args, timeoutMs) {
   return new Promise((resolve, reject) => {
-    const proc = spawn(BANDSYNC_BIN, args, { stdio: ["ignore", "pipe", "pipe"] });
+    // Scrubbed as every server here: the bench tools start servers of their own.
+    const proc = spawn(BANDSYNC_BIN, args, { env: cleanEnv(), cwd: emptyCwd(), stdio: ["ignore", "pipe", "pipe"] });
     let stdout = "";
     let stderr = "";
     proc.stdout.setEncoding("utf8").on("data", (c) => (stdout += c));
@@ -186,6 +189,8 @@ export function runBandsync(args, timeoutMs) {
   });
 }
 
+// Resolves true once `port` on `host` accepts connections, false if the
+// server exits first or `ms` pass.
 export async function waitListening(server, port, host = HOST, ms = READY_TIMEOUT_MS) {
   const deadline = Date.now() + ms;
   while (server.alive() && Date.now() < deadline) {

@@ -3,8 +3,10 @@
 #include "glue/socketio_outbox.hpp"
 
 #include <gtest/gtest.h>
+
 #include <boost/asio/io_context.hpp>
 #include <boost/json.hpp>
+#include <map>
 
 #include "engineio/server.hpp"
 #include "socketio/server.hpp"
@@ -42,21 +44,26 @@ class SocketioGlue : public ::testing::Test {
   void text(const eio::session_ptr& s, std::string t) {
     s->on_packet(eio::packet{eio::packet_type::message, false, std::move(t)});
   }
-  // The Socket.IO events queued for `s`, as (name, payload) pairs.
-  std::vector<std::pair<std::string, boost::json::value>> events(const eio::session_ptr& s) {
-    std::vector<std::pair<std::string, boost::json::value>> out;
+  // The Socket.IO EVENT packets queued for `s`, each as its JSON array
+  // (name, payload, then the offset when stored).
+  std::vector<boost::json::array> event_packets(const eio::session_ptr& s) {
+    std::vector<boost::json::array> out;
     std::string payload = s->take_poll_payload();
     size_t start = 0;
     while (start <= payload.size()) {
       size_t end = payload.find('\x1e', start);
       auto part = payload.substr(start, end == std::string::npos ? std::string::npos : end - start);
-      if (part.rfind("42", 0) == 0) {
-        auto v = boost::json::parse(part.substr(2)).as_array();
-        out.emplace_back(std::string(v.at(0).as_string()), v.size() > 1 ? v[1] : nullptr);
-      }
+      if (part.rfind("42", 0) == 0) out.push_back(boost::json::parse(part.substr(2)).as_array());
       if (end == std::string::npos) break;
       start = end + 1;
     }
+    return out;
+  }
+  // The Socket.IO events queued for `s`, as (name, payload) pairs.
+  std::vector<std::pair<std::string, boost::json::value>> events(const eio::session_ptr& s) {
+    std::vector<std::pair<std::string, boost::json::value>> out;
+    for (auto& v : event_packets(s))
+      out.emplace_back(std::string(v.at(0).as_string()), v.size() > 1 ? v[1] : nullptr);
     return out;
   }
   std::string connect(const eio::session_ptr& s) {
@@ -194,4 +201,44 @@ TEST_F(SocketioGlue, ALostConnectionKeepsItsSeatAndComesBack) {
 }
 
 }  // namespace
+
+// EVENTS.md "Seats": scroll_tick, heartbeat, latency_response,
+// time_sync_response and room_stats are volatile: sent without the offset
+// argument and never stored; every other event is stored once, however many
+// members get it, and carries its offset last.
+TEST_F(SocketioGlue, VolatileEventsCarryNoOffsetAndAreNeverStored) {
+  auto a = open(), b = open();
+  connect(a);
+  connect(b);
+  auto& ns = io.of("/");
+  text(a, R"(2["join_session",{"sessionId":"band"}])");
+  a->take_poll_payload();
+  size_t stored = ns.stored_packets();
+  // b's snapshot and the session's user_joined are stored; room_stats is not.
+  text(b, R"(2["join_session",{"sessionId":"band"}])");
+  EXPECT_EQ(ns.stored_packets(), stored + 2);
+  stored = ns.stored_packets();
+  service.heartbeat_round();  // before the probe: a is still "healthy"
+  text(a, R"(2["latency_probe",{"timestamp":1}])");
+  text(a, R"(2["time_sync",{"t1":1}])");
+  text(a, R"(2["play",{"sessionId":"band"}])");  // snapshot and play: stored
+  clock.advance_ms(500);
+  EXPECT_GT(service.tick_due(), 0u);
+  EXPECT_EQ(ns.stored_packets(), stored + 2);
+
+  // What a got since its join, by name: whether it carried an offset.
+  std::map<std::string, bool> offset_of;
+  for (const auto& v : event_packets(a))
+    offset_of[std::string(v.at(0).as_string())] = v.size() == 3 && v[2].is_string();
+  std::map<std::string, bool> want{{"user_joined", true},
+                                   {"room_stats", false},
+                                   {"heartbeat", false},
+                                   {"latency_response", false},
+                                   {"time_sync_response", false},
+                                   {"snapshot", true},
+                                   {"play", true},
+                                   {"scroll_tick", false}};
+  EXPECT_EQ(offset_of, want);
+}
+
 }  // namespace bandsync::glue

@@ -88,6 +88,17 @@ class recovery_test : public ::testing::Test {
     if (auto pid = answer.if_contains("pid")) c.pid = std::string(pid->as_string());
     return c;
   }
+  // connect() on another server than the fixture's.
+  template <class Server>
+  conn connect_on(Server& srv, const std::string& auth = "") {
+    conn c;
+    c.session = srv.open();
+    text(c.session, "0" + auth);
+    auto answer = connect_answer(drain(c.session));
+    c.sid = std::string(answer.at("sid").as_string());
+    c.pid = std::string(answer.at("pid").as_string());
+    return c;
+  }
   // The last argument of an EVENT packet ("42[...]").
   static std::string offset_of(const std::string& packet) {
     auto v = boost::json::parse(packet.substr(2)).as_array();
@@ -433,6 +444,101 @@ TEST_F(recovery_test, confirmed_packets_are_released_before_the_window) {
   back->on_packet(eio::packet{eio::packet_type::pong, false, ""});
   EXPECT_EQ(ns2.find_stored(3), nullptr);
   EXPECT_EQ(ns2.released_packets(), 3u);
+}
+
+// A second server with its own recovery bounds (the fixture's are small
+// packet counts), nothing confirmed (confirm_delay 0 and no heartbeat run):
+// what is stored stays until a bound drops it.
+struct bounded_server {
+  explicit bounded_server(boost::asio::io_context& ioc, sio::recovery_options r)
+      : srv(ioc.get_executor(), opts(r)), engine(ioc.get_executor(), {}, srv) {
+    srv.of("/").on_connection([this](const sio::socket_ptr& s) { sockets[s->id()] = s; });
+  }
+  static sio::options opts(sio::recovery_options r) {
+    sio::options o;
+    o.recovery = r;
+    return o;
+  }
+  sio::socket_namespace& ns() { return srv.of("/"); }
+  eio::session_ptr open() {
+    auto s = engine.create_session(eio::transport_kind::polling, "127.0.0.1");
+    s->start();
+    srv.on_open(s);
+    return s;
+  }
+  sio::server srv;
+  eio::server engine;
+  std::map<std::string, sio::socket_ptr> sockets;
+};
+
+sio::recovery_options unconfirmed(sio::recovery_options r) {
+  r.window = 60s;
+  r.confirm_delay = 0ms;
+  return r;
+}
+
+TEST_F(recovery_test,
+       the_namespace_byte_bound_drops_the_oldest_and_refuses_recoveries_that_need_them) {
+  sio::recovery_options r;
+  r.max_bytes = 5000;
+  bounded_server b(ioc, unconfirmed(r));
+  auto a = connect_on(b);
+  const std::string kib(1000, 'x');
+  std::vector<std::string> offsets;
+  for (int i = 0; i < 6; ++i) {
+    b.ns().emit("big", sio::message{boost::json::array{kib}, {}});
+    offsets.push_back(offset_of(drain(a.session).back()));
+  }
+  // ~1 040 bytes each: 6 are over 5 000, the two oldest went.
+  EXPECT_LE(b.ns().stored_bytes(), 5000u);
+  EXPECT_EQ(b.ns().stored_packets(), 4u);
+  EXPECT_EQ(b.ns().find_stored(2), nullptr);
+  EXPECT_NE(b.ns().find_stored(3), nullptr);
+
+  a.session->close("transport close");
+  ASSERT_TRUE(b.sockets.at(a.sid)->held());
+  // From the 1st: the 2nd is gone, so an ordinary new connection.
+  auto c = connect_on(b, auth(a, offsets[0]));
+  EXPECT_NE(c.sid, a.sid);
+  // From the 2nd: the 3rd to the 6th are all there.
+  auto back = b.open();
+  text(back, "0" + auth(a, offsets[1]));
+  auto replay = drain(back);
+  ASSERT_EQ(replay.size(), 5u);
+  EXPECT_EQ(offset_of(replay[0]), offsets[2]);
+  EXPECT_EQ(offset_of(replay[3]), offsets[5]);
+  EXPECT_EQ(connect_answer(replay).at("sid").as_string(), a.sid);
+}
+
+TEST_F(recovery_test, a_replay_over_its_byte_or_frame_bound_is_a_new_connection) {
+  for (bool by_frames : {false, true}) {
+    SCOPED_TRACE(by_frames ? "max_replay_frames" : "max_replay_bytes");
+    sio::recovery_options r;
+    if (by_frames) {
+      r.max_replay_frames = 2;
+    } else {
+      r.max_replay_bytes = 2500;
+    }
+    bounded_server b(ioc, unconfirmed(r));
+    auto a = connect_on(b);
+    std::vector<std::string> offsets;
+    for (int i = 0; i < 3; ++i) {
+      b.ns().emit("p", sio::message{boost::json::array{std::string(1000, 'x')}, {}});
+      offsets.push_back(offset_of(drain(a.session).back()));
+    }
+    a.session->close("transport close");
+    ASSERT_TRUE(b.sockets.at(a.sid)->held());
+    // Everything since the connect: 3 frames, ~3 100 bytes: over the bound.
+    auto c = connect_on(b, auth(a, ""));
+    EXPECT_NE(c.sid, a.sid);
+    // After the 1st: 2 frames, ~2 100 bytes: within it, replayed.
+    auto back = b.open();
+    text(back, "0" + auth(a, offsets[0]));
+    auto replay = drain(back);
+    ASSERT_EQ(replay.size(), 3u);
+    EXPECT_EQ(offset_of(replay[0]), offsets[1]);
+    EXPECT_EQ(connect_answer(replay).at("sid").as_string(), a.sid);
+  }
 }
 
 }  // namespace

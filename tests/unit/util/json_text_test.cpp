@@ -5,6 +5,7 @@
 
 #include <boost/json/parse.hpp>
 
+#include "util/json_string.hpp"
 #include "util/json_text.hpp"
 
 using bandsync::util::to_json_text;
@@ -64,6 +65,17 @@ TEST(json_text_numbers, formats_doubles_as_ecmascript_does) {
   EXPECT_EQ(text(1.7976931348623157e308), "1.7976931348623157e+308");
   EXPECT_EQ(text(std::numeric_limits<double>::quiet_NaN()), "null");
   EXPECT_EQ(text(-std::numeric_limits<double>::infinity()), "null");
+}
+
+// The escaper JSON lines share with the text writer: JSON.stringify's escapes,
+// control characters as \u00XX, UTF-8 as it is.
+TEST(json_string, escapes_as_json_stringify_does) {
+  std::string out;
+  bandsync::util::append_json_string_body(
+      out, std::string_view("a\"b\\c\n\t\r\b\f\x01\x1f\x7f \xc3\xa9", 16));
+  EXPECT_EQ(out, "a\\\"b\\\\c\\n\\t\\r\\b\\f\\u0001\\u001f\x7f \xc3\xa9");
+  // The same escapes as a string value written by to_json_text.
+  EXPECT_EQ(to_json_text(boost::json::value("a\"\n\x01")), "\"a\\\"\\n\\u0001\"");
 }
 
 }  // namespace
