@@ -91,6 +91,11 @@ async function connected(ph) {
   await waitUntil(() => ph.socket.connected && connects(ph).length > 0, "connect");
 }
 
+// The device's socket id, from its first `connect`: socket.id is cleared
+// while the client sees its link down, which under load happens on its own
+// (a late pong) between two awaits.
+const idOf = (ph) => connects(ph)[0].id;
+
 // Emits `name` until `done()`: again after each reconnect of the device while
 // not done. An emit rides on the transport of the moment; one that dies with
 // it is lost (Socket.IO delivers client packets at most once; recovery
@@ -163,7 +168,7 @@ async function dropCase(server, { role, transport, dropMs, k }) {
   const b = phone(nodeUrl(server, k + 1));
   await connected(a);
   await connected(b);
-  const aId = a.socket.id;
+  const aId = idOf(a);
   // The first to join leads, and on a cluster its node runs the session:
   // B's over WebSocket (A's seat is held on a node that does not run it),
   // A's over polling. The second takes the lead when the case's role says so.
@@ -340,7 +345,7 @@ async function statusBand(server, name) {
   await join(b, sessionId, { displayName: "B" });
   await join(a, sessionId, { displayName: "A" });
   await waitUntil(() => named(b, "user_joined").length === 2, "B hears of A");
-  const aId = a.socket.id;
+  const aId = idOf(a);
   const fromB = b.log.length;
   const droppedAt = Date.now();
   proxy.freeze();
@@ -467,7 +472,7 @@ describe("seats with recovery on", { concurrency: true }, () => {
     const b = phone(nodeUrl(server, 1)); // B joins first: its node runs the session
     await connected(a);
     await connected(b);
-    const aId = a.socket.id;
+    const aId = idOf(a);
     await join(b, sessionId, { displayName: "B" });
     await join(a, sessionId, { displayName: "A" });
     const fromA = a.log.length;
@@ -505,7 +510,7 @@ describe("seats with recovery on", { concurrency: true }, () => {
     const a = phone(`http://127.0.0.1:${proxy.port}`);
     await connected(a);
     await join(a, sessionId, { displayName: "A" });
-    const aId = a.socket.id; // socket.id is cleared once the client sees the loss
+    const aId = idOf(a);
     const others = [b];
     for (let i = 1; i < 7; i++) {
       const o = phone(nodeUrl(server, i));
