@@ -176,7 +176,9 @@ void node::bind(domain::session_service& service) {
   // session runs: here (its connection entry is bound to the session only
   // on the owner), and on every owner its events went to (EVENTS.md
   // "Cluster", held seats).
-  ns_.on_disconnect([this](const socketio::socket_ptr& s, std::string_view, bool held) {
+  ns_.on_disconnect([this](const socketio::socket_ptr& s, std::string_view reason, bool held) {
+    spdlog::debug("cluster: local socket {} lost ({}, {})", s->id(), reason,
+                  held ? "held" : "gone");
     if (!held) return on_local_disconnect(s->id());
     // A connection entry marked held here without a session would not be
     // marked again if this node later adopts the session (load()).
@@ -186,6 +188,7 @@ void node::bind(domain::session_service& service) {
     tell_owners(wire_kind::hold, s->id());
   });
   ns_.on_recover([this](const socketio::socket_ptr& s) {
+    spdlog::debug("cluster: local socket {} recovered", s->id());
     service_->on_recover(s->id());
     tell_owners(wire_kind::recover, s->id());
   });
@@ -566,6 +569,7 @@ void node::tell_owners(wire_kind kind, const std::string& sid) {
   if (it == forwarded_to_.end()) return;
   for (const auto& owner : it->second) {
     if (owner == options_.node_id) continue;
+    spdlog::debug("cluster: {} of {} told to {}", kind_name(kind), sid, owner);
     wire_message m;
     m.kind = kind;
     m.from = options_.node_id;
@@ -843,8 +847,26 @@ void node::on_node_message(wire_message&& m) {
       return;
     case wire_kind::hold:
     case wire_kind::recover:
+      spdlog::debug("cluster: {} of {} from {}", kind_name(m.kind), m.sid, m.from);
       // Only from the node that holds the socket (a stale notice from a node
-      // the socket left is ignored, as for disconnect).
+      // the socket left is ignored, as for disconnect). One exception: an
+      // orphan (its node looked gone: missed heartbeats, or no attach after
+      // a takeover) has no entry in remote_, yet a notice about it proves
+      // that its node is alive and holds it (a socket id lives on one node
+      // only). Without this, the `recover` of a device that came back while
+      // its node was paused was dropped here and its seat stayed held on
+      // this owner until the device's next event, or was released at the
+      // end of the window although the device was connected all along.
+      // Both notices travel in order on one channel from that node, so the
+      // last one applied is its socket's state now.
+      if (orphans_.contains(m.sid) && !remote_.contains(m.sid) &&
+          service_->find_connection(m.sid)) {
+        remote_[m.sid] = m.from;
+        // A `recover` connects the seat again (adopt_orphan); a `hold` leaves
+        // it held, its window now the node's (the orphan's deadline goes).
+        if (m.kind == wire_kind::recover) return adopt_orphan(m.sid);
+        orphans_.erase(m.sid);
+      }
       if (auto it = remote_.find(m.sid); it != remote_.end() && it->second == m.from) {
         if (m.kind == wire_kind::hold) {
           service_->on_hold(m.sid);
@@ -886,6 +908,7 @@ void node::on_node_message(wire_message&& m) {
           publish(node_channel(m.from), l);
           continue;
         }
+        spdlog::debug("cluster: {} attached from {} for {}", sid, m.from, m.session);
         remote_[sid] = m.from;
         adopt_orphan(sid);
       }
@@ -929,6 +952,8 @@ void node::on_room_message(wire_message&& m) {
     publish(node_channel(m.from), a);
     // The new owner read the members from Redis, all connected: the held
     // ones are held there too (after the attach, on the same channel).
+    spdlog::debug("cluster: attach of {} to {} for {} ({} held)", a.body, m.from, m.session,
+                  held.size());
     for (const auto& sid : held) {
       wire_message h;
       h.kind = wire_kind::hold;

@@ -14,6 +14,9 @@
 //   SIGSTOP        an owner paused past its lease wakes up and changes
 //                  nothing: no tick of its own, no write to Redis (its
 //                  device's seat was held meanwhile)
+//   paused node    a held member's node pauses past its heartbeat TTL (the
+//                  owner takes the member for an orphan); the device's
+//                  recovery on that node connects the seat again
 //   joins          six devices on three nodes join one session at once: no
 //                  member is lost, exactly one leader
 //   lease cost     twelve sessions on two nodes: lease renewals and takeover
@@ -40,6 +43,7 @@ import {
   waitListening,
 } from "./lib/bandsync.mjs";
 import { getJson, redisCommand, redisMissing, startRedis } from "./lib/redis.mjs";
+import { TcpProxy } from "./lib/tcp_proxy.mjs";
 
 const WS = { transports: ["websocket"] };
 const missing = redisMissing();
@@ -313,6 +317,65 @@ describe("BandSync cluster", { skip: missing ?? false }, () => {
     }
     const h = await health(a.url);
     assert.equal(h.cluster.ownedSessions, 0, "A gave the session up");
+  });
+
+  it("a held member whose node was paused: its recovery on that node reaches the owner, the seat is connected again", async () => {
+    // The owner (B) treats the members of a node that misses its heartbeats
+    // as orphans (held for the window); the device's `recover`, sent by its
+    // node once it runs again, must connect the seat again even though the
+    // device (a follower) sends nothing else. Before the fix the owner
+    // dropped that notice (it no longer listed the socket as remote) and the
+    // seat stayed held, then left at the end of the window.
+    const [a, b] = await nodes("node-a", "node-b");
+    const sessionId = sessionName("cl-paused");
+    const proxy = await TcpProxy.start(a.port);
+    try {
+      const db = await jar.connect(b.url, WS, "B-owner");
+      await join(db, sessionId, { displayName: "B" });
+      const da = await jar.connect(
+        `http://${HOST}:${proxy.port}`,
+        { ...WS, reconnection: true, reconnectionDelay: 200, reconnectionDelayMax: 200, randomizationFactor: 0 },
+        "A-paused",
+      );
+      const aId = da.socketId;
+      await join(da, sessionId, { displayName: "A" }, [db]);
+      // A's link dies (reconnects frozen too): node-a holds it, the owner learns.
+      let m = db.mark();
+      proxy.freeze();
+      await proxy.cut();
+      await db.waitFor("member_status", { after: m, where: (p) => p.socketId === aId && p.connected === false });
+      // node-a sleeps past its heartbeat key's TTL (1.5 s): B orphans A.
+      process.kill(a.proc.pid, "SIGSTOP");
+      try {
+        await eventually(
+          async () => b.stderr(),
+          (log) => log.includes(`member ${aId} was on node node-a, which is gone`),
+          "B takes A for an orphan",
+          8_000,
+        );
+      } finally {
+        process.kill(a.proc.pid, "SIGCONT");
+      }
+      await eventually(() => health(b.url), (h) => h.cluster?.peers?.includes("node-a"), "node-a back in B's peers");
+      // The device comes back on node-a (recovered): its node tells the owner.
+      m = db.mark();
+      proxy.thaw();
+      const back = await db.waitFor("member_status", {
+        after: m,
+        timeout: 8_000,
+        where: (p) => p.socketId === aId && p.connected === true,
+      });
+      assert.equal(back.payload.heldUntil, null);
+      await eventually(async () => da.socket.connected, (c) => c, "A's device connected again");
+      assert.equal(da.socket.id, aId);
+      assert.equal(da.socket.recovered, true);
+      const m2 = db.mark();
+      db.emit("update_message", { sessionId, message: "after" });
+      const snap = (await db.waitFor("snapshot", { after: m2 })).payload;
+      assert.equal(snap.members.find((x) => x.socketId === aId)?.connected, true, "A's seat connected");
+    } finally {
+      await proxy.stop();
+    }
   });
 
   it("lease cost: one renewal per node and one probe per owner node, whatever the number of sessions", async () => {

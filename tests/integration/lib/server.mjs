@@ -15,7 +15,7 @@
 import assert from "node:assert/strict";
 import { after, afterEach, before } from "node:test";
 import { spawn } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { appendFileSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import net from "node:net";
 import os from "node:os";
 import path from "node:path";
@@ -140,13 +140,27 @@ export function emptyCwd() {
   return emptyDir;
 }
 
+// BANDSYNC_TEST_LOG_DIR=<dir>: every server's whole stderr also goes to
+// <dir>/<NODE_ID or "server">-<pid>.log (the handle keeps only the last
+// 64 KiB), to read the order of a race after the fact; with LOG_LEVEL in the
+// runner's environment (e.g. debug) every server logs at that level.
+const LOG_DIR = process.env.BANDSYNC_TEST_LOG_DIR;
+const LOG_LEVEL = LOG_DIR ? process.env.LOG_LEVEL : undefined;
+
 function spawnServer(args, { env = cleanEnv(), cwd = emptyCwd() } = {}) {
+  if (LOG_LEVEL) env = { ...env, LOG_LEVEL: env.LOG_LEVEL ?? LOG_LEVEL };
   const proc = spawn(BANDSYNC_BIN, args, { env, cwd, stdio: ["ignore", "ignore", "pipe"] });
   running.add(proc);
   let stderr = "";
+  let logFile = null;
+  if (LOG_DIR && proc.pid) {
+    mkdirSync(LOG_DIR, { recursive: true });
+    logFile = path.join(LOG_DIR, `${env.NODE_ID ?? "server"}-${proc.pid}.log`);
+  }
   proc.stderr.setEncoding("utf8");
   proc.stderr.on("data", (chunk) => {
     stderr = (stderr + chunk).slice(-STDERR_KEEP);
+    if (logFile) appendFileSync(logFile, chunk);
   });
   const exited = new Promise((resolve) => {
     proc.once("exit", (code, signal) => {
