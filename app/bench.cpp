@@ -1,5 +1,8 @@
 #include "app/bench.hpp"
 
+#include <map>
+#include <string>
+
 #include <CLI/CLI.hpp>
 
 #include "bench/fanout.hpp"
@@ -32,6 +35,13 @@ void add_common(CLI::App* sub, bench::common_options& c) {
   sub->add_option("--progress-interval", c.progress_interval_s,
                   "Seconds between progress lines on stderr (0 = none)")
       ->capture_default_str();
+  sub->add_option("--device-io", c.io,
+                  "How devices read and write: wire (one epoll loop, the default) or beast "
+                  "(the Beast WebSocket client it replaced, to compare the generator's cost)")
+      ->transform(CLI::CheckedTransformer(
+          std::map<std::string, bench::device_io>{{"wire", bench::device_io::wire},
+                                                  {"beast", bench::device_io::beast}},
+          CLI::ignore_case));
 }
 
 }  // namespace

@@ -62,7 +62,8 @@ std::optional<std::string> fleet::prepare(size_t count) {
           net::ip::address_v4::uint_type{0x7f000002u + static_cast<uint32_t>(i)}));
   }
   devices_.reserve(count);
-  for (size_t i = 0; i < count; ++i) devices_.push_back(device::create(ioc_, observer_, i));
+  for (size_t i = 0; i < count; ++i)
+    devices_.push_back(device::create(ioc_, observer_, i, opts_.io));
   counted_.assign(count, false);
   return std::nullopt;
 }
