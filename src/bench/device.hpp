@@ -110,6 +110,10 @@ class device {
   double arrival_ms_ = 0;
 };
 
+// Wire devices of `ioc` read their sockets every `interval` instead of as
+// soon as one is readable (0, the default). Before the first device connects.
+void set_wire_poll_interval(boost::asio::io_context& ioc, std::chrono::microseconds interval);
+
 namespace detail {
 // The two implementations behind device::create.
 std::shared_ptr<device> make_beast_device(boost::asio::io_context& ioc, device_observer& observer,

@@ -28,6 +28,9 @@ struct common_options {
   std::vector<uint16_t> node_ports;
   uint16_t redis_port = 0;  // > 0: Redis commands per second from its INFO (fanout)
   device_io io = device_io::wire;
+  // Wire devices: read every socket every this many ms instead of as soon as
+  // one is readable (0). Latency is the kernel's receive stamp either way.
+  double poll_interval_ms = 0;
 };
 
 struct rehearsal_options {

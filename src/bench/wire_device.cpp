@@ -10,7 +10,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <chrono>
 #include <cmath>
 #include <cstring>
 #include <vector>
@@ -100,15 +102,25 @@ class wire_loop final : public net::execution_context::service {
   static net::execution_context::id id;
 
   explicit wire_loop(net::io_context& ioc)
-      : net::execution_context::service(ioc), ioc_(ioc), watch_(ioc), scratch_(scratch_bytes) {
-    int ep = ::epoll_create1(EPOLL_CLOEXEC);
-    if (ep < 0) {
-      error_ = errno_error(errno);
-      return;
-    }
-    watch_.assign(ep);
-    arm();
+      : net::execution_context::service(ioc),
+        ioc_(ioc),
+        watch_(ioc),
+        poll_timer_(ioc),
+        scratch_(scratch_bytes) {
+    ep_ = ::epoll_create1(EPOLL_CLOEXEC);
+    if (ep_ < 0) error_ = errno_error(errno);
   }
+
+  ~wire_loop() override {
+    // Once watched, the descriptor object owns (and closes) it.
+    if (!watch_.is_open() && ep_ >= 0) ::close(ep_);
+  }
+
+  // 0: read as soon as a socket is readable. Otherwise every `interval`:
+  // each wake-up of the generator is a context switch, which on this VM
+  // costs as much as reading several messages (bench/README.md, "Fourth
+  // pass"). Set before the first device connects.
+  void set_poll_interval(std::chrono::microseconds interval) { poll_interval_ = interval; }
 
   net::io_context& context() { return ioc_; }
   char* scratch() { return scratch_.data(); }
@@ -120,7 +132,12 @@ class wire_loop final : public net::execution_context::service {
     epoll_event ev{};
     ev.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET;
     ev.data.ptr = d;
-    if (::epoll_ctl(watch_.native_handle(), EPOLL_CTL_ADD, fd, &ev) != 0) return errno_error(errno);
+    if (::epoll_ctl(ep_, EPOLL_CTL_ADD, fd, &ev) != 0) return errno_error(errno);
+    if (!armed_) {
+      armed_ = true;
+      next_poll_ = std::chrono::steady_clock::now();
+      arm();
+    }
     return {};
   }
 
@@ -128,6 +145,23 @@ class wire_loop final : public net::execution_context::service {
   void shutdown() override {}
 
   void arm() {
+    if (poll_interval_.count() > 0) {
+      // The next multiple of the interval; after a late turn, not a burst of
+      // turns to catch up.
+      next_poll_ = std::max(next_poll_ + poll_interval_, std::chrono::steady_clock::now());
+      poll_timer_.expires_at(next_poll_);
+      poll_timer_.async_wait([this](error_code ec) {
+        if (!ec) run_ready();
+      });
+      return;
+    }
+    // Registered with the reactor only in this mode: a registered descriptor
+    // wakes the reactor on every edge, even with no wait pending.
+    if (!watch_.is_open()) {
+      error_code ec;
+      watch_.assign(ep_, ec);
+      if (ec) return;
+    }
     watch_.async_wait(net::posix::descriptor_base::wait_read, [this](error_code ec) {
       if (!ec) run_ready();
     });
@@ -142,8 +176,13 @@ class wire_loop final : public net::execution_context::service {
 
   net::io_context& ioc_;
   net::posix::stream_descriptor watch_;
+  net::steady_timer poll_timer_;
+  std::chrono::microseconds poll_interval_{0};
+  std::chrono::steady_clock::time_point next_poll_;
   std::vector<char> scratch_;
   error_code error_;
+  int ep_ = -1;
+  bool armed_ = false;
 };
 
 net::execution_context::id wire_loop::id;
@@ -506,7 +545,7 @@ class wire_device final : public device, public std::enable_shared_from_this<wir
 void wire_loop::run_ready() {
   epoll_event events[max_events];
   for (int round = 0; round < max_rounds; ++round) {
-    int n = ::epoll_wait(watch_.native_handle(), events, max_events, 0);
+    int n = ::epoll_wait(ep_, events, max_events, 0);
     for (int i = 0; i < n; ++i)
       static_cast<wire_device*>(events[i].data.ptr)->on_events(events[i].events);
     if (n < max_events) return arm();
@@ -523,6 +562,10 @@ void device_observer::on_tick(device& d, const wire::tick_fields& tick, double r
   if (!std::isnan(tick.position_ms)) o["positionMs"] = tick.position_ms;
   if (!std::isnan(tick.tempo_bpm)) o["tempoBpm"] = tick.tempo_bpm;
   on_event(d, "scroll_tick", boost::json::value(std::move(o)), recv_ms);
+}
+
+void set_wire_poll_interval(net::io_context& ioc, std::chrono::microseconds interval) {
+  net::use_service<wire_loop>(ioc).set_poll_interval(interval);
 }
 
 std::shared_ptr<device> detail::make_wire_device(net::io_context& ioc, device_observer& observer,
