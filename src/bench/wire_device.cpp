@@ -354,11 +354,14 @@ class wire_device final : public device, public std::enable_shared_from_this<wir
 
   void on_bytes(std::string_view data, double recv_ms) {
     if (stage_ == stage::upgrading) {
-      if (http_.size() + data.size() > max_upgrade_response)
-        return fail(make_error(wire_errc::upgrade_too_long), phase_);
+      // Frames may follow the answer in the same read: only the answer is bounded.
       http_.append(data);
       auto end = http_.find("\r\n\r\n");
-      if (end == std::string::npos) return;
+      if (end == std::string::npos || end + 4 > max_upgrade_response) {
+        if (http_.size() > max_upgrade_response)
+          return fail(make_error(wire_errc::upgrade_too_long), phase_);
+        if (end == std::string::npos) return;
+      }
       if (!http_.starts_with("HTTP/1.1 101 "))
         return fail(make_error(wire_errc::upgrade_refused), phase_);
       std::string rest = http_.substr(end + 4);
