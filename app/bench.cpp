@@ -1,5 +1,8 @@
 #include "app/bench.hpp"
 
+#include <map>
+#include <string>
+
 #include <CLI/CLI.hpp>
 
 #include "bench/fanout.hpp"
@@ -31,6 +34,19 @@ void add_common(CLI::App* sub, bench::common_options& c) {
       ->capture_default_str();
   sub->add_option("--progress-interval", c.progress_interval_s,
                   "Seconds between progress lines on stderr (0 = none)")
+      ->capture_default_str();
+  sub->add_option("--device-io", c.io,
+                  "How devices read and write: wire (one epoll loop, the default) or beast "
+                  "(the Beast WebSocket client it replaced, to compare the generator's cost)")
+      ->transform(CLI::CheckedTransformer(
+          std::map<std::string, bench::device_io>{{"wire", bench::device_io::wire},
+                                                  {"beast", bench::device_io::beast}},
+          CLI::ignore_case));
+  sub->add_option("--poll-interval", c.poll_interval_ms,
+                  "Wire devices: read the sockets every this many ms instead of as soon as "
+                  "one is readable (0); fewer wake-ups of the generator, same kernel-stamped "
+                  "tick latency")
+      ->check(CLI::Range(0.0, 100.0))
       ->capture_default_str();
 }
 

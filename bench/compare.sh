@@ -33,6 +33,13 @@
 #                                background load on the shared cores hits both alike)
 #   BENCH_NICE=0                 nice value for the servers and the generator (e.g. -5
 #                                to shield the measurement from other jobs on the machine)
+#   GEN_POLL_MS=2                fanout scenarios: the generator reads its sockets every
+#                                GEN_POLL_MS ms (`--poll-interval`; 0 = on each readiness):
+#                                fewer wake-ups, a cheaper generator; tick latency is the
+#                                kernel's receive stamp either way (bench/README.md, "Fourth pass")
+#   BENCH_PIN=0                  1: the server on CPU 0 and the generator on CPU 1 (taskset),
+#                                so "one core" is literal; the floor stays unpinned. Off by
+#                                default: on a shared machine it hurts (bench/README.md)
 #   OUT=/tmp/bandsync-bench-<date>  where the JSON reports and server logs go
 #   REPORT_ONLY=1                runs nothing: rebuilds the table and RESULTS.md from
 #                                the reports already in OUT
@@ -59,6 +66,15 @@ LONG_DURATION=${LONG_DURATION:-0}
 LONG_SIZE=${LONG_SIZE:-10x8}
 SERVERS=${SERVERS:-"bandsync node"}
 BENCH_NICE=${BENCH_NICE:-0}
+GEN_POLL_MS=${GEN_POLL_MS:-2}
+BENCH_PIN=${BENCH_PIN:-0}
+server_cpu=()
+gen_cpu=()
+if [[ "$BENCH_PIN" == 1 ]]; then
+  command -v taskset >/dev/null || { echo "compare.sh: BENCH_PIN=1 needs taskset" >&2; exit 1; }
+  server_cpu=(taskset -c 0)
+  gen_cpu=(taskset -c 1)
+fi
 OUT=${OUT:-${TMPDIR:-/tmp}/bandsync-bench-$(date +%Y%m%d-%H%M%S)}
 RESULTS_FILE=${RESULTS_FILE:-$root/bench/RESULTS.md}
 
@@ -118,11 +134,11 @@ start_server() {
       # (64 of 1,250 were refused at 10,000 devices in the 02:03 UTC run).
       env $server_env RATE_LIMIT_MAX=100000000 HANDSHAKE_RATE=1000000 HANDSHAKE_BURST=1000000 \
         SESSION_CREATE_ADDRESS_BURST=1000000 SESSION_CREATE_ADDRESS_PER_MINUTE=1000000 \
-        LOG_LEVEL=warn nice -n "$BENCH_NICE" "$BIN" serve \
+        LOG_LEVEL=warn "${server_cpu[@]}" nice -n "$BENCH_NICE" "$BIN" serve \
         --host 127.0.0.1 --port "$port" >"$log" 2>&1 &
       ;;
     node)
-      (cd "$baseline" && HOST=127.0.0.1 PORT=$port LOG_LEVEL=warn exec nice -n "$BENCH_NICE" \
+      (cd "$baseline" && HOST=127.0.0.1 PORT=$port LOG_LEVEL=warn exec "${server_cpu[@]}" nice -n "$BENCH_NICE" \
         node server.js) >"$log" 2>&1 &
       ;;
     *) die "unknown server $name" ;;
@@ -157,7 +173,7 @@ run() {
   echo "== $name: bench $scenario $* (port $port, pid $server_pid)" >&2
   echo "bandsync bench $scenario $* --port <port> --server-pid <pid> --json $name-$tag.json   # $name" >>"$commands"
   local rc=0
-  nice -n "$BENCH_NICE" "$BIN" bench "$scenario" "$@" --port "$port" --server-pid "$server_pid" --json "$json" \
+  "${gen_cpu[@]}" nice -n "$BENCH_NICE" "$BIN" bench "$scenario" "$@" --port "$port" --server-pid "$server_pid" --json "$json" \
     >"$OUT/$name-$tag.txt" 2>"$OUT/$name-$tag.progress" || rc=$?
   [[ "$scenario" == rehearsal ]] && grep -E '^(PASS|FAIL)' "$OUT/$name-$tag.txt" | sed "s/^/   $name: /" >&2
   stop_server
@@ -191,8 +207,8 @@ run_long() {
     long_pids+=("$spid")
     echo "== $name: bench fanout --sessions ${LONG_SIZE%x*} --members ${LONG_SIZE#*x} --duration $LONG_DURATION (port $port, pid $spid, concurrent)" >&2
     echo "bandsync bench fanout --sessions ${LONG_SIZE%x*} --members ${LONG_SIZE#*x} --duration $LONG_DURATION --port <port> --server-pid <pid> --json $name-$tag.json   # $name, servers run concurrently" >>"$commands"
-    nice -n "$BENCH_NICE" "$BIN" bench fanout --sessions "${LONG_SIZE%x*}" \
-      --members "${LONG_SIZE#*x}" --duration "$LONG_DURATION" --progress-interval 60 \
+    "${gen_cpu[@]}" nice -n "$BENCH_NICE" "$BIN" bench fanout --sessions "${LONG_SIZE%x*}" \
+      --members "${LONG_SIZE#*x}" --duration "$LONG_DURATION" --poll-interval "$GEN_POLL_MS" --progress-interval 60 \
       --port "$port" --server-pid "$spid" --json "$json" \
       >"$OUT/$name-$tag.txt" 2>"$OUT/$name-$tag.progress" &
     gens+=($!)
@@ -210,7 +226,7 @@ run_fanouts() {
   for size in $sizes; do
     for name in $SERVERS; do
       run "$name" fanout "$label-$size" --sessions "${size%x*}" --members "${size#*x}" \
-        --duration "$duration" "$@"
+        --duration "$duration" --poll-interval "$GEN_POLL_MS" "$@"
     done
   done
 }
@@ -240,7 +256,7 @@ else
   load_after=$(cut -d' ' -f1-3 /proc/loadavg)
   declare -p started load_before load_after BIN BENCH_NICE FANOUT_SIZES ATONCE_SIZES FANOUT_DURATION \
     CAPACITY_SIZES CAPACITY_DURATION FLOOR_SIZES FLOOR_DURATION FLOOR_ROUNDS IDLE_DEVICES IDLE_DURATION LONG_DURATION LONG_SIZE \
-    SERVERS >"$meta"
+    SERVERS GEN_POLL_MS BENCH_PIN >"$meta"
 fi
 
 table=$(node "$here/table.mjs" "$OUT" $SERVERS)
@@ -257,7 +273,7 @@ if [[ "$RESULTS_FILE" != "-" ]]; then
     echo "- machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(awk '/MemTotal/ {printf "%.1f GiB", $2/1048576}' /proc/meminfo) RAM, $(uname -sr)"
     echo "- load average before / after: $load_before / $load_after (the 2 cores are shared; the generator runs on them too)"
     echo "- servers: BandSync \`$BIN\` ($(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo unknown) + work tree); Node $(node --version) with socket.io $(node -p 'require("'"$baseline"'/node_modules/socket.io/package.json").version')"
-    echo "- open-file limit: $(ulimit -n); nice: $BENCH_NICE"
+    echo "- open-file limit: $(ulimit -n); nice: $BENCH_NICE; generator poll interval: ${GEN_POLL_MS:-0} ms; pinned (server CPU 0, generator CPU 1): ${BENCH_PIN:-0}"
     echo "- sizes: FANOUT_SIZES=\"$FANOUT_SIZES\" ATONCE_SIZES=\"${ATONCE_SIZES-}\" FANOUT_DURATION=$FANOUT_DURATION CAPACITY_SIZES=\"$CAPACITY_SIZES\" CAPACITY_DURATION=$CAPACITY_DURATION FLOOR_SIZES=\"$FLOOR_SIZES\" FLOOR_DURATION=$FLOOR_DURATION FLOOR_ROUNDS=${FLOOR_ROUNDS:-2} IDLE_DEVICES=$IDLE_DEVICES IDLE_DURATION=$IDLE_DURATION LONG_DURATION=$LONG_DURATION LONG_SIZE=$LONG_SIZE"
     echo
     echo "$table"

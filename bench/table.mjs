@@ -160,6 +160,9 @@ for (const tag of tags) {
       );
     row(`${name}: server RSS (MiB)`, reports.map((r) => (get(r, "server.rss_end_kib") ?? NaN) / 1024));
     row(`${name}: generator CPU (%)`, reports.map((r) => get(r, "generator.cpu_pct")));
+    // Absent in reports older than the epoll generator (bench/README.md, "Fourth pass").
+    if (get(any, "generator.cpu_us_per_message") !== undefined)
+      row(`${name}: generator CPU per message received (µs)`, reports.map((r) => get(r, "generator.cpu_us_per_message")));
     row(`${name}: generator loop lag p99 (ms)`, reports.map((r) => get(r, "generator.loop_lag_ms.p99")));
     row(`${name}: machine busy / softirq (% of all cores)`, reports.map((r) => {
       const b = get(r, "machine.busy_pct");

@@ -75,25 +75,13 @@ void band::on_open(device& d) {
 
 void band::on_event(device& d, std::string_view name, const boost::json::value& payload,
                     double recv_ms) {
-  ++events_;
   size_t i = d.index();
   auto& m = members_[i];
   if (name == "scroll_tick") {
-    double latency = sync_.on_tick(m.sync, payload, d.arrival_ms(), recv_ms);
-    if (latency >= 0) {
-      sessions_[m.session].latency_sum_ms += latency;
-      ++sessions_[m.session].latency_count;
-      if (fleet_.node_count() > 1) {
-        auto leader = by_sid_.find(sessions_[m.session].leader_sid);
-        if (leader != by_sid_.end()) {
-          bool same = fleet_.node_of(leader->second) == fleet_.node_of(i);
-          (same ? leader_node_us_ : other_node_us_)
-              .record(static_cast<int64_t>(std::llround(latency * 1000)));
-        }
-      }
-    }
-    return;
+    ++events_;
+    return record_latency(d, sync_.on_tick(m.sync, payload, d.arrival_ms(), recv_ms));
   }
+  ++events_;
   if (logging_) m.log.emplace_back(std::string(name), payload);
 
   if (name == "snapshot" || name == "room_stats") {
@@ -134,6 +122,28 @@ void band::on_event(device& d, std::string_view name, const boost::json::value& 
       m.failed = true;
       ++failed_;
       settle(i, false);
+    }
+  }
+}
+
+void band::on_tick(device& d, const wire::tick_fields& tick, double recv_ms) {
+  ++events_;
+  record_latency(d, sync_.on_tick(members_[d.index()].sync, tick.server_timestamp, tick.position_ms,
+                                  tick.tempo_bpm, d.arrival_ms(), recv_ms));
+}
+
+void band::record_latency(device& d, double latency) {
+  size_t i = d.index();
+  auto& m = members_[i];
+  if (latency < 0) return;
+  sessions_[m.session].latency_sum_ms += latency;
+  ++sessions_[m.session].latency_count;
+  if (fleet_.node_count() > 1) {
+    auto leader = by_sid_.find(sessions_[m.session].leader_sid);
+    if (leader != by_sid_.end()) {
+      bool same = fleet_.node_of(leader->second) == fleet_.node_of(i);
+      (same ? leader_node_us_ : other_node_us_)
+          .record(static_cast<int64_t>(std::llround(latency * 1000)));
     }
   }
 }

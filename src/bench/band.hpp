@@ -105,8 +105,11 @@ class band : public device_observer {
   void on_event(device& d, std::string_view name, const boost::json::value& payload,
                 double recv_ms) override;
   void on_close(device& d, boost::system::error_code ec, std::string_view phase) override;
+  void on_tick(device& d, const wire::tick_fields& tick, double recv_ms) override;
 
  private:
+  // A tick's latency as sync_stats::on_tick returned it (< 0: not measured).
+  void record_latency(device& d, double latency);
   void settle(size_t i, bool ok);
   void probe_round();
 

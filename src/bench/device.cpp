@@ -335,8 +335,8 @@ class ws_device final : public device, public std::enable_shared_from_this<ws_de
 
 }  // namespace
 
-std::shared_ptr<device> device::create(net::io_context& ioc, device_observer& observer,
-                                       size_t index) {
+std::shared_ptr<device> detail::make_beast_device(net::io_context& ioc, device_observer& observer,
+                                                  size_t index) {
   return std::make_shared<ws_device>(ioc, observer, index);
 }
 

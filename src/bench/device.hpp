@@ -6,6 +6,11 @@
 // "2" with a PONG "3", and reports events upward; what to send and when is
 // the scenario's business.
 //
+// Two implementations (`device_io`): `wire` (wire_device.cpp, the default)
+// reads every socket of the fleet with one hand-written epoll loop, its own
+// frame reader and a tick scanner that builds no JSON value (bench/README.md,
+// "Fourth pass: generator"); `beast` (device.cpp) is the Beast WebSocket
+// client it replaced, kept to measure the generator's own cost against.
 // Beast stays in device.cpp: this header only declares the interface.
 
 #include <chrono>
@@ -19,6 +24,9 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/json/value.hpp>
 #include <boost/system/error_code.hpp>
+
+#include "bench/options.hpp"
+#include "bench/wire.hpp"
 
 namespace bandsync::bench {
 
@@ -35,6 +43,10 @@ class device_observer {
   // `recv_ms` the wall-clock time the frame was read.
   virtual void on_event(device& d, std::string_view name, const boost::json::value& payload,
                         double recv_ms) = 0;
+  // A `scroll_tick` the wire device scanned without building its JSON (any
+  // other tick arrives through on_event). By default it is handed to
+  // on_event as the object {serverTimestamp, positionMs, tempoBpm}.
+  virtual void on_tick(device& d, const wire::tick_fields& tick, double recv_ms);
   // The connection failed or ended (drop() included): called once per device.
   // `phase` names the step that failed ("connect", "handshake", "open", ...).
   virtual void on_close(device& d, boost::system::error_code ec, std::string_view phase) = 0;
@@ -56,7 +68,7 @@ class device {
   static constexpr size_t max_queued_frames = 256;
 
   static std::shared_ptr<device> create(boost::asio::io_context& ioc, device_observer& observer,
-                                        size_t index);
+                                        size_t index, device_io io = device_io::wire);
   virtual ~device() = default;
   device(const device&) = delete;
   device& operator=(const device&) = delete;
@@ -97,5 +109,17 @@ class device {
   double connect_started_ms_ = 0;
   double arrival_ms_ = 0;
 };
+
+// Wire devices of `ioc` read their sockets every `interval` instead of as
+// soon as one is readable (0, the default). Before the first device connects.
+void set_wire_poll_interval(boost::asio::io_context& ioc, std::chrono::microseconds interval);
+
+namespace detail {
+// The two implementations behind device::create.
+std::shared_ptr<device> make_beast_device(boost::asio::io_context& ioc, device_observer& observer,
+                                          size_t index);
+std::shared_ptr<device> make_wire_device(boost::asio::io_context& ioc, device_observer& observer,
+                                         size_t index);
+}  // namespace detail
 
 }  // namespace bandsync::bench

@@ -205,6 +205,12 @@ class fanout_run {
     if (self_start && self_end) {
       auto& g = report_.section("generator");
       g["cpu_pct"] = std::round(process_stats::cpu_percent(*self_start, *self_end) * 10) / 10;
+      g["device_io"] = common_.io == device_io::wire ? "wire" : "beast";
+      // What the generator spent per Socket.IO event received (ticks, mostly):
+      // to compare with the server's cpu_us_per_tick (bench/README.md).
+      if (events_end > events_start)
+        g["cpu_us_per_message"] = round3((self_end->cpu_s - self_start->cpu_s) * 1e6 /
+                                         static_cast<double>(events_end - events_start));
       g["rss_kib"] = self_end->rss_kib;
       g["loop_lag_ms"] = lag_.lag_us().summary(1000);
     }

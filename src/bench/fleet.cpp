@@ -61,8 +61,12 @@ std::optional<std::string> fleet::prepare(size_t count) {
       sources_.push_back(net::ip::make_address_v4(
           net::ip::address_v4::uint_type{0x7f000002u + static_cast<uint32_t>(i)}));
   }
+  if (opts_.io == device_io::wire && opts_.poll_interval_ms > 0)
+    set_wire_poll_interval(
+        ioc_, std::chrono::microseconds(static_cast<int64_t>(opts_.poll_interval_ms * 1000)));
   devices_.reserve(count);
-  for (size_t i = 0; i < count; ++i) devices_.push_back(device::create(ioc_, observer_, i));
+  for (size_t i = 0; i < count; ++i)
+    devices_.push_back(device::create(ioc_, observer_, i, opts_.io));
   counted_.assign(count, false);
   return std::nullopt;
 }

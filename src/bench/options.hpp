@@ -8,6 +8,11 @@
 
 namespace bandsync::bench {
 
+// How the generator's devices talk to the server (bench/device.hpp): `wire`
+// reads every socket with one epoll loop and its own frame reader; `beast`
+// is the Beast WebSocket client it replaced, kept to measure against.
+enum class device_io : uint8_t { wire, beast };
+
 struct common_options {
   std::string host = "127.0.0.1";  // loopback only
   uint16_t port = 3001;
@@ -22,6 +27,10 @@ struct common_options {
   // node m mod N, so each session has devices on every node (fanout).
   std::vector<uint16_t> node_ports;
   uint16_t redis_port = 0;  // > 0: Redis commands per second from its INFO (fanout)
+  device_io io = device_io::wire;
+  // Wire devices: read every socket every this many ms instead of as soon as
+  // one is readable (0). Latency is the kernel's receive stamp either way.
+  double poll_interval_ms = 0;
 };
 
 struct rehearsal_options {

@@ -44,15 +44,21 @@ void sync_stats::on_play(track& t, const boost::json::value& payload) {
 
 double sync_stats::on_tick(track& t, const boost::json::value& payload, double recv_ms,
                            double read_ms) {
-  ++ticks_total_;
   const auto* o = payload.if_object();
   double ts = o ? number_at(*o, "serverTimestamp") : std::nan("");
   double pos = o ? number_at(*o, "positionMs") : std::nan("");
+  double tempo = o ? number_at(*o, "tempoBpm") : 0;
+  return on_tick(t, ts, pos, tempo, recv_ms, read_ms);
+}
+
+double sync_stats::on_tick(track& t, double ts, double pos, double tempo, double recv_ms,
+                           double read_ms) {
+  ++ticks_total_;
   if (std::isnan(ts) || std::isnan(pos)) {
     ++malformed_;
     return -1;
   }
-  t.last_tempo = o ? number_at(*o, "tempoBpm") : 0;
+  t.last_tempo = tempo;
   if (!t.measured || window_ms_ <= 0 || ts < window_start_ms_) return -1;
   if (t.window_start < 0) {
     t.window_start = ts - tick_period_ms / 2;

@@ -62,6 +62,10 @@ class sync_stats {
   // `read_ms` (when the generator read it; < 0: same as recv_ms) feeds the
   // read latency.
   double on_tick(track& t, const boost::json::value& payload, double recv_ms, double read_ms = -1);
+  // The same from the tick's fields (NaN = absent or not a number), as the
+  // wire device scans them without a JSON value.
+  double on_tick(track& t, double server_ts, double position_ms, double tempo_bpm, double recv_ms,
+                 double read_ms = -1);
 
   uint64_t expected() const;
   uint64_t received() const { return received_; }
