@@ -71,6 +71,7 @@ class tick_driver {
   bool stopped_ = false;
   bool waiting_ = false;
   int64_t next_expiry_us_ = 0;  // the timer fd's next expiry; 0: disarmed
+  uint64_t expirations_ = 0;    // what a read of the timer fd gives (unused)
 };
 
 }  // namespace bandsync::glue
