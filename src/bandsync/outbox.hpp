@@ -17,6 +17,18 @@ namespace bandsync::domain {
 // asked for none; the service then answers with an event instead.
 using ack_reply = std::function<void(const boost::json::value& payload)>;
 
+// A payload the domain can write as JSON text itself, straight from its
+// numbers (a scroll_tick: no JSON value built per tick, issue 12), or give as
+// a value. append_text writes exactly util::to_json_text(value()).
+class payload_writer {
+ public:
+  virtual void append_text(std::string& out) const = 0;
+  virtual boost::json::value value() const = 0;
+
+ protected:
+  ~payload_writer() = default;
+};
+
 class outbox {
  public:
   virtual ~outbox() = default;
@@ -30,6 +42,12 @@ class outbox {
   // with the payload encoded once for all of them.
   virtual void emit_to_session(const std::string& session_id, std::string_view event,
                                const boost::json::value& payload) = 0;
+  // The same with the payload written by `p`: an outbox that encodes text
+  // takes p.append_text; by default, p.value() through emit_to_session.
+  virtual void emit_written_to_session(const std::string& session_id, std::string_view event,
+                                       const payload_writer& p) {
+    emit_to_session(session_id, event, p.value());
+  }
 
   // socket.join(session_id) / socket.leave(session_id). Takes effect before
   // the next emit_to_session. leave_room is also called while handling

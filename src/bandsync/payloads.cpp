@@ -5,6 +5,7 @@
 #include <boost/json/array.hpp>
 
 #include "bandsync/setlist_payloads.hpp"
+#include "util/json_text.hpp"
 
 namespace bandsync::domain::payloads {
 namespace {
@@ -222,6 +223,25 @@ boost::json::object scroll_tick(const session& s, const clock& clk, int64_t now_
   o["serverTimestamp"] = clk.server_ms_at(now_us);
   add_beat(o, s, now_us);
   return o;
+}
+
+void scroll_tick_text(std::string& out, const session& s, const clock& clk, int64_t now_us) {
+  // Field for field as scroll_tick() above (an object keeps insertion order),
+  // each value of the type it has there: positionMs an integer, the others
+  // doubles (unit test payloads.scroll_tick_text_is_the_object_s_text).
+  out += "{\"sessionId\":";
+  util::append_json_string(out, s.id());
+  out += ",\"positionMs\":";
+  util::append_json_number(out, static_cast<int64_t>(s.position_us(now_us) / 1000));
+  out += ",\"tempoBpm\":";
+  util::append_json_number(out, s.tempo(now_us));
+  out += ",\"serverTimestamp\":";
+  util::append_json_number(out, clk.server_ms_at(now_us));
+  out += ",\"beat\":";
+  util::append_json_number(out, s.beat(now_us));
+  out += ",\"bar\":";
+  util::append_json_number(out, s.bar(now_us));
+  out += '}';
 }
 
 boost::json::object sync_response(const session& s, const clock& clk, int64_t now_us) {

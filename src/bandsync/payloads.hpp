@@ -91,6 +91,10 @@ boost::json::object seek(const session& s, const clock& clk, int64_t now_us, int
 // `scroll_tick { sessionId, positionMs (floor), tempoBpm, serverTimestamp,
 // beat, bar }`.
 boost::json::object scroll_tick(const session& s, const clock& clk, int64_t now_us);
+// The same payload appended to `out` as JSON text, byte for byte what
+// util::to_json_text(scroll_tick(s, clk, now_us)) writes, straight from the
+// session's numbers: no object built per tick (issue 12).
+void scroll_tick_text(std::string& out, const session& s, const clock& clk, int64_t now_us);
 // `sync_response { sessionId, positionMs, tempoBpm, isPlaying, serverTime,
 // beatsPerBar, beat, bar, startsAt }`.
 boost::json::object sync_response(const session& s, const clock& clk, int64_t now_us);

@@ -16,7 +16,11 @@ service_core::service_core(clock& c, outbox& o, store::session_store& st, servic
       last_persist_us(c.steady_us()),
       ticks(opts.tick_interval_ms * 1000),
       creations(opts.creation),
-      event_counts(event_kinds + 1, 0) {}
+      event_counts(event_kinds + 1, 0) {
+  // The schedule holds a pointer to each ticking session (tick_due looks
+  // nothing up by id): no session goes away with its ticker still running.
+  sessions.on_erase([this](const std::string& id) { ticks.stop(id); });
+}
 
 void send_error(service_core& core, const std::string& conn_id, std::string_view event,
                 reply_error code, std::string message) {
@@ -68,7 +72,8 @@ void set_playing(service_core& core, const session& s, bool playing) {
     core.ticks.stop(s.id());
     return;
   }
-  int64_t due = core.ticks.start(s.id(), core.clk.steady_us());
+  // The table's own object (stable until erased, which stops the ticker).
+  int64_t due = core.ticks.start(s.id(), core.clk.steady_us(), 1, core.sessions.find(s.id()));
   if (core.tick_wakeup) core.tick_wakeup(due);
 }
 

@@ -102,6 +102,9 @@ class session_service {
   // the earliest session tick, or the write-behind of the playing sessions'
   // positions if that comes first (persist_period_us() in timers.cpp).
   std::optional<int64_t> next_tick_due_us() const;
+  // The tick schedule's slot length (µs): sessions' due times fall on its
+  // multiples, so a driver may wake with that period.
+  int64_t tick_slot_us() const { return core_.ticks.slot_us(); }
   // Called with the new due time whenever a session starts playing, so the
   // driver can wake earlier than it planned.
   void set_tick_wakeup(std::function<void(int64_t due_us)> fn) {

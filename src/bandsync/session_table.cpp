@@ -32,6 +32,7 @@ session* session_table::insert(session s, std::optional<std::string>* evicted) {
 }
 
 void session_table::erase(const std::string& id) {
+  if (on_erase_ && sessions_.contains(id)) on_erase_(id);
   mark_occupied(id);
   playing_.erase(id);
   sessions_.erase(id);

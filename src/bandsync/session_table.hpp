@@ -5,6 +5,7 @@
 // table evicts), so neither timer scans the whole table.
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <set>
 #include <string>
@@ -34,6 +35,10 @@ class session_table {
   session* insert(session s, std::optional<std::string>* evicted);
 
   void erase(const std::string& id);
+  // Called with the id of every session about to be erased (erase() and an
+  // eviction by insert()): whoever holds a pointer to it (the tick schedule)
+  // lets go here.
+  void on_erase(std::function<void(const std::string&)> fn) { on_erase_ = std::move(fn); }
 
   // Index maintenance, called by the service after membership changes:
   // `s` just lost its last member (its last_active_at is when) / gained one.
@@ -63,6 +68,7 @@ class session_table {
   std::set<std::string> playing_;
   std::set<std::pair<int64_t, std::string>> empty_;  // (empty since, id)
   std::unordered_map<std::string, int64_t> empty_since_;
+  std::function<void(const std::string&)> on_erase_;
 };
 
 }  // namespace bandsync::domain

@@ -31,12 +31,26 @@ std::pair<uint32_t, int64_t> tick_schedule::pick_slot(int64_t now_us) const {
 }
 
 int64_t tick_schedule::start(const std::string& id, int64_t now_us, size_t recipients) {
+  return start(id, now_us, recipients, nullptr);
+}
+
+int64_t tick_schedule::start(const std::string& id, int64_t now_us, size_t recipients,
+                             const session* s) {
   stop(id);
   auto [slot, due] = pick_slot(now_us);
   uint64_t gen = ++next_generation_;
-  active_[id] = ticker{gen, slot, recipients};
+  uint32_t index;
+  if (free_.empty()) {
+    index = static_cast<uint32_t>(tickers_.size());
+    tickers_.emplace_back();
+  } else {
+    index = free_.back();
+    free_.pop_back();
+  }
+  tickers_[index] = ticker{gen, slot, recipients, s, id};
+  active_[id] = index;
   load_[slot] += recipients;
-  heap_.push(entry{due, gen, id});
+  heap_.push(entry{due, gen, index});
   if (heap_.size() > 2 * active_.size() + 64) compact();
   return due;
 }
@@ -44,15 +58,19 @@ int64_t tick_schedule::start(const std::string& id, int64_t now_us, size_t recip
 void tick_schedule::set_recipients(const std::string& id, size_t recipients) {
   auto it = active_.find(id);
   if (it == active_.end()) return;
-  load_[it->second.slot] -= it->second.recipients;
-  load_[it->second.slot] += recipients;
-  it->second.recipients = recipients;
+  ticker& t = tickers_[it->second];
+  load_[t.slot] -= t.recipients;
+  load_[t.slot] += recipients;
+  t.recipients = recipients;
 }
 
 void tick_schedule::stop(const std::string& id) {
   auto it = active_.find(id);
   if (it == active_.end()) return;
-  load_[it->second.slot] -= it->second.recipients;
+  ticker& t = tickers_[it->second];
+  load_[t.slot] -= t.recipients;
+  t = ticker{};  // generation 0: its heap entries are stale
+  free_.push_back(it->second);
   active_.erase(it);
   if (heap_.size() > 2 * active_.size() + 64) compact();
 }
@@ -60,24 +78,32 @@ void tick_schedule::stop(const std::string& id) {
 std::optional<size_t> tick_schedule::slot_of(const std::string& id) const {
   auto it = active_.find(id);
   if (it == active_.end()) return std::nullopt;
-  return it->second.slot;
+  return tickers_[it->second].slot;
 }
 
 size_t tick_schedule::run_due(int64_t now_us,
                               const std::function<void(const std::string&, int64_t)>& fn) {
+  return run_due(now_us, [&fn](const due_tick& t) {
+    std::string id = t.id;  // fn may stop or restart this session, which resets its cell
+    fn(id, t.due_us);
+  });
+}
+
+size_t tick_schedule::run_due(int64_t now_us, const std::function<void(const due_tick&)>& fn) {
   size_t n = 0;
   while (!heap_.empty() && heap_.top().due_us <= now_us) {
     entry e = heap_.top();
     heap_.pop();
-    auto it = active_.find(e.id);
-    if (it == active_.end() || it->second.generation != e.generation)
-      continue;  // stopped or restarted
+    if (!live(e)) continue;  // stopped or restarted
     ++n;
     int64_t next = e.due_us + interval_us_;
     // Whole intervals missed are skipped, on the same phase (the slot stays).
     if (next <= now_us) next += (now_us - next) / interval_us_ * interval_us_ + interval_us_;
-    heap_.push(entry{next, e.generation, e.id});
-    fn(e.id, e.due_us);  // last: fn may stop or restart this session
+    heap_.push(entry{next, e.generation, e.index});
+    // The id by reference (no copy per tick): a deque's cells stay where
+    // they are when others are added; stopping this session resets it.
+    const ticker& t = tickers_[e.index];
+    fn(due_tick{t.id, t.s, e.due_us});  // last: fn may stop or restart this session
   }
   return n;
 }
@@ -88,15 +114,13 @@ std::optional<int64_t> tick_schedule::next_due() const {
 }
 
 void tick_schedule::compact() {
-  std::vector<entry> live;
-  live.reserve(active_.size());
+  std::vector<entry> live_entries;
+  live_entries.reserve(active_.size());
   while (!heap_.empty()) {
-    const entry& e = heap_.top();
-    auto it = active_.find(e.id);
-    if (it != active_.end() && it->second.generation == e.generation) live.push_back(e);
+    if (live(heap_.top())) live_entries.push_back(heap_.top());
     heap_.pop();
   }
-  heap_ = decltype(heap_)(std::greater<entry>(), std::move(live));
+  heap_ = decltype(heap_)(std::greater<entry>(), std::move(live_entries));
 }
 
 }  // namespace bandsync::domain

@@ -15,6 +15,7 @@
 // one interval after it started, as before.
 
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <optional>
 #include <queue>
@@ -23,6 +24,8 @@
 #include <vector>
 
 namespace bandsync::domain {
+
+class session;
 
 class tick_schedule {
  public:
@@ -38,6 +41,10 @@ class tick_schedule {
   // after `now_us` (at most one interval later). Restarting a ticking session
   // frees its slot and picks again. Returns the first due time.
   int64_t start(const std::string& id, int64_t now_us, size_t recipients = 1);
+  // The same, with the session the ticks are for, handed back by run_due()
+  // so that a tick does no lookup by id (issue 12). The caller stops the
+  // ticker before that session object goes away.
+  int64_t start(const std::string& id, int64_t now_us, size_t recipients, const session* s);
   // The member count of a ticking session changed: its slot's load follows
   // (the session keeps its slot, so its ticks stay one interval apart).
   // No-op for a session that does not tick.
@@ -49,6 +56,8 @@ class tick_schedule {
 
   // The slots and what is in them (for tests and metrics).
   size_t slots() const { return load_.size(); }
+  // The length of a slot (µs, rounded down): the finest step of due times.
+  int64_t slot_us() const { return interval_us_ / static_cast<int64_t>(load_.size()); }
   std::optional<size_t> slot_of(const std::string& id) const;
   // Recipients of the sessions ticking in `slot`.
   uint64_t slot_load(size_t slot) const { return load_.at(slot); }
@@ -59,16 +68,28 @@ class tick_schedule {
   // rather than sending them in a burst, and stays in its slot. Returns how
   // many were due.
   size_t run_due(int64_t now_us, const std::function<void(const std::string&, int64_t)>& fn);
+  // The same, with the session given to start() (null when none was). `id`
+  // refers to the schedule's own copy: valid until fn stops or restarts
+  // that session.
+  struct due_tick {
+    const std::string& id;
+    const session* s;
+    int64_t due_us;
+  };
+  size_t run_due(int64_t now_us, const std::function<void(const due_tick&)>& fn);
 
   // The earliest due time, or nullopt when nothing ticks. It may name a
   // session stopped since (a spurious wake-up, harmless).
   std::optional<int64_t> next_due() const;
 
  private:
+  // A heap entry names its ticker by index, not by id: no string is copied
+  // or hashed per tick. The generation tells a live entry from one left
+  // behind by a stop or restart (generations are never reused).
   struct entry {
     int64_t due_us;
     uint64_t generation;
-    std::string id;
+    uint32_t index;
     // Equal due times run in the order the sessions started playing, so that
     // a round is deterministic.
     bool operator>(const entry& o) const {
@@ -76,12 +97,15 @@ class tick_schedule {
     }
   };
   struct ticker {
-    uint64_t generation;
-    uint32_t slot;
-    uint64_t recipients;
+    uint64_t generation = 0;  // 0: a free cell
+    uint32_t slot = 0;
+    uint64_t recipients = 0;
+    const session* s = nullptr;
+    std::string id;
   };
   // The slot to give a session starting at `now_us`, and its first due time.
   std::pair<uint32_t, int64_t> pick_slot(int64_t now_us) const;
+  bool live(const entry& e) const { return tickers_[e.index].generation == e.generation; }
   // Stopped sessions leave stale entries behind; rebuilding when they
   // outnumber the live ones keeps the heap bounded by the live sessions.
   void compact();
@@ -89,7 +113,9 @@ class tick_schedule {
   int64_t interval_us_;
   std::vector<uint64_t> load_;  // recipients per slot
   std::priority_queue<entry, std::vector<entry>, std::greater<entry>> heap_;
-  std::unordered_map<std::string, ticker> active_;
+  std::deque<ticker> tickers_;                        // cells, reused through free_
+  std::vector<uint32_t> free_;                        // free cells of tickers_
+  std::unordered_map<std::string, uint32_t> active_;  // id -> cell
   uint64_t next_generation_ = 0;
 };
 

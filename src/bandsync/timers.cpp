@@ -28,20 +28,39 @@ void persist_playing(service_core& core, int64_t now_us) {
   }
 }
 
+// A tick's payload, written as text straight from the session's numbers
+// when the outbox takes text (payloads::scroll_tick_text).
+class tick_payload final : public payload_writer {
+ public:
+  tick_payload(const session& s, const clock& clk, int64_t now_us)
+      : s_(s), clk_(clk), now_us_(now_us) {}
+  void append_text(std::string& out) const override {
+    payloads::scroll_tick_text(out, s_, clk_, now_us_);
+  }
+  boost::json::value value() const override { return payloads::scroll_tick(s_, clk_, now_us_); }
+
+ private:
+  const session& s_;
+  const clock& clk_;
+  int64_t now_us_;
+};
+
 }  // namespace
 
 size_t session_service::tick_due(const std::function<void(int64_t lag_us)>& on_lag) {
   int64_t now_us = core_.clk.steady_us();
-  size_t sent = core_.ticks.run_due(now_us, [&](const std::string& id, int64_t due_us) {
-    const session* s = core_.sessions.find(id);
+  // The schedule hands back the session itself (set_playing gave it; the
+  // table stops a ticker before erasing its session): no lookup by id.
+  size_t sent = core_.ticks.run_due(now_us, [&](const tick_schedule::due_tick& t) {
+    const session* s = t.s ? t.s : core_.sessions.find(t.id);
     if (!s || !s->playing()) {
-      // A ticker left without a playing session (erased by the sweep or an
-      // eviction while playing) stops here instead of waking us forever.
-      core_.ticks.stop(id);
+      // A ticker left without a playing session stops here instead of
+      // waking us forever.
+      core_.ticks.stop(std::string(t.id));
       return;
     }
-    core_.out.emit_to_session(s->id(), "scroll_tick", payloads::scroll_tick(*s, core_.clk, now_us));
-    if (on_lag) on_lag(now_us - due_us);
+    core_.out.emit_written_to_session(s->id(), "scroll_tick", tick_payload(*s, core_.clk, now_us));
+    if (on_lag) on_lag(now_us - t.due_us);
   });
   persist_playing(core_, now_us);
   return sent;

@@ -16,6 +16,14 @@ void socketio_outbox::emit_to_session(const std::string& session_id, std::string
   ns_.to(session_id).emit_value(event, payload);
 }
 
+void socketio_outbox::emit_written_to_session(const std::string& session_id, std::string_view event,
+                                              const domain::payload_writer& p) {
+  if (ns_.stores(event, false)) return emit_to_session(session_id, event, p.value());
+  ns_.send_to_room(session_id,
+                   socketio::encode_event_with(ns_.name(), event,
+                                               [&p](std::string& out) { p.append_text(out); }));
+}
+
 void socketio_outbox::join_room(const std::string& conn_id, const std::string& session_id) {
   if (auto s = ns_.find(conn_id)) s->join(session_id);
 }

@@ -22,6 +22,10 @@ class socketio_outbox : public domain::outbox {
                const boost::json::value& payload) override;
   void emit_to_session(const std::string& session_id, std::string_view event,
                        const boost::json::value& payload) override;
+  // A volatile event's payload (a tick) is written as text into the frame
+  // itself and sent to the room without a broadcast object.
+  void emit_written_to_session(const std::string& session_id, std::string_view event,
+                               const domain::payload_writer& p) override;
   void join_room(const std::string& conn_id, const std::string& session_id) override;
   void leave_room(const std::string& conn_id, const std::string& session_id) override;
 

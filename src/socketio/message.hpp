@@ -42,6 +42,12 @@ encoded_packet encode_ack(std::string_view nsp, uint64_t id, const message& m);
 // where it is (no array built around a copy of it: a tick's broadcast).
 encoded_packet encode_event(std::string_view nsp, std::string_view event,
                             const boost::json::value& payload);
+// The same bytes as encode_event(nsp, event, payload) for a payload that
+// `write_payload` appends to the frame's text itself, as JSON text (a tick,
+// written straight from the domain's numbers: no JSON value at all). One
+// text frame: no attachments.
+engineio::frame encode_event_with(std::string_view nsp, std::string_view event,
+                                  const std::function<void(std::string&)>& write_payload);
 // Any packet without attachments.
 encoded_packet encode_plain(const packet& p);
 

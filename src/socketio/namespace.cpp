@@ -87,6 +87,35 @@ size_t broadcast::send_encoded(const encoded_packet& p) const {
   return for_each_target([&p](socket& s) { s.send_encoded(p); });
 }
 
+size_t socket_namespace::send_to_room(const std::string& room, const engineio::frame& f) {
+  auto it = rooms_.find(room);
+  if (it == rooms_.end()) return 0;
+  // As broadcast::for_each_target: raw pointers kept alive by the guard,
+  // collected first (a send can close a session, which changes the room);
+  // on the stack for a band-sized room.
+  struct guard {
+    socket_namespace& ns;
+    explicit guard(socket_namespace& n) : ns(n) { ++ns.broadcasting_; }
+    ~guard() {
+      if (--ns.broadcasting_ == 0) ns.removed_while_broadcasting_.clear();
+    }
+  } g(*this);
+  constexpr size_t inline_targets = 32;
+  socket* small[inline_targets];
+  std::vector<socket*> large;
+  const auto& members = it->second;
+  socket** targets = small;
+  if (members.size() > inline_targets) {
+    large.assign(members.begin(), members.end());
+    targets = large.data();
+  } else {
+    std::copy(members.begin(), members.end(), small);
+  }
+  const size_t n = members.size();
+  for (size_t i = 0; i < n; ++i) targets[i]->send_frame(f);
+  return n;
+}
+
 socket_namespace::socket_namespace(std::string name, const options& opts,
                                    boost::asio::any_io_executor ex)
     : name_(std::move(name)), opts_(opts), timer_(std::move(ex)) {}
@@ -223,7 +252,13 @@ socket_ptr socket_namespace::find_recoverable(const boost::json::value& auth,
 
 bool socket_namespace::stores(std::string_view event, bool is_volatile) const {
   if (!recovery_enabled() || is_volatile) return false;
-  return volatile_events_.empty() || !volatile_events_.count(std::string(event));
+  return !volatile_event(event);
+}
+
+bool socket_namespace::volatile_event(std::string_view event) const {
+  for (const auto& e : volatile_events_)
+    if (e == event) return true;
+  return false;
 }
 
 const stored_packet* socket_namespace::store(std::string_view event, const message& m,

@@ -87,10 +87,16 @@ class socket_namespace {
   void on_expire(expire_handler h) { on_expire_ = std::move(h); }
 
   // Events with this name are never stored nor replayed.
-  void mark_volatile(std::string event) { volatile_events_.insert(std::move(event)); }
+  void mark_volatile(std::string event) {
+    if (!volatile_event(event)) volatile_events_.push_back(std::move(event));
+  }
   bool recovery_enabled() const;
 
   broadcast to(std::string room) { return broadcast(*this).to(std::move(room)); }
+  // io.to(room) for one frame encoded elsewhere, sent to the room's connected
+  // sockets only, never stored (a tick): what to(room).send_encoded does,
+  // without a broadcast's copies of the room name and lists of targets.
+  size_t send_to_room(const std::string& room, const engineio::frame& f);
   size_t emit(std::string_view event, const message& m = {}) {
     return broadcast(*this).emit(event, m);
   }
@@ -162,7 +168,10 @@ class socket_namespace {
   // Recovery: the stored packets, the held sockets in the order they were
   // lost (key: hold serial), one timer for the earliest expiry of either.
   packet_log log_;
-  std::unordered_set<std::string> volatile_events_;
+  // A handful of names, compared in place: stores() runs for every
+  // broadcast, and hashed a copy of the event name each time.
+  std::vector<std::string> volatile_events_;
+  bool volatile_event(std::string_view event) const;
   struct held_socket {
     std::chrono::steady_clock::time_point since;
     socket_ptr socket;

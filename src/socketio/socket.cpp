@@ -96,6 +96,10 @@ void socket::send_encoded(const encoded_packet& p) {
     if (session_->send(f) != engineio::send_status::ok) return;
 }
 
+void socket::send_frame(const engineio::frame& f) {
+  if (connected()) session_->send(f);
+}
+
 void socket::deliver(const stored_packet& p) {
   if (state_ == state::closed) return;
   const auto& r = ns_.opts().recovery;

@@ -90,6 +90,8 @@ class socket : public std::enable_shared_from_this<socket> {
                      ack_callback cb);
   // Sends frames encoded elsewhere; never stored.
   void send_encoded(const encoded_packet& p);
+  // One text frame encoded elsewhere (a tick's, shared by its room).
+  void send_frame(const engineio::frame& f);
 
   // Rooms (at most max_rooms_per_socket; a join over the limit is refused).
   // A held socket stays in its rooms and may join or leave.

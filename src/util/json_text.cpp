@@ -56,10 +56,18 @@ void append_string(std::string& out, boost::json::string_view s) {
   out += '"';
 }
 
+template <class Int>
+void append_int(std::string& out, Int v) {
+  char buf[24];
+  auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v);
+  out.append(buf, static_cast<size_t>(end - buf));
+}
+
 // Number::toString (ECMAScript 2023, 6.1.6.1.20): the shortest digits that
 // read back to the same double (what std::to_chars gives), laid out by where
 // the decimal point falls: plain up to 21 integer digits, "0.000001" down to
-// 1e-6, exponent form ("1e+21", "1.5e-7") beyond.
+// 1e-6, exponent form ("1e+21", "1.5e-7") beyond. No allocation: it runs for
+// every number of every tick (issue 12).
 void append_double(std::string& out, double d) {
   if (!std::isfinite(d)) {
     out += "null";
@@ -67,6 +75,12 @@ void append_double(std::string& out, double d) {
   }
   if (d == 0) {
     out += '0';  // JSON.stringify(-0) === "0"
+    return;
+  }
+  // A whole number below 2^53 is its own shortest digits: written as an
+  // integer, as the general path below would (n <= 21 and k <= n).
+  if (std::fabs(d) < 9007199254740992.0 && d == std::trunc(d)) {
+    append_int(out, static_cast<int64_t>(d));
     return;
   }
   if (d < 0) {
@@ -78,35 +92,35 @@ void append_double(std::string& out, double d) {
   // buf is "D[.DDD]e±XX": collect the digits and the exponent.
   std::string_view sci(buf, static_cast<size_t>(end - buf));
   size_t e_at = sci.find('e');
-  std::string digits;
+  char digits[24];
+  int k = 0;
   for (char c : sci.substr(0, e_at)) {
-    if (c != '.') digits += c;
+    if (c != '.') digits[k++] = c;
   }
   int exponent = 0;
   std::from_chars(sci.data() + e_at + (sci[e_at + 1] == '+' ? 2 : 1), sci.data() + sci.size(),
                   exponent);
-  int k = static_cast<int>(digits.size());
   int n = exponent + 1;  // d = 0.digits * 10^n
   if (k <= n && n <= 21) {
-    out += digits;
+    out.append(digits, static_cast<size_t>(k));
     out.append(static_cast<size_t>(n - k), '0');
   } else if (0 < n && n <= 21) {
-    out.append(digits, 0, static_cast<size_t>(n));
-    out += '.';
     out.append(digits, static_cast<size_t>(n));
+    out += '.';
+    out.append(digits + n, static_cast<size_t>(k - n));
   } else if (-6 < n && n <= 0) {
     out += "0.";
     out.append(static_cast<size_t>(-n), '0');
-    out += digits;
+    out.append(digits, static_cast<size_t>(k));
   } else {
     out += digits[0];
     if (k > 1) {
       out += '.';
-      out.append(digits, 1);
+      out.append(digits + 1, static_cast<size_t>(k - 1));
     }
     out += 'e';
     out += n - 1 > 0 ? '+' : '-';
-    out += std::to_string(std::abs(n - 1));
+    append_int(out, std::abs(n - 1));
   }
 }
 
@@ -121,10 +135,10 @@ void append_json_text(std::string& out, const boost::json::value& v) {
       out += v.get_bool() ? "true" : "false";
       break;
     case boost::json::kind::int64:
-      out += std::to_string(v.get_int64());
+      append_int(out, v.get_int64());
       break;
     case boost::json::kind::uint64:
-      out += std::to_string(v.get_uint64());
+      append_int(out, v.get_uint64());
       break;
     case boost::json::kind::double_:
       append_double(out, v.get_double());
@@ -157,6 +171,18 @@ void append_json_text(std::string& out, const boost::json::value& v) {
       break;
     }
   }
+}
+
+void append_json_number(std::string& out, double d) {
+  append_double(out, d);
+}
+
+void append_json_number(std::string& out, int64_t i) {
+  append_int(out, i);
+}
+
+void append_json_string(std::string& out, std::string_view s) {
+  append_string(out, boost::json::string_view(s.data(), s.size()));
 }
 
 std::string to_json_text(const boost::json::value& v) {

@@ -6,7 +6,9 @@
 // to an integer first. Clients compare and display these
 // values, so the server should write what the Node server wrote.
 
+#include <cstdint>
 #include <string>
+#include <string_view>
 
 #include <boost/json/value.hpp>
 
@@ -14,5 +16,12 @@ namespace bandsync::util {
 
 std::string to_json_text(const boost::json::value& v);
 void append_json_text(std::string& out, const boost::json::value& v);
+
+// One value each, as append_json_text writes it, without building a
+// boost::json::value (a tick's payload is written straight from the
+// session's numbers: bandsync/payloads.hpp scroll_tick_text).
+void append_json_number(std::string& out, double d);
+void append_json_number(std::string& out, int64_t i);
+void append_json_string(std::string& out, std::string_view s);
 
 }  // namespace bandsync::util
