@@ -200,8 +200,6 @@ TEST_F(SocketioGlue, ALostConnectionKeepsItsSeatAndComesBack) {
   (void)idb;
 }
 
-}  // namespace
-
 // EVENTS.md "Seats": scroll_tick, heartbeat, latency_response,
 // time_sync_response and room_stats are volatile: sent without the offset
 // argument and never stored; every other event is stored once, however many
@@ -241,4 +239,5 @@ TEST_F(SocketioGlue, VolatileEventsCarryNoOffsetAndAreNeverStored) {
   EXPECT_EQ(offset_of, want);
 }
 
+}  // namespace
 }  // namespace bandsync::glue
