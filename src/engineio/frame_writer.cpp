@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstring>
 
 namespace bandsync::engineio {
 
@@ -29,6 +30,8 @@ frame_writer::result frame_writer::write(int fd, std::span<const frame* const> f
   result r;
   size_t n = std::min(frames.size(), max_batch);
   if (n == 0) return r;
+  if (n == 1 && offset_ == 0 && frames[0]->size() <= small_frame)
+    return write_small(fd, *frames[0]);
   uint8_t headers[max_batch][ws_max_header];
   iovec iov[2 * max_batch];
   size_t lens[max_batch];  // whole frame length, header included
@@ -75,6 +78,34 @@ frame_writer::result frame_writer::write(int fd, std::span<const frame* const> f
   // Less than offered: the send buffer is full (a socket that took a whole
   // gather may still take more, so only a short write means "wait").
   r.would_block = static_cast<size_t>(sent) < offered;
+  return r;
+}
+
+// One short frame (a tick, a reply) as one contiguous send(): header and
+// payload copied next to each other, which costs less than the kernel's
+// import of a two-entry iovec (sendmsg's copy_msghdr and iov checks).
+frame_writer::result frame_writer::write_small(int fd, const frame& f) {
+  result r;
+  uint8_t buf[ws_max_header + small_frame];
+  size_t payload = f.size();
+  size_t h = encode_ws_header(f.binary, payload, buf);
+  if (payload > 0) std::memcpy(buf + h, f.data->data(), payload);
+  ssize_t sent;
+  do sent = ::send(fd, buf, h + payload, MSG_NOSIGNAL | MSG_DONTWAIT);
+  while (sent < 0 && errno == EINTR);
+  if (sent < 0) {
+    if (errno == EAGAIN || errno == EWOULDBLOCK)
+      r.would_block = true;
+    else
+      r.error = errno;
+    return r;
+  }
+  if (static_cast<size_t>(sent) == h + payload) {
+    r.frames_done = 1;
+  } else {
+    offset_ = static_cast<size_t>(sent);
+    r.would_block = true;
+  }
   return r;
 }
 

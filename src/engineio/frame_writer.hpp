@@ -44,6 +44,10 @@ class frame_writer {
   size_t offset() const { return offset_; }
 
  private:
+  // Payloads up to this size go out alone as one contiguous send (write_small).
+  static constexpr size_t small_frame = 512;
+  result write_small(int fd, const frame& f);
+
   size_t offset_ = 0;
 };
 

@@ -19,8 +19,22 @@ boost::asio::steady_timer& session::poll_timer() {
   return *poll_timer_;
 }
 
-send_status session::send(const frame& f) {
+send_status session::send(const frame& f, send_mode mode) {
   if (!open_) return send_status::closed;
+  // Nothing queued means nothing may go before this frame: the link writes
+  // it now when its socket is free (ws_link::try_write).
+  if (mode == send_mode::now && ws_ && queue_.empty() && transport_ == transport_kind::websocket) {
+    switch (ws_->try_write(f)) {
+      case ws_link::write_result::written:
+        return send_status::ok;
+      case ws_link::write_result::waiting:
+        queue_.push_back(f);
+        queued_bytes_ += f.size();
+        return send_status::ok;
+      case ws_link::write_result::queue:
+        break;
+    }
+  }
   const auto& o = server_.opts();
   if (queued_bytes_ + f.size() > o.max_buffered_bytes || queue_.size() >= o.max_buffered_frames) {
     spdlog::warn("engineio: session {} closed: {} bytes queued for a client that does not read",

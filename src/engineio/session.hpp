@@ -25,10 +25,28 @@ class server;
 // What a session needs from the WebSocket connection it is bound to.
 class ws_link {
  public:
+  // What try_write did with a frame offered while the session's queue is empty.
+  enum class write_result {
+    written,  // the whole frame is on the wire: nothing to queue
+    queue,    // nothing was written (a write or close is in progress): queue it and wake()
+    waiting,  // part (or none) of it went, the socket is full: queue it as the head;
+              // the link continues from its offset once the socket is writable
+  };
+
   virtual ~ws_link() = default;
   virtual void wake() = 0;      // frames are queued: write them
   virtual void shutdown() = 0;  // write what is queued, then close the WebSocket
+  // Writes `f` now, without waiting for the end of the loop turn, when
+  // nothing else is being written on the socket. The default queues.
+  virtual write_result try_write(const frame&) { return write_result::queue; }
 };
+
+// How send() hands a frame to a WebSocket: `queued` waits for the end of the
+// loop turn, so that every frame of the turn goes out in one sendmsg (a
+// join's burst of events); `now` writes it at once when the queue is empty
+// (a tick, a reply: one frame per connection per turn, for which the
+// deferred flush only adds bookkeeping and latency).
+enum class send_mode { queued, now };
 
 enum class transport_kind { polling, websocket };
 
@@ -49,7 +67,7 @@ class session : public std::enable_shared_from_this<session> {
   // Queues `f` for the client. A session whose queue would exceed the
   // server's max_buffered_bytes / max_buffered_frames is closed and
   // buffer_full returned; after close, closed.
-  send_status send(const frame& f);
+  send_status send(const frame& f, send_mode mode = send_mode::queued);
 
   // Server-initiated close: a close packet is sent when the transport allows.
   void close(std::string_view reason);

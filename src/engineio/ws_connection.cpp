@@ -57,6 +57,29 @@ void ws_connection::wake() {
   }
 }
 
+ws_link::write_result ws_connection::try_write(const frame& f) {
+  // Anything in progress on the socket (a partly written frame, a wait for
+  // writability, a Beast control frame, the probe answer, the close) orders
+  // this frame behind it: the queue and the turn's flush keep that order.
+  if (closed_ || closing_ || close_sent_ || waiting_writable_ || beast_writing_ || held_handler_ ||
+      probe_answer_.data || pending_index_ != not_pending || writer_.offset() != 0)
+    return write_result::queue;
+  const frame* one = &f;
+  auto r = writer_.write(ws_.next_layer().socket().native_handle(),
+                         std::span<const frame* const>(&one, 1));
+  if (r.frames_done == 1) return write_result::written;
+  if (r.error) {
+    // The turn's flush meets the same error on this socket and takes the
+    // one failure path (write_failed), outside the caller's broadcast loop.
+    wake();
+    return write_result::queue;
+  }
+  // The socket is full: the session queues the frame as its head (writer_
+  // remembers how much of it went) and the rest goes once it is writable.
+  wait_writable();
+  return write_result::waiting;
+}
+
 void ws_connection::shutdown() {
   if (closing_) return wake();
   closing_ = true;

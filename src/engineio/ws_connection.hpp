@@ -15,6 +15,11 @@
 // (async_wait(wait_write)) and continue from the offset. The probe answer
 // goes first.
 //
+// A frame sent with send_mode::now (a tick, a reply) skips the turn's batch
+// when nothing is queued or being written: one non-blocking write at once
+// (ws_connection::try_write), so a tick costs its sendmsg and little else, and
+// reaches the device without waiting for the rest of the turn's broadcasts.
+//
 // Beast still writes its own frames (the handshake response, pong, close) on
 // the same socket: its next layer, gated_socket, holds such a write back
 // while a data frame is partly written, and the raw writes wait while a
@@ -150,6 +155,7 @@ class ws_connection : public ws_link, public std::enable_shared_from_this<ws_con
 
   void wake() override;
   void shutdown() override;
+  write_result try_write(const frame& f) override;
 
  private:
   friend class gated_socket;

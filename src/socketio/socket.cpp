@@ -97,7 +97,10 @@ void socket::send_encoded(const encoded_packet& p) {
 }
 
 void socket::send_frame(const engineio::frame& f) {
-  if (connected()) session_->send(f);
+  // A room's tick: one frame per connection per turn, written at once (a
+  // handler's burst of events to one socket goes through send_encoded and
+  // the turn's flush, in one write).
+  if (connected()) session_->send(f, engineio::send_mode::now);
 }
 
 void socket::deliver(const stored_packet& p) {

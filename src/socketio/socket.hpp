@@ -90,7 +90,8 @@ class socket : public std::enable_shared_from_this<socket> {
                      ack_callback cb);
   // Sends frames encoded elsewhere; never stored.
   void send_encoded(const encoded_packet& p);
-  // One text frame encoded elsewhere (a tick's, shared by its room).
+  // One text frame encoded elsewhere (a tick's, shared by its room), written
+  // at once when nothing is queued for the socket (engineio::send_mode::now).
   void send_frame(const engineio::frame& f);
 
   // Rooms (at most max_rooms_per_socket; a join over the limit is refused).

@@ -36,6 +36,13 @@ struct fake_link : ws_link {
   int wakes = 0;
   void wake() override { ++wakes; }
   void shutdown() override {}
+  // What try_write answers, and the frames it was offered.
+  write_result answer = write_result::queue;
+  std::vector<std::string> offered;
+  write_result try_write(const frame& f) override {
+    offered.push_back(*f.data);
+    return answer;
+  }
 };
 
 class PollingTest : public ::testing::Test {
@@ -159,6 +166,58 @@ TEST_F(PollingTest, NothingAttachesAfterTheUpgrade) {
   EXPECT_TRUE(upper.messages.empty());
   EXPECT_TRUE(s->is_open());
   EXPECT_TRUE(s->upgraded());
+}
+
+// send_mode::now: a frame goes to the link's try_write only when nothing is
+// queued (nothing may overtake a queued frame); what the link does not take
+// whole is queued, with a wake() only when the link asked for the turn's flush.
+TEST_F(PollingTest, SendNowWritesThroughTheLinkOnlyWhenNothingIsQueued) {
+  auto sid = handshake();
+  auto s = eio.find(sid);
+  auto link = std::make_shared<fake_link>();
+  s->begin_upgrade();
+  s->probe_received();
+  s->complete_upgrade(link);
+  while (s->has_frames()) s->pop_frame();  // what the upgrade left (a noop)
+  link->wakes = 0;
+
+  link->answer = ws_link::write_result::written;
+  EXPECT_EQ(s->send(make_text_frame(packet_type::message, "tick1"), send_mode::now),
+            send_status::ok);
+  EXPECT_EQ(link->offered, std::vector<std::string>{"4tick1"});
+  EXPECT_FALSE(s->has_frames());
+  EXPECT_EQ(link->wakes, 0);
+
+  // The socket is full: the frame becomes the queue's head, the link waits
+  // for writability by itself (no wake).
+  link->answer = ws_link::write_result::waiting;
+  s->send(make_text_frame(packet_type::message, "tick2"), send_mode::now);
+  ASSERT_EQ(s->frame_count(), 1u);
+  EXPECT_EQ(*s->front_frame().data, "4tick2");
+  EXPECT_EQ(link->wakes, 0);
+
+  // Something is queued: no direct write, queued behind it.
+  link->answer = ws_link::write_result::written;
+  s->send(make_text_frame(packet_type::message, "tick3"), send_mode::now);
+  EXPECT_EQ(link->offered.size(), 2u);
+  ASSERT_EQ(s->frame_count(), 2u);
+  EXPECT_EQ(*s->frame_at(1).data, "4tick3");
+  EXPECT_EQ(link->wakes, 1);
+
+  // The link is busy (a close, a control frame): queued and woken.
+  while (s->has_frames()) s->pop_frame();
+  link->answer = ws_link::write_result::queue;
+  s->send(make_text_frame(packet_type::message, "tick4"), send_mode::now);
+  EXPECT_EQ(link->offered.size(), 3u);
+  EXPECT_EQ(s->frame_count(), 1u);
+  EXPECT_EQ(link->wakes, 2);
+
+  // The default mode never writes through the link.
+  while (s->has_frames()) s->pop_frame();
+  link->answer = ws_link::write_result::written;
+  s->send(make_text_frame(packet_type::message, "reply"));
+  EXPECT_EQ(link->offered.size(), 3u);
+  EXPECT_EQ(s->frame_count(), 1u);
 }
 
 TEST_F(PollingTest, OverlappingGetsCloseTheSession) {
