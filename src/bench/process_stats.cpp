@@ -29,6 +29,7 @@ std::optional<process_sample> process_stats::sample() const {
   }
   static const double ticks_per_s = static_cast<double>(sysconf(_SC_CLK_TCK));
   s.cpu_s = static_cast<double>(utime + stime) / ticks_per_s;
+  s.user_s = static_cast<double>(utime) / ticks_per_s;
 
   std::ifstream status("/proc/" + std::to_string(pid_) + "/status");
   while (std::getline(status, line)) {

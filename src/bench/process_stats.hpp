@@ -11,8 +11,9 @@
 namespace bandsync::bench {
 
 struct process_sample {
-  double wall_s = 0;    // steady clock, seconds
-  double cpu_s = 0;     // user + system time of the process, seconds
+  double wall_s = 0;  // steady clock, seconds
+  double cpu_s = 0;   // user + system time of the process, seconds
+  double user_s = 0;  // of which in user space (the rest: the kernel, softirqs run in its context)
   int64_t rss_kib = 0;  // VmRSS
   int64_t hwm_kib = 0;  // VmHWM, the peak RSS
 };
