@@ -59,7 +59,12 @@ size_t session_service::tick_due(const std::function<void(int64_t lag_us)>& on_l
       core_.ticks.stop(std::string(t.id));
       return;
     }
-    core_.out.emit_written_to_session(s->id(), "scroll_tick", tick_payload(*s, core_.clk, now_us));
+    // The position at the moment this tick is written, not at the start of
+    // the turn: the ticks written before it in this turn (tens to hundreds
+    // under load) would otherwise age its snapshot by their writes' time.
+    // Each tick is written as soon as it is encoded (send_mode::now).
+    core_.out.emit_written_to_session(s->id(), "scroll_tick",
+                                      tick_payload(*s, core_.clk, core_.clk.steady_us()));
     if (on_lag) on_lag(now_us - t.due_us);
   });
   persist_playing(core_, now_us);

@@ -41,7 +41,10 @@ void memory_store::save_member(const std::string& session_id, const member_recor
   std::lock_guard lock(mutex_);
   auto it = members_.find(member.socket_id);
   if (it != members_.end()) {
-    it->second = member_entry{session_id, member};
+    // Assigned in place: the strings keep their buffers (a member is saved
+    // on every latency probe and heartbeat answer; issue 12).
+    it->second.session_id = session_id;
+    it->second.member = member;
   } else if (members_.size() < limits_.max_members) {
     members_.emplace(member.socket_id, member_entry{session_id, member});
   } else {

@@ -70,6 +70,31 @@ TEST_F(Playback, TickReportsTheDerivedPosition) {
   EXPECT_NEAR(session("band").beat(clock_.steady_us()), 123.456 * 120 / 60000, 1e-12);
 }
 
+// Several sessions due in one turn: each tick carries the position at its
+// own moment of writing, not the turn's start (the ticks written before it
+// take time; under load, hundreds of them).
+TEST_F(Playback, EachTickOfATurnCarriesItsOwnMoment) {
+  join("lead2", "band2", "Keys");
+  send("lead", "play", R"({"sessionId":"band"})");
+  send("lead2", "play", R"({"sessionId":"band2"})");
+  clock_.advance_ms(150);  // both sessions are due
+  clock_.set_step_per_read_us(700);
+  out_.clear();
+  svc().tick_due();
+  clock_.set_step_per_read_us(0);
+  auto ticks = out_.named("scroll_tick");
+  ASSERT_EQ(ticks.size(), 2u);
+  double t0 = ticks[0]->obj().at("serverTimestamp").to_number<double>();
+  double t1 = ticks[1]->obj().at("serverTimestamp").to_number<double>();
+  EXPECT_GE(t1 - t0, 0.69);  // at least one clock read (0.7 ms) between the two
+  // Both played at the same moment: the positions differ by what the
+  // timestamps do (positionMs is whole milliseconds).
+  auto pos = [&](size_t i) {
+    return static_cast<double>(ticks[i]->obj().at("positionMs").as_int64());
+  };
+  EXPECT_NEAR(pos(1) - pos(0), t1 - t0, 1.0);
+}
+
 TEST_F(Playback, TenMinutesInUnevenStepsDoNotDrift) {
   send("lead", "play", R"({"sessionId":"band"})");
   std::mt19937 rng(1234);

@@ -17,7 +17,11 @@ namespace bandsync::testing {
 
 class fake_clock : public domain::clock {
  public:
-  int64_t steady_us() const override { return steady_us_; }
+  int64_t steady_us() const override {
+    int64_t now = steady_us_;
+    steady_us_ += step_per_read_us_;  // time that passes while the caller works
+    return now;
+  }
   int64_t wall_ms() const override { return wall_ms_; }
   // Server time starts equal to the initial wall time and then follows steady
   // time only: set_wall_ms (a system clock adjustment) does not move it.
@@ -33,12 +37,17 @@ class fake_clock : public domain::clock {
   }
   void advance_ms(int64_t ms) { advance_us(ms * 1000); }
   void set_wall_ms(int64_t ms) { wall_ms_ = ms; }
+  // Every steady_us() read moves steady time on by `us` (0: a frozen clock),
+  // as the real one moves between reads in one loop turn. Wall time does
+  // not follow.
+  void set_step_per_read_us(int64_t us) { step_per_read_us_ = us; }
 
   static constexpr int64_t initial_steady_us = 5'000'000'000;  // an arbitrary origin, not 0
   static constexpr int64_t initial_wall_ms = 1'795'627'303'502;
 
  private:
-  int64_t steady_us_ = initial_steady_us;
+  mutable int64_t steady_us_ = initial_steady_us;
+  int64_t step_per_read_us_ = 0;
   int64_t wall_ms_ = initial_wall_ms;
   int64_t carry_us_ = 0;
 };
