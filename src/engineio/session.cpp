@@ -8,9 +8,9 @@ namespace bandsync::engineio {
 
 session::session(server& srv, boost::asio::any_io_executor ex, std::string id, transport_kind t,
                  std::string remote_address)
-    : server_(srv),
+    : transport_(t),
+      server_(srv),
       id_(std::move(id)),
-      transport_(t),
       remote_address_(std::move(remote_address)),
       ping_timer_(std::move(ex)) {}
 

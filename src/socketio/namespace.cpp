@@ -112,6 +112,11 @@ size_t socket_namespace::send_to_room(const std::string& room, const engineio::f
     std::copy(members.begin(), members.end(), small);
   }
   const size_t n = members.size();
+  // Every member's socket, session and WebSocket is cold (the last tick was
+  // 100 ms and thousands of writes ago): fetched in two parallel rounds
+  // instead of three misses in a row per member, between writes.
+  for (size_t i = 0; i < n; ++i) __builtin_prefetch(targets[i]);
+  for (size_t i = 0; i < n; ++i) targets[i]->prefetch_transport();
   for (size_t i = 0; i < n; ++i) targets[i]->send_frame(f);
   return n;
 }

@@ -49,7 +49,7 @@ struct socket::pending_ack {
 
 socket::socket(socket_namespace& ns, engineio::session_ptr session, std::string id,
                boost::json::value auth)
-    : ns_(ns), session_(std::move(session)), id_(std::move(id)), auth_(std::move(auth)) {
+    : session_(std::move(session)), ns_(ns), id_(std::move(id)), auth_(std::move(auth)) {
   if (ns_.recovery_enabled()) {
     auto secret = util::random_id(secret_.size());
     std::copy(secret.begin(), secret.end(), secret_.begin());
@@ -94,6 +94,10 @@ void socket::send_encoded(const encoded_packet& p) {
   if (!connected()) return;
   for (const auto& f : p.frames)
     if (session_->send(f) != engineio::send_status::ok) return;
+}
+
+void socket::prefetch_transport() const {
+  if (session_) session_->prefetch();
 }
 
 void socket::send_frame(const engineio::frame& f) {
