@@ -26,6 +26,29 @@ size_t encode_ws_header(bool binary, size_t payload, uint8_t* out) {
   return 10;
 }
 
+namespace {
+
+template <class Send>
+ssize_t retry_eintr(Send send) {
+  ssize_t sent;
+  do sent = send();
+  while (sent < 0 && errno == EINTR);
+  return sent;
+}
+
+// A failed non-blocking write: a full socket (wait for writability) or a
+// broken connection (errno kept).
+bool failed(ssize_t sent, frame_writer::result& r) {
+  if (sent >= 0) return false;
+  if (errno == EAGAIN || errno == EWOULDBLOCK)
+    r.would_block = true;
+  else
+    r.error = errno;
+  return true;
+}
+
+}  // namespace
+
 frame_writer::result frame_writer::write(int fd, std::span<const frame* const> frames) {
   result r;
   size_t n = std::min(frames.size(), max_batch);
@@ -55,16 +78,8 @@ frame_writer::result frame_writer::write(int fd, std::span<const frame* const> f
   msghdr msg{};
   msg.msg_iov = iov;
   msg.msg_iovlen = iovcnt;
-  ssize_t sent;
-  do sent = ::sendmsg(fd, &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
-  while (sent < 0 && errno == EINTR);
-  if (sent < 0) {
-    if (errno == EAGAIN || errno == EWOULDBLOCK)
-      r.would_block = true;
-    else
-      r.error = errno;
-    return r;
-  }
+  ssize_t sent = retry_eintr([&] { return ::sendmsg(fd, &msg, MSG_NOSIGNAL | MSG_DONTWAIT); });
+  if (failed(sent, r)) return r;
   size_t done = static_cast<size_t>(sent) + offset_;
   offset_ = 0;
   for (size_t i = 0; i < n; ++i) {
@@ -90,16 +105,9 @@ frame_writer::result frame_writer::write_small(int fd, const frame& f) {
   size_t payload = f.size();
   size_t h = encode_ws_header(f.binary, payload, buf);
   if (payload > 0) std::memcpy(buf + h, f.data->data(), payload);
-  ssize_t sent;
-  do sent = ::send(fd, buf, h + payload, MSG_NOSIGNAL | MSG_DONTWAIT);
-  while (sent < 0 && errno == EINTR);
-  if (sent < 0) {
-    if (errno == EAGAIN || errno == EWOULDBLOCK)
-      r.would_block = true;
-    else
-      r.error = errno;
-    return r;
-  }
+  ssize_t sent =
+      retry_eintr([&] { return ::send(fd, buf, h + payload, MSG_NOSIGNAL | MSG_DONTWAIT); });
+  if (failed(sent, r)) return r;
   if (static_cast<size_t>(sent) == h + payload) {
     r.frames_done = 1;
   } else {

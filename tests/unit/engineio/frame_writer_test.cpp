@@ -105,37 +105,34 @@ TEST(FrameWriter, GathersFramesIntoOneWrite) {
   ::close(sv[1]);
 }
 
-// A peer that reads slowly: the writer's send buffer fills, writes stop in
-// the middle of a frame (and of its header), and continue from the offset.
-TEST(FrameWriter, PartialWritesContinueFromTheOffset) {
-  int sv[2];
-  ASSERT_EQ(::socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+namespace {
+
+// Writes every frame of `frames` (at most `batch` per write, continuing the
+// head after a partial write) into a peer that reads slowly: a few hundred
+// bytes each time the writer would block. Then checks that the peer got them
+// all, whole and in order, and that the writer stopped often enough, inside
+// frames too, for the test to mean something.
+void write_through_slow_reader(int sv[2], const std::vector<frame>& frames, size_t batch,
+                               size_t read_min, size_t read_spread) {
   int small = 4096;
   ASSERT_EQ(::setsockopt(sv[0], SOL_SOCKET, SO_SNDBUF, &small, sizeof small), 0);
   ASSERT_EQ(::setsockopt(sv[1], SOL_SOCKET, SO_RCVBUF, &small, sizeof small), 0);
   ASSERT_EQ(::fcntl(sv[1], F_SETFL, O_NONBLOCK), 0);
-
-  std::vector<frame> frames;
-  for (size_t i = 0; i < 300; ++i) {
-    size_t len = i % 3 == 0 ? 100 : i % 3 == 1 ? 3000 + i : 70000 + i;  // all three header sizes
-    frames.push_back(frame{i % 5 == 0, std::make_shared<const std::string>(
-                                           std::string(len, static_cast<char>('a' + i % 26)))});
-  }
   frame_writer w;
   std::string received;
   size_t next = 0, partial_stops = 0, blocked = 0;
   char buf[8192];
   while (next < frames.size()) {
-    std::vector<const frame*> batch;
-    for (size_t i = next; i < frames.size(); ++i) batch.push_back(&frames[i]);
-    auto r = w.write(sv[0], batch);
+    std::vector<const frame*> head;
+    for (size_t i = next; i < frames.size() && head.size() < batch; ++i) head.push_back(&frames[i]);
+    auto r = w.write(sv[0], head);
     ASSERT_EQ(r.error, 0);
     next += r.frames_done;
     if (w.offset() > 0) ++partial_stops;
     if (r.would_block) {
       ++blocked;
       // The reader takes a little: the writer must continue where it stopped.
-      ssize_t n = ::recv(sv[1], buf, 1000 + blocked % 5000, 0);
+      ssize_t n = ::recv(sv[1], buf, read_min + (blocked * 7) % read_spread, 0);
       if (n > 0) received.append(buf, static_cast<size_t>(n));
     }
   }
@@ -157,6 +154,22 @@ TEST(FrameWriter, PartialWritesContinueFromTheOffset) {
   ::close(sv[1]);
 }
 
+}  // namespace
+
+// A peer that reads slowly: the writer's send buffer fills, writes stop in
+// the middle of a frame (and of its header), and continue from the offset.
+TEST(FrameWriter, PartialWritesContinueFromTheOffset) {
+  int sv[2];
+  ASSERT_EQ(::socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+  std::vector<frame> frames;
+  for (size_t i = 0; i < 300; ++i) {
+    size_t len = i % 3 == 0 ? 100 : i % 3 == 1 ? 3000 + i : 70000 + i;  // all three header sizes
+    frames.push_back(frame{i % 5 == 0, std::make_shared<const std::string>(
+                                           std::string(len, static_cast<char>('a' + i % 26)))});
+  }
+  write_through_slow_reader(sv, frames, frame_writer::max_batch, 1000, 5000);
+}
+
 // Short frames written one at a time (a tick per turn: write_small's one
 // contiguous send) into a slow reader: a write that stops inside a frame
 // leaves the offset, and the next write (now through the gather path, the
@@ -165,47 +178,11 @@ TEST(FrameWriter, PartialWritesContinueFromTheOffset) {
 TEST(FrameWriter, ShortFramesAloneStopAndContinueMidFrame) {
   int sv[2];
   ASSERT_TRUE(tcp_pair(sv));
-  int small = 4096;
-  ASSERT_EQ(::setsockopt(sv[0], SOL_SOCKET, SO_SNDBUF, &small, sizeof small), 0);
-  ASSERT_EQ(::setsockopt(sv[1], SOL_SOCKET, SO_RCVBUF, &small, sizeof small), 0);
-  ASSERT_EQ(::fcntl(sv[1], F_SETFL, O_NONBLOCK), 0);
-
   std::vector<frame> frames;
   for (size_t i = 0; i < 2000; ++i)  // 0..512 bytes: 2- and 4-byte headers, empty payloads
     frames.push_back(frame{i % 7 == 0, std::make_shared<const std::string>(std::string(
                                            (i * 37) % 513, static_cast<char>('a' + i % 26)))});
-  frame_writer w;
-  std::string received;
-  size_t next = 0, partial_stops = 0, blocked = 0;
-  char buf[8192];
-  while (next < frames.size()) {
-    const frame* one[] = {&frames[next]};
-    auto r = w.write(sv[0], one);
-    ASSERT_EQ(r.error, 0);
-    next += r.frames_done;
-    if (w.offset() > 0) ++partial_stops;
-    if (r.would_block) {
-      ++blocked;
-      ssize_t n = ::recv(sv[1], buf, 100 + (blocked * 7) % 900, 0);
-      if (n > 0) received.append(buf, static_cast<size_t>(n));
-    }
-  }
-  EXPECT_EQ(w.offset(), 0u);
-  EXPECT_GT(blocked, 10u);
-  EXPECT_GT(partial_stops, 10u);
-  ::shutdown(sv[0], SHUT_WR);
-  ASSERT_EQ(::fcntl(sv[1], F_SETFL, 0), 0);
-  for (ssize_t n; (n = ::recv(sv[1], buf, sizeof buf, 0)) > 0;)
-    received.append(buf, static_cast<size_t>(n));
-
-  auto decoded = decode_frames(received);
-  ASSERT_EQ(decoded.size(), frames.size());
-  for (size_t i = 0; i < frames.size(); ++i) {
-    EXPECT_EQ(decoded[i].first, frames[i].binary) << i;
-    EXPECT_EQ(decoded[i].second, *frames[i].data) << i;
-  }
-  ::close(sv[0]);
-  ::close(sv[1]);
+  write_through_slow_reader(sv, frames, 1, 100, 900);
 }
 
 TEST(FrameWriter, BrokenConnectionIsAnError) {

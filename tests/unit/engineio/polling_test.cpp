@@ -54,6 +54,13 @@ class PollingTest : public ::testing::Test {
   polling poll{eio, limits};
   clock::time_point now = clock::time_point{} + std::chrono::hours(1);
 
+  // The polling session moves to `link` (spec "Upgrade": probe, then "5").
+  static void upgrade(session& s, const std::shared_ptr<fake_link>& link) {
+    s.begin_upgrade();
+    s.probe_received();
+    s.complete_upgrade(link);
+  }
+
   static http_request request(std::string method, std::string query, std::string body = "") {
     http_request r;
     r.method = std::move(method);
@@ -154,9 +161,7 @@ TEST_F(PollingTest, NothingAttachesAfterTheUpgrade) {
   auto sid = handshake();
   auto s = eio.find(sid);
   auto link = std::make_shared<fake_link>();
-  s->begin_upgrade();
-  s->probe_received();
-  s->complete_upgrade(link);
+  upgrade(*s, link);
   auto get = poll.start(request("GET", "EIO=4&transport=polling&sid=" + sid), now);
   ASSERT_TRUE(get.answer);
   EXPECT_EQ(get.answer->status, 400u);
@@ -172,12 +177,9 @@ TEST_F(PollingTest, NothingAttachesAfterTheUpgrade) {
 // queued (nothing may overtake a queued frame); what the link does not take
 // whole is queued, with a wake() only when the link asked for the turn's flush.
 TEST_F(PollingTest, SendNowWritesThroughTheLinkOnlyWhenNothingIsQueued) {
-  auto sid = handshake();
-  auto s = eio.find(sid);
+  auto s = eio.find(handshake());
   auto link = std::make_shared<fake_link>();
-  s->begin_upgrade();
-  s->probe_received();
-  s->complete_upgrade(link);
+  upgrade(*s, link);
   while (s->has_frames()) s->pop_frame();  // what the upgrade left (a noop)
   link->wakes = 0;
 
