@@ -24,6 +24,7 @@
 #include <boost/json/object.hpp>
 
 #include "bench/device.hpp"
+#include "bench/device_packets.hpp"
 #include "bench/time.hpp"
 #include "bench/wire.hpp"
 #include "engineio/packet.hpp"
@@ -408,56 +409,27 @@ class wire_device final : public device, public std::enable_shared_from_this<wir
         return;
       }
     }
-    // Everything else as the Beast device handles it (device.cpp, handle).
-    auto eio = engineio::decode_packet(text);
-    if (!eio) return fail(eio.error(), "engineio decode");
-    switch (eio->type) {
-      case engineio::packet_type::open:
-        phase_ = "socketio connect";
-        send(wire::opcode::text, engineio::encode_packet(engineio::packet_type::message, "0"));
-        return;
-      case engineio::packet_type::ping:
-        ++pings_answered_;
-        send(wire::opcode::text, engineio::encode_packet(engineio::packet_type::pong, eio->data));
-        return;
-      case engineio::packet_type::close:
-        return fail(make_error(wire_errc::closed_by_server), "engineio close");
-      case engineio::packet_type::message:
-        break;
-      default:
-        return;
-    }
-    auto sio = socketio::decode(eio->data);
-    if (!sio) return fail(sio.error(), "socketio decode");
-    if (sio->nsp != "/") return;
-    switch (sio->type) {
-      case socketio::packet_type::connect: {
-        const auto* obj = sio->data.if_object();
-        const auto* sid = obj ? obj->if_contains("sid") : nullptr;
-        if (!sid || !sid->is_string())
-          return fail(net::error::invalid_argument, "socketio connect");
-        sid_ = std::string(sid->get_string());
-        open_ = true;
-        phase_ = "open";
-        deadline_.cancel();
-        observer_.on_open(*this);
-        return;
-      }
-      case socketio::packet_type::connect_error:
-        return fail(net::error::connection_refused, "socketio connect_error");
-      case socketio::packet_type::disconnect:
-        return fail(net::error::connection_reset, "socketio disconnect");
-      case socketio::packet_type::event: {
-        ++messages_in_;
-        const auto& args = sio->data.get_array();  // the codec checked the shape
-        if (!args[0].is_string()) return;
-        static const boost::json::value none;
-        observer_.on_event(*this, args[0].get_string(), args.size() > 1 ? args[1] : none, recv_ms);
-        return;
-      }
-      default:
-        return;
-    }
+    // Everything else: what both device kinds do (device_packets.hpp).
+    handle_engineio_text(*this, text, recv_ms);
+  }
+
+  // What handle_engineio_text (device_packets.hpp) needs of a device.
+  template <class D>
+  friend void ::bandsync::bench::handle_engineio_text(D& d, std::string_view text, double recv_ms);
+  void set_phase(std::string_view p) { phase_ = p; }
+  void send_text(std::string packet) { send(wire::opcode::text, std::move(packet)); }
+  void count_ping() { ++pings_answered_; }
+  error_code closed_by_server() const { return make_error(wire_errc::closed_by_server); }
+  void opened(std::string sid) {
+    sid_ = std::move(sid);
+    open_ = true;
+    phase_ = "open";
+    deadline_.cancel();
+    observer_.on_open(*this);
+  }
+  void event(std::string_view name, const boost::json::value& arg, double recv_ms) {
+    ++messages_in_;
+    observer_.on_event(*this, name, arg, recv_ms);
   }
 
   // One frame: refused when max_queued_frames wait already (as the Beast
