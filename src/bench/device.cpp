@@ -240,21 +240,8 @@ class ws_device final : public device, public std::enable_shared_from_this<ws_de
   // What handle_engineio_text (device_packets.hpp) needs of a device.
   template <class D>
   friend void ::bandsync::bench::handle_engineio_text(D& d, std::string_view text, double recv_ms);
-  void set_phase(std::string_view p) { phase_ = p; }
   void send_text(std::string packet) { send(std::move(packet)); }
-  void count_ping() { ++pings_answered_; }
   error_code closed_by_server() const { return beast::websocket::error::closed; }
-  void opened(std::string sid) {
-    sid_ = std::move(sid);
-    open_ = true;
-    phase_ = "open";
-    deadline_.cancel();
-    observer_.on_open(*this);
-  }
-  void event(std::string_view name, const boost::json::value& arg, double recv_ms) {
-    ++messages_in_;
-    observer_.on_event(*this, name, arg, recv_ms);
-  }
 
   bool send(std::string frame) {
     if (closed_) return false;

@@ -3,11 +3,10 @@
 // server, shared by both device kinds (device.cpp: Beast; wire_device.cpp:
 // the epoll loop): it answers the open by joining the main namespace and
 // every ping with a pong, and reports the namespace's connect, refusals,
-// disconnects and events. A device provides:
-//   set_phase(std::string_view), send_text(std::string), count_ping(),
-//   fail(error_code, std::string_view phase), closed_by_server() -> error_code,
-//   opened(std::string sid), event(std::string_view name,
-//   const boost::json::value& first_arg, double recv_ms).
+// disconnects and events. A device befriends it and has the members
+// phase_, sid_, open_, deadline_, observer_, messages_in_, pings_answered_,
+// and send_text(std::string), fail(error_code, std::string_view phase),
+// closed_by_server() -> error_code.
 
 #include <string>
 #include <string_view>
@@ -28,11 +27,11 @@ void handle_engineio_text(Device& d, std::string_view text, double recv_ms) {
   switch (eio->type) {
     case engineio::packet_type::open:
       // The handshake answer: join the main namespace.
-      d.set_phase("socketio connect");
+      d.phase_ = "socketio connect";
       d.send_text(engineio::encode_packet(engineio::packet_type::message, "0"));
       return;
     case engineio::packet_type::ping:
-      d.count_ping();
+      ++d.pings_answered_;
       d.send_text(engineio::encode_packet(engineio::packet_type::pong, eio->data));
       return;
     case engineio::packet_type::close:
@@ -51,7 +50,12 @@ void handle_engineio_text(Device& d, std::string_view text, double recv_ms) {
       const auto* sid = obj ? obj->if_contains("sid") : nullptr;
       if (!sid || !sid->is_string())
         return d.fail(net::error::invalid_argument, "socketio connect");
-      return d.opened(std::string(sid->get_string()));
+      d.sid_ = std::string(sid->get_string());
+      d.open_ = true;
+      d.phase_ = "open";
+      d.deadline_.cancel();
+      d.observer_.on_open(d);
+      return;
     }
     case socketio::packet_type::connect_error:
       return d.fail(net::error::connection_refused, "socketio connect_error");
@@ -61,7 +65,9 @@ void handle_engineio_text(Device& d, std::string_view text, double recv_ms) {
       const auto& args = sio->data.get_array();  // the codec checked the shape
       if (!args[0].is_string()) return;
       static const boost::json::value none;
-      return d.event(args[0].get_string(), args.size() > 1 ? args[1] : none, recv_ms);
+      ++d.messages_in_;
+      d.observer_.on_event(d, args[0].get_string(), args.size() > 1 ? args[1] : none, recv_ms);
+      return;
     }
     default:
       return;
