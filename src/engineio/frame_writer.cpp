@@ -38,6 +38,7 @@ frame_writer::result frame_writer::write(int fd, std::span<const frame* const> f
     const frame& f = *frames[i];
     size_t payload = f.size();
     size_t h = encode_ws_header(f.binary, payload, headers[i]);
+    if (f.control) headers[i][0] = static_cast<uint8_t>(0x80 | f.control);  // FIN + opcode
     lens[i] = h + payload;
     size_t skip = i == 0 ? offset_ : 0;  // the part of the first frame already sent
     if (skip < h) {
