@@ -71,50 +71,6 @@ bool read_number(std::string_view s, size_t& i, double& out) {
 
 }  // namespace
 
-std::string_view to_string(read_error e) {
-  switch (e) {
-    case read_error::none:
-      return "none";
-    case read_error::masked_frame:
-      return "masked server frame";
-    case read_error::reserved_bits:
-      return "reserved bits set";
-    case read_error::bad_opcode:
-      return "unknown opcode";
-    case read_error::bad_control_frame:
-      return "fragmented or long control frame";
-    case read_error::unexpected_continuation:
-      return "continuation without a message";
-    case read_error::interleaved_data:
-      return "data frame inside a fragmented message";
-    case read_error::message_too_big:
-      return "message too big";
-  }
-  return "unknown";
-}
-
-void append_client_frame(std::string& out, opcode op, std::string_view payload, uint32_t mask_key) {
-  size_t n = payload.size();
-  out.push_back(static_cast<char>(0x80 | static_cast<uint8_t>(op)));
-  if (n < 126) {
-    out.push_back(static_cast<char>(0x80 | n));
-  } else if (n <= 0xffff) {
-    out.push_back(static_cast<char>(0x80 | 126));
-    out.push_back(static_cast<char>(n >> 8));
-    out.push_back(static_cast<char>(n & 0xff));
-  } else {
-    out.push_back(static_cast<char>(0x80 | 127));
-    for (int shift = 56; shift >= 0; shift -= 8)
-      out.push_back(static_cast<char>((static_cast<uint64_t>(n) >> shift) & 0xff));
-  }
-  char key[4] = {static_cast<char>(mask_key >> 24), static_cast<char>(mask_key >> 16),
-                 static_cast<char>(mask_key >> 8), static_cast<char>(mask_key)};
-  out.append(key, 4);
-  size_t at = out.size();
-  out.append(payload);
-  for (size_t i = 0; i < n; ++i) out[at + i] = static_cast<char>(out[at + i] ^ key[i & 3]);
-}
-
 bool scan_tick(std::string_view s, tick_fields& out) {
   if (!s.starts_with(tick_prefix)) return false;
   double ts = std::nan(""), pos = std::nan(""), tempo = std::nan("");

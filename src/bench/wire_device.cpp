@@ -28,6 +28,7 @@
 #include "bench/time.hpp"
 #include "bench/wire.hpp"
 #include "engineio/packet.hpp"
+#include "engineio/ws_reader.hpp"
 #include "socketio/packet.hpp"
 
 namespace bandsync::bench {
@@ -42,7 +43,7 @@ enum class wire_errc {
   upgrade_too_long,     // no end of the HTTP answer in max_upgrade_response bytes
   closed_by_server,     // a WebSocket close frame
   timeout,              // not open within connect_target::timeout
-  protocol = 16,        // + wire::read_error: a frame the reader refused
+  protocol = 16,        // + engineio::ws_error: a frame the reader refused
 };
 
 class wire_category_impl final : public boost::system::error_category {
@@ -61,8 +62,8 @@ class wire_category_impl final : public boost::system::error_category {
       default:
         if (ev > static_cast<int>(wire_errc::protocol))
           return "WebSocket protocol error: " +
-                 std::string(wire::to_string(
-                     static_cast<wire::read_error>(ev - static_cast<int>(wire_errc::protocol))));
+                 std::string(engineio::to_string(
+                     static_cast<engineio::ws_error>(ev - static_cast<int>(wire_errc::protocol))));
         return "bench.wire error";
     }
   }
@@ -72,7 +73,7 @@ error_code make_error(wire_errc e) {
   static const wire_category_impl category;
   return {static_cast<int>(e), category};
 }
-error_code make_error(wire::read_error e) {
+error_code make_error(engineio::ws_error e) {
   static const wire_category_impl category;
   return {static_cast<int>(wire_errc::protocol) + static_cast<int>(e), category};
 }
@@ -195,7 +196,7 @@ class wire_device final : public device, public std::enable_shared_from_this<wir
         loop_(net::use_service<wire_loop>(ioc)),
         observer_(observer),
         deadline_(ioc),
-        reader_(max_message_bytes),
+        reader_(engineio::ws_role::client, max_message_bytes),
         mask_state_(0x9e3779b9u ^ static_cast<uint32_t>(index * 2654435761u)) {
     if (mask_state_ == 0) mask_state_ = 1;
   }
@@ -243,7 +244,7 @@ class wire_device final : public device, public std::enable_shared_from_this<wir
     socketio::packet p;
     p.type = socketio::packet_type::event;
     p.data = boost::json::array{boost::json::string(event), payload};
-    return send(wire::opcode::text,
+    return send(engineio::ws_opcode::text,
                 engineio::encode_packet(engineio::packet_type::message, socketio::encode(p)));
   }
 
@@ -348,12 +349,13 @@ class wire_device final : public device, public std::enable_shared_from_this<wir
       }
       // As the Beast device: the kernel's time, unless there was none.
       read_arrival_ms_ = (stamp <= 0 || stamp > recv_ms) ? recv_ms : stamp;
-      on_bytes(std::string_view(buf, static_cast<size_t>(r)), recv_ms);
+      on_bytes(buf, static_cast<size_t>(r), recv_ms);
       if (closed_ || static_cast<size_t>(r) < cap) return;
     }
   }
 
-  void on_bytes(std::string_view data, double recv_ms) {
+  void on_bytes(char* bytes, size_t size, double recv_ms) {
+    std::string_view data(bytes, size);
     if (stage_ == stage::upgrading) {
       // Frames may follow the answer in the same read: only the answer is bounded.
       http_.append(data);
@@ -369,31 +371,31 @@ class wire_device final : public device, public std::enable_shared_from_this<wir
       std::string().swap(http_);
       stage_ = stage::websocket;
       phase_ = "engineio open";
-      if (!rest.empty()) on_frames(rest, recv_ms);
+      if (!rest.empty()) on_frames(rest.data(), rest.size(), recv_ms);
       return;
     }
-    on_frames(data, recv_ms);
+    on_frames(bytes, size, recv_ms);
   }
 
-  void on_frames(std::string_view data, double recv_ms) {
-    auto s = reader_.feed(data, [&](const wire::message& m) {
+  void on_frames(char* data, size_t size, double recv_ms) {
+    auto s = reader_.feed(data, size, [&](const engineio::ws_message& m) {
       on_message(m, recv_ms);
       return !closed_;
     });
-    if (s == wire::frame_reader::status::error)
+    if (s == engineio::ws_reader::status::error)
       fail(make_error(reader_.error()), open_ ? "read" : phase_);
   }
 
-  void on_message(const wire::message& m, double recv_ms) {
+  void on_message(const engineio::ws_message& m, double recv_ms) {
     switch (m.op) {
-      case wire::opcode::text:
+      case engineio::ws_opcode::text:
         arrival_ms_ = read_arrival_ms_;
         return on_text(m.payload, recv_ms);
-      case wire::opcode::ping:
+      case engineio::ws_opcode::ping:
         // The server's WebSocket ping (Engine.IO pings are text "2").
-        send(wire::opcode::pong, m.payload);
+        send(engineio::ws_opcode::pong, m.payload);
         return;
-      case wire::opcode::close:
+      case engineio::ws_opcode::close:
         return fail(make_error(wire_errc::closed_by_server), open_ ? "read" : phase_);
       default:
         return;  // pong, binary: nothing of Engine.IO's over WebSocket here
@@ -416,12 +418,12 @@ class wire_device final : public device, public std::enable_shared_from_this<wir
   // What handle_engineio_text (device_packets.hpp) needs of a device.
   template <class D>
   friend void ::bandsync::bench::handle_engineio_text(D& d, std::string_view text, double recv_ms);
-  void send_text(std::string packet) { send(wire::opcode::text, std::move(packet)); }
+  void send_text(std::string packet) { send(engineio::ws_opcode::text, std::move(packet)); }
   error_code closed_by_server() const { return make_error(wire_errc::closed_by_server); }
 
   // One frame: refused when max_queued_frames wait already (as the Beast
   // device's queue, whose front was the frame being written).
-  bool send(wire::opcode op, std::string_view payload) {
+  bool send(engineio::ws_opcode op, std::string_view payload) {
     if (closed_) return false;
     if (queue_.size() >= max_queued_frames) {
       ++send_refused_;
@@ -429,7 +431,7 @@ class wire_device final : public device, public std::enable_shared_from_this<wir
     }
     std::string frame;
     frame.reserve(payload.size() + 14);
-    wire::append_client_frame(frame, op, payload, next_mask());
+    engineio::append_client_frame(frame, op, payload, next_mask());
     write_bytes(std::move(frame));
     return true;
   }
@@ -492,7 +494,7 @@ class wire_device final : public device, public std::enable_shared_from_this<wir
   wire_loop& loop_;
   device_observer& observer_;
   net::steady_timer deadline_;
-  wire::frame_reader reader_;
+  engineio::ws_reader reader_;
   std::vector<std::string> queue_;  // unsent bytes, oldest first (rarely any)
   std::string http_;                // the upgrade answer so far
   std::string host_header_;

@@ -64,6 +64,7 @@ frame_writer::result frame_writer::write(int fd, std::span<const frame* const> f
     const frame& f = *frames[i];
     size_t payload = f.size();
     size_t h = encode_ws_header(f.binary, payload, headers[i]);
+    if (f.control) headers[i][0] = static_cast<uint8_t>(0x80 | f.control);  // FIN + opcode
     lens[i] = h + payload;
     size_t skip = i == 0 ? offset_ : 0;  // the part of the first frame already sent
     if (skip < h) {
@@ -104,6 +105,7 @@ frame_writer::result frame_writer::write_small(int fd, const frame& f) {
   uint8_t buf[ws_max_header + small_frame];
   size_t payload = f.size();
   size_t h = encode_ws_header(f.binary, payload, buf);
+  if (f.control) buf[0] = static_cast<uint8_t>(0x80 | f.control);  // FIN + opcode
   if (payload > 0) std::memcpy(buf + h, f.data->data(), payload);
   ssize_t sent =
       retry_eintr([&] { return ::send(fd, buf, h + payload, MSG_NOSIGNAL | MSG_DONTWAIT); });

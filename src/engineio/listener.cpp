@@ -247,9 +247,12 @@ struct listener::impl : std::enable_shared_from_this<listener::impl> {
       if (!res.keep_alive()) break;
     }
     if (upgrade_req) {
+      // Frames the client sent right behind its request are the WebSocket's.
+      std::string early = beast::buffers_to_string(buffer.data());
       buffer = beast::flat_buffer();
       co_await self->websocket_session(std::move(stream), std::move(*upgrade_req),
-                                       std::move(upgrade_plain), fd, std::move(slot));
+                                       std::move(upgrade_plain), fd, std::move(slot),
+                                       std::move(early));
       co_return;
     }
     error_code ec;
@@ -306,7 +309,8 @@ struct listener::impl : std::enable_shared_from_this<listener::impl> {
 
   net::awaitable<void> websocket_session(beast::tcp_stream stream,
                                          http::request<http::string_body> req, http_request plain,
-                                         int fd, std::unique_ptr<connection_slot> slot) {
+                                         int fd, std::unique_ptr<connection_slot> slot,
+                                         std::string early) {
     auto q = parse_eio_query(plain.query);
     int retry_after = 0;
     if (auto refusal = websocket_refusal(plain, q, fd, retry_after)) {
@@ -321,25 +325,22 @@ struct listener::impl : std::enable_shared_from_this<listener::impl> {
     }
 
     stream.expires_never();
-    auto conn = std::make_shared<ws_connection>(stream.release_socket(), ws_busy, std::move(slot));
-    auto& ws = conn->ws();
-    ws.set_option(websocket::stream_base::timeout::suggested(beast::role_type::server));
-    ws.set_option(websocket::stream_base::decorator([this](websocket::response_type& res) {
+    // Beast answers the upgrade (the 101 with the listener's headers, within
+    // its handshake timeout) and is gone after it: the connection reads and
+    // writes the frames on the bare socket (ws_connection).
+    std::optional<websocket::stream<tcp::socket>> ws(std::in_place, stream.release_socket());
+    auto timeouts = websocket::stream_base::timeout::suggested(beast::role_type::server);
+    timeouts.idle_timeout = websocket::stream_base::none();
+    ws->set_option(timeouts);
+    ws->set_option(websocket::stream_base::decorator([this](websocket::response_type& res) {
       res.set(http::field::server, "bandsync");
       for (const auto& [k, v] : common_headers) res.set(k, v);
     }));
-    ws.read_message_max(eio.opts().max_payload);
-    // Messages go out whole, straight from the shared frame buffer: no
-    // fragmentation, so Beast's write buffer stays small.
-    ws.auto_fragment(false);
-    ws.write_buffer_bytes(64);
-    auto [aec] = co_await ws.async_accept(req, use_tuple);
+    auto [aec] = co_await ws->async_accept(req, use_tuple);
     if (aec) co_return;
-    // Once open, Engine.IO's ping/pong finds dead peers: Beast's idle timer
-    // would only add a pending timer operation to every idle connection.
-    auto timeouts = websocket::stream_base::timeout::suggested(beast::role_type::server);
-    timeouts.idle_timeout = websocket::stream_base::none();
-    ws.set_option(timeouts);
+    auto conn = std::make_shared<ws_connection>(std::move(ws->next_layer()), ws_busy,
+                                                std::move(slot), eio.opts().max_payload);
+    ws.reset();  // Beast's stream state (~2.6 KB) goes with the handshake
 
     if (q.sid.empty()) {
       auto s = eio.create_session(transport_kind::websocket, plain.remote_address);
@@ -352,7 +353,7 @@ struct listener::impl : std::enable_shared_from_this<listener::impl> {
       s->send(frame{false, std::make_shared<const std::string>(eio.open_packet(*s))});
       s->start();
       eio.upper().on_open(s);
-      if (s->is_open()) conn->run(s, false, eio.opts().upgrade_timeout);
+      if (s->is_open()) conn->run(s, false, eio.opts().upgrade_timeout, std::move(early));
       co_return;
     }
     auto s = eio.find(q.sid);
@@ -364,7 +365,7 @@ struct listener::impl : std::enable_shared_from_this<listener::impl> {
       co_return;
     }
     s->begin_upgrade();
-    conn->run(s, true, eio.opts().upgrade_timeout);
+    conn->run(s, true, eio.opts().upgrade_timeout, std::move(early));
     // The coroutine ends here: the connection lives on in its own handlers.
   }
 };

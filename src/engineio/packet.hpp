@@ -7,6 +7,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include <boost/system/error_code.hpp>
@@ -30,7 +31,14 @@ struct packet {
 // broadcast. Text frames hold the whole Engine.IO packet ("42[...]"); binary
 // frames hold the raw bytes of a message packet.
 struct frame {
+  frame() = default;
+  frame(bool b, std::shared_ptr<const std::string> d) : binary(b), data(std::move(d)) {}
+
   bool binary = false;
+  // A WebSocket control opcode (0x8 close, 0xA pong) for a frame of the
+  // WebSocket's own (ws_connection); 0 for an Engine.IO packet. In the
+  // padding after `binary`: a queued frame stays 24 bytes.
+  uint8_t control = 0;
   std::shared_ptr<const std::string> data;
 
   size_t size() const { return data ? data->size() : 0; }

@@ -1,20 +1,43 @@
 #include "engineio/ws_connection.hpp"
 
+#include <sys/socket.h>
+
+#include <algorithm>
+#include <cerrno>
+
 #include <spdlog/spdlog.h>
-#include <boost/asio/buffer.hpp>
-#include <boost/beast/websocket.hpp>
 
 namespace bandsync::engineio {
 
 namespace net = boost::asio;
-namespace beast = boost::beast;
-namespace websocket = beast::websocket;
 using boost::system::error_code;
 
+namespace {
+
+// Full reads taken per wake-up before the connection waits again: a client
+// that sends faster than it is read must not hold the loop (a short read
+// ends the round sooner).
+constexpr int max_reads_per_wake = 4;
+
+frame control_frame(ws_opcode op, std::string_view payload) {
+  frame f(false, std::make_shared<const std::string>(payload));
+  f.control = static_cast<uint8_t>(op);
+  return f;
+}
+
+frame close_frame(uint16_t code) {
+  const char payload[2] = {static_cast<char>(code >> 8), static_cast<char>(code & 0xff)};
+  return control_frame(ws_opcode::close, std::string_view(payload, 2));
+}
+
+}  // namespace
+
 ws_connection::ws_connection(net::ip::tcp::socket&& socket, std::shared_ptr<ws_context> context,
-                             std::unique_ptr<connection_slot> slot)
-    : ws_(std::move(socket)), context_(std::move(context)), slot_(std::move(slot)) {
-  ws_.next_layer().set_owner(this);
+                             std::unique_ptr<connection_slot> slot, size_t max_message)
+    : socket_(std::move(socket)),
+      context_(std::move(context)),
+      slot_(std::move(slot)),
+      reader_(ws_role::server, max_message) {
   ++context_->open;
 }
 
@@ -24,7 +47,8 @@ ws_connection::~ws_connection() {
   --context_->open;
 }
 
-void ws_connection::run(session_ptr s, bool probing, std::chrono::milliseconds upgrade_timeout) {
+void ws_connection::run(session_ptr s, bool probing, std::chrono::milliseconds upgrade_timeout,
+                        std::string early) {
   session_ = std::move(s);
   probing_ = probing;
   if (probing_) {
@@ -33,11 +57,15 @@ void ws_connection::run(session_ptr s, bool probing, std::chrono::milliseconds u
       if (auto self = weak.lock(); self && self->probing_) self->finish("upgrade timeout");
     });
   }
+  if (!early.empty()) {
+    auto self = shared_from_this();
+    consume(early.data(), early.size());
+  }
   do_read();
 }
 
 net::steady_timer& ws_connection::arm_timer(std::chrono::steady_clock::duration d) {
-  if (!timer_) timer_ = std::make_unique<net::steady_timer>(ws_.get_executor());
+  if (!timer_) timer_ = std::make_unique<net::steady_timer>(socket_.get_executor());
   timer_->expires_after(d);  // cancels a pending wait
   return *timer_;
 }
@@ -53,20 +81,20 @@ void ws_connection::wake() {
   context_->pending.push_back(this);
   if (!context_->flush_posted) {
     context_->flush_posted = true;
-    net::post(ws_.get_executor(), [ctx = context_] { run_pending(*ctx); });
+    net::post(socket_.get_executor(), [ctx = context_] { run_pending(*ctx); });
   }
 }
 
 ws_link::write_result ws_connection::try_write(const frame& f) {
   // Anything in progress on the socket (a partly written frame, a wait for
-  // writability, a Beast control frame, the probe answer, the close) orders
-  // this frame behind it: the queue and the turn's flush keep that order.
-  if (closed_ || closing_ || close_sent_ || waiting_writable_ || beast_writing_ || held_handler_ ||
-      probe_answer_.data || pending_index_ != not_pending || writer_.offset() != 0)
+  // writability, one of our own frames waiting, the close) orders this frame
+  // behind it: the queue and the turn's flush keep that order.
+  if (closed_ || closing_ || close_sent_ || peer_closed_ || waiting_writable_ || own_head_ ||
+      probe_answer_.data || pong_.data || close_frame_.data || pending_index_ != not_pending ||
+      writer_.offset() != 0)
     return write_result::queue;
   const frame* one = &f;
-  auto r = writer_.write(ws_.next_layer().socket().native_handle(),
-                         std::span<const frame* const>(&one, 1));
+  auto r = writer_.write(socket_.native_handle(), std::span<const frame* const>(&one, 1));
   if (r.frames_done == 1) return write_result::written;
   if (r.error) {
     // The turn's flush meets the same error on this socket and takes the
@@ -83,8 +111,11 @@ ws_link::write_result ws_connection::try_write(const frame& f) {
 void ws_connection::shutdown() {
   if (closing_) return wake();
   closing_ = true;
+  // Reset already (a failed read or write): nothing is left to write or to
+  // wait for, and nothing would release keep_alive_.
+  if (closed_) return;
   // Until the close handshake ends or the connection is reset: the flush that
-  // writes the last frames and starts the close runs later in this turn, and
+  // writes the last frames and the close frame runs later in this turn, and
   // may find no other owner (a refused WebSocket, whose handshake coroutine
   // has ended).
   keep_alive_ = shared_from_this();
@@ -98,95 +129,170 @@ void ws_connection::shutdown() {
       self->abort();
     }
   });
+  do_read();  // for the peer's close frame (a refused WebSocket was never read)
   wake();
 }
 
 void ws_connection::abort() {
-  auto& sock = ws_.next_layer().socket();
   error_code ec;
-  sock.set_option(net::socket_base::linger(true, 0), ec);
-  sock.close(ec);
+  socket_.set_option(net::socket_base::linger(true, 0), ec);
+  socket_.close(ec);
   closed_ = true;
   // The caller holds its own reference (a handler's), or this ends here.
   auto keep = std::move(keep_alive_);
-  if (held_handler_) {
-    // Beast's held-back write fails as a write on the closed socket would
-    // (its operation holds this connection: it must complete).
-    net::post(ws_.get_executor(), [h = std::move(held_handler_)]() mutable {
-      std::move(h)(net::error::operation_aborted, 0);
-    });
-    held_handler_ = {};
-    held_buffers_.clear();
-  }
 }
 
+void ws_connection::close_socket() {
+  error_code ec;
+  socket_.close(ec);
+  closed_ = true;
+  timer_.reset();  // cancels the close deadline
+  auto keep = std::move(keep_alive_);
+}
+
+// ---- reading ----
+
 void ws_connection::do_read() {
-  // Small reads: a pending read reserves only read_chunk bytes, which every
-  // idle connection pays; larger messages take a few reads.
-  // Into a fixed chunk, not a dynamic buffer: Beast's dynamic-buffer read
-  // wraps the pending operation in one more composed layer, which every idle
-  // connection's pending read would carry (idle memory, issue 12).
-  ws_.async_read_some(net::buffer(chunk_), [self = shared_from_this()](error_code ec, size_t n) {
-    self->on_read(ec, n);
+  // A wait, not a read: an idle connection holds no buffer and no read
+  // operation, only this small wait (Asio re-arms the descriptor with one
+  // epoll_ctl per wait; reads are client messages, a few per minute).
+  if (reading_ || closed_ || eof_) return;
+  reading_ = true;
+  socket_.async_wait(net::socket_base::wait_read, [self = shared_from_this()](error_code ec) {
+    self->reading_ = false;
+    self->on_readable(ec);
   });
 }
 
-void ws_connection::on_read(error_code ec, size_t n) {
-  if (!ec && !ws_.is_message_done()) {
-    // Part of a longer message: kept until its end (Beast bounds the
-    // message at read_message_max).
-    message_.append(chunk_.data(), n);
-    return do_read();
-  }
-  if (ec) {
-    if (ec == websocket::error::message_too_big) {
-      spdlog::info("engineio: session {}: websocket message over the size limit", session_->id());
-      return finish("payload too large");
+void ws_connection::on_readable(error_code ec) {
+  if (closed_) return;
+  if (ec) return read_failed();
+  auto& ctx = *context_;
+  if (!ctx.read_buffer) ctx.read_buffer = std::make_unique<char[]>(ws_context::read_buffer_size);
+  char* buf = ctx.read_buffer.get();
+  const int fd = socket_.native_handle();
+  for (int round = 0; round < max_reads_per_wake; ++round) {
+    ssize_t n;
+    do n = ::recv(fd, buf, ws_context::read_buffer_size, MSG_DONTWAIT);
+    while (n < 0 && errno == EINTR);
+    if (n < 0) {
+      if (errno == EAGAIN || errno == EWOULDBLOCK) break;
+      return read_failed();
     }
-    return finish(ec == websocket::error::closed ? "transport close" : "transport error");
+    if (n == 0) return on_eof();
+    // Once the peer's frames are done (its close frame, a protocol error),
+    // what it still sends is read and dropped until its end of stream.
+    if (!peer_closed_) consume(buf, static_cast<size_t>(n));
+    if (closed_) return;
+    // A short read emptied the socket (as Asio's own reads assume).
+    if (static_cast<size_t>(n) < ws_context::read_buffer_size) break;
   }
-  if (finished_) return;
-  std::string_view data(chunk_.data(), n);
-  if (!message_.empty()) {
-    message_.append(chunk_.data(), n);
-    data = message_;
+  do_read();
+}
+
+void ws_connection::consume(char* data, size_t n) {
+  auto s = reader_.feed(data, n, [this](const ws_message& m) { return on_message(m); });
+  if (s == ws_reader::status::error) on_protocol_error(reader_.error());
+}
+
+bool ws_connection::on_message(const ws_message& m) {
+  switch (m.op) {
+    case ws_opcode::text:
+    case ws_opcode::binary:
+      on_data(m);
+      return !closed_;
+    case ws_opcode::ping:
+      // Only the latest ping is answered when several wait (§5.5.3); none
+      // once our close frame is due (nothing may follow it).
+      // A pong the kernel took in part stays as it is (its bytes must not
+      // change under the writer's offset): this ping then goes unanswered,
+      // which only a client that does not read can cause.
+      if (!closing_ && !(own_head_ && !probe_answer_.data)) {
+        pong_ = control_frame(ws_opcode::pong, m.payload);
+        wake();
+      }
+      return true;
+    case ws_opcode::close:
+      on_close_frame(m.close_code);
+      return false;
+    default:
+      return true;  // an unsolicited pong: Engine.IO's own ping finds dead peers
   }
+}
+
+void ws_connection::on_data(const ws_message& m) {
+  if (finished_) return;  // closing: only the peer's close frame matters now
   packet p;
-  if (ws_.got_binary()) {
-    p = packet{packet_type::message, true, std::string(data)};
+  if (m.op == ws_opcode::binary) {
+    p = packet{packet_type::message, true, std::string(m.payload)};
   } else {
-    auto decoded = decode_packet(data);
+    auto decoded = decode_packet(m.payload);
     if (!decoded) {
       spdlog::info("engineio: session {} closed: bad packet ({})", session_->id(),
                    decoded.error().message());
       return finish("parse error");
     }
+    // Decoded (copied): the payload lies in the shared read buffer.
     p = std::move(*decoded);
   }
-  // Decoded (copied): a large message must not pin its buffer for the life
-  // of the connection.
-  message_ = std::string();
 
   if (probing_) {
     if (p.type == packet_type::ping && p.data == "probe") {
       probe_answer_ = make_text_frame(packet_type::pong, "probe");
       session_->probe_received();
       wake();
-      return do_read();
+      return;
     }
     if (p.type == packet_type::upgrade && session_->is_open()) {
       timer_.reset();  // cancels the upgrade deadline
       probing_ = false;
       session_->complete_upgrade(shared_from_this());
-      return do_read();
+      return;
     }
     // Anything else during the probe: this WebSocket fails; the polling
     // session goes on as before.
     return finish("bad upgrade");
   }
   session_->on_packet(std::move(p));
-  if (!session_->is_open()) return;  // closed: shutdown() was called
-  do_read();
+}
+
+void ws_connection::on_close_frame(uint16_t code) {
+  peer_closed_ = true;
+  // Our answer echoes the peer's code (§5.5.1), 1000 when it gave none.
+  if (!closing_) close_code_ = code != 0 ? code : 1000;
+  if (!finished_) return finish("transport close");
+  if (close_sent_) teardown();
+}
+
+void ws_connection::on_protocol_error(ws_error e) {
+  const std::string_view id = session_ ? std::string_view(session_->id()) : "-";
+  if (e == ws_error::message_too_big)
+    spdlog::info("engineio: session {}: websocket message over the size limit", id);
+  else
+    spdlog::debug("engineio: session {}: websocket protocol error ({}): closed with {}", id,
+                  to_string(e), close_code(e));
+  // Failing the connection (§7.1.7): our close frame carries the reason, and
+  // nothing more of the peer's is read.
+  peer_closed_ = true;
+  if (!closing_) close_code_ = close_code(e);
+  if (!finished_)
+    return finish(e == ws_error::message_too_big ? "payload too large" : "transport error");
+  if (close_sent_) teardown();
+}
+
+void ws_connection::on_eof() {
+  // The peer is gone (or half-closed without a close frame, §7.1.5's
+  // abnormal closure): nothing can be sent that it would read.
+  eof_ = true;
+  peer_closed_ = true;
+  close_socket();
+  if (!finished_) finish("transport error");
+}
+
+void ws_connection::read_failed() {
+  // A reset connection: nothing can be written either.
+  if (!closed_) abort();
+  if (!finished_) finish("transport error");
 }
 
 // The one close path of the connection.
@@ -202,6 +308,8 @@ void ws_connection::finish(std::string_view reason) {
   }
   shutdown();
 }
+
+// ---- writing ----
 
 // Called from the one handler posted per loop turn: every connection woken
 // during the turn writes its frames here, after the broadcasts that queued them.
@@ -220,48 +328,63 @@ void run_pending(ws_context& ctx) {
 }
 
 void ws_connection::flush() {
-  if (closed_ || close_sent_ || waiting_writable_ || beast_writing_) return;
-  const int fd = ws_.next_layer().socket().native_handle();
+  if (closed_ || close_sent_ || waiting_writable_) return;
+  const int fd = socket_.native_handle();
   const bool from_session = session_ && session_->transport() == transport_kind::websocket;
   for (;;) {
     const frame* batch[frame_writer::max_batch];
+    frame* own[3];
     size_t n = 0;
-    const bool probe = probe_answer_.data != nullptr;
-    if (probe) batch[n++] = &probe_answer_;
-    if (from_session)
+    // Our own frames first, but never inside a session frame that the kernel
+    // took only in part: they follow its last byte.
+    if (writer_.offset() == 0 || own_head_)
+      for (frame* f : {&probe_answer_, &pong_, &close_frame_}) {
+        if (!f->data) continue;
+        own[n] = f;
+        batch[n++] = f;
+      }
+    const size_t owned = n;
+    // Nothing of the session's after the close frame.
+    if (from_session && !close_frame_.data)
       for (size_t i = 0, count = session_->frame_count(); i < count && n < frame_writer::max_batch;
            ++i)
         batch[n++] = &session_->frame_at(i);
-    if (n == 0) break;
-    auto r = writer_.write(fd, std::span<const frame* const>(batch, n));
-    size_t done = r.frames_done;
-    if (probe && done > 0) {
-      probe_answer_ = frame{};
-      --done;
+    if (n == 0) {
+      if (!closing_ || close_frame_.data) break;
+      close_frame_ = close_frame(close_code_);  // after the session's last frame
+      continue;
     }
-    while (done-- > 0) session_->pop_frame();
+    auto r = writer_.write(fd, std::span<const frame* const>(batch, n));
+    const size_t done = r.frames_done;
+    const size_t own_done = std::min(done, owned);
+    for (size_t i = 0; i < own_done; ++i) {
+      if (own[i] == &close_frame_) close_sent_ = true;
+      *own[i] = frame{};
+    }
+    for (size_t i = own_done; i < done; ++i) session_->pop_frame();
+    own_head_ = writer_.offset() > 0 && done < owned;
     if (r.error) {
       auto self = shared_from_this();  // abort() may drop the last other reference
       return write_failed();
     }
-    if (writer_.offset() == 0 && start_held_write()) return;  // Beast's frame goes now
+    if (close_sent_) {
+      auto self = shared_from_this();  // the teardown may close: keep_alive_ goes
+      return on_close_sent();
+    }
     if (r.would_block) return wait_writable();
   }
-  if (start_held_write()) return;
-  close_when_flushed();
 }
 
 void ws_connection::wait_writable() {
   waiting_writable_ = true;
-  ws_.next_layer().socket().async_wait(net::socket_base::wait_write,
-                                       [self = shared_from_this()](error_code ec) {
-                                         self->waiting_writable_ = false;
-                                         if (ec) {
-                                           if (!self->closed_) self->write_failed();
-                                           return;
-                                         }
-                                         self->flush();
-                                       });
+  socket_.async_wait(net::socket_base::wait_write, [self = shared_from_this()](error_code ec) {
+    self->waiting_writable_ = false;
+    if (ec) {
+      if (!self->closed_) self->write_failed();
+      return;
+    }
+    self->flush();
+  });
 }
 
 void ws_connection::write_failed() {
@@ -271,54 +394,22 @@ void ws_connection::write_failed() {
     session_->on_transport_error("transport error");
 }
 
-void ws_connection::close_when_flushed() {
-  if (!closing_ || close_sent_ || closed_) return;
-  close_sent_ = true;
-  ws_.async_close(websocket::close_code::normal, [self = shared_from_this()](error_code) {
-    // Beast closed the socket (or failed to): nothing is left to bound.
-    self->closed_ = true;
-    self->timer_.reset();  // cancels the close deadline
-    self->keep_alive_.reset();
-  });
+void ws_connection::on_close_sent() {
+  // The peer's close frame came already (or the connection is failed): the
+  // handshake is over; otherwise it is awaited, within close_grace.
+  if (peer_closed_) return teardown();
+  do_read();
 }
 
-bool ws_connection::start_held_write() {
-  if (!held_handler_) return false;
-  ws_.next_layer().start_write(std::move(held_buffers_), std::move(held_handler_));
-  held_buffers_.clear();
-  held_handler_ = {};
-  return true;
-}
-
-void gated_socket::start_write(std::vector<net::const_buffer> buffers, write_handler h) {
-  ws_connection* c = owner_;
-  if (c && c->writer_.offset() > 0) {
-    // A data frame is partly on the wire: this frame follows it.
-    c->held_buffers_ = std::move(buffers);
-    c->held_handler_ = std::move(h);
-    return;
-  }
-  std::weak_ptr<ws_connection> weak;
-  if (c) {
-    c->beast_writing_ = true;
-    weak = c->weak_from_this();
-  }
-  sock_.async_write_some(buffers, [weak, h = std::move(h)](error_code ec, size_t n) mutable {
-    auto c = weak.lock();
-    if (c) c->beast_writing_ = false;
-    std::move(h)(ec, n);
-    // Beast may have started its next write from the handler; otherwise the
-    // data frames that waited go at the end of this turn.
-    if (c && !c->beast_writing_) c->wake();
-  });
-}
-
-void teardown(beast::role_type role, gated_socket& s, error_code& ec) {
-  websocket::teardown(role, s.socket(), ec);
-}
-
-void beast_close_socket(gated_socket& s) {
-  beast::close_socket(s.socket());
+void ws_connection::teardown() {
+  if (closed_ || shut_send_) return;
+  // The server closes first (§7.1.1): our FIN follows the close frame, and
+  // the socket is closed at the peer's end of stream, so that the close
+  // frame is not lost to a reset for bytes left unread.
+  shut_send_ = true;
+  error_code ec;
+  socket_.shutdown(net::socket_base::shutdown_send, ec);
+  do_read();
 }
 
 }  // namespace bandsync::engineio

@@ -197,3 +197,29 @@ TEST(FrameWriter, BrokenConnectionIsAnError) {
   EXPECT_EQ(r.frames_done, 0u);
   ::close(sv[0]);
 }
+
+// The WebSocket's own frames (ws_connection: pong, close) carry their control
+// opcode, alone (a lone short frame: any single-frame fast path must keep it)
+// and in a batch with data frames.
+TEST(FrameWriter, ControlFramesKeepTheirOpcode) {
+  int sv[2];
+  ASSERT_EQ(::socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+  frame pong(false, std::make_shared<const std::string>("hi"));
+  pong.control = 0xA;
+  frame close(false, std::make_shared<const std::string>("\x03\xe8"));
+  close.control = 0x8;
+  frame data = text("42[\"tick\",1]");
+  frame_writer w;
+  const frame* alone[] = {&pong};
+  EXPECT_EQ(w.write(sv[0], alone).frames_done, 1u);
+  const frame* batch[] = {&pong, &data, &close};
+  EXPECT_EQ(w.write(sv[0], batch).frames_done, 3u);
+  const std::string want = std::string("\x8a\x02hi", 4) + "\x8a\x02hi" + "\x81\x0c" +
+                           "42[\"tick\",1]" + std::string("\x88\x02\x03\xe8", 4);
+  char buf[64];
+  ssize_t n = ::recv(sv[1], buf, want.size(), MSG_WAITALL);
+  ASSERT_EQ(n, static_cast<ssize_t>(want.size()));
+  EXPECT_EQ(std::string(buf, static_cast<size_t>(n)), want);
+  ::close(sv[0]);
+  ::close(sv[1]);
+}
