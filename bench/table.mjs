@@ -38,6 +38,7 @@ const tags = fs
 // Each server's CPU per delivered tick is shown as a ratio of the mean floor
 // at the socket count nearest to the run's device count.
 const floors = new Map();  // sockets -> [cpu µs per write, one per round]
+const floorSteal = new Map();  // sockets -> [host steal % of the machine, one per round]
 for (const f of fs.readdirSync(dir)) {
   const m = /^floor-(\d+)-\d+\.json$/.exec(f);
   if (!m) continue;
@@ -48,6 +49,8 @@ for (const f of fs.readdirSync(dir)) {
     const n = Number(m[1]);
     if (!floors.has(n)) floors.set(n, []);
     floors.get(n).push(v);
+    if (!floorSteal.has(n)) floorSteal.set(n, []);
+    floorSteal.get(n).push(r.machine?.steal_pct);
   } catch {
     // an unreadable report is a missing one
   }
@@ -93,6 +96,10 @@ for (const n of [...floors.keys()].sort((a, b) => a - b)) {
   // No server in this scenario: the same figure stands in every column.
   const text = `${fmt(mean(runs))} (${runs.map((v) => fmt(v)).join(" / ")})`;
   row(`floor ${n} sockets: raw write CPU per frame, mean (each round) (µs)`, servers.map(() => text), false);
+  // CPU the hypervisor gave to other guests while the floor ran: a floor
+  // measured under steal is not this machine's floor (bench/README.md).
+  const steal = floorSteal.get(n).map((v) => (typeof v === "number" ? fmt(v) : "–")).join(" / ");
+  row(`floor ${n} sockets: host steal in each round (% of all cores)`, servers.map(() => steal), false);
 }
 
 for (const tag of tags) {
@@ -164,9 +171,11 @@ for (const tag of tags) {
     if (get(any, "generator.cpu_us_per_message") !== undefined)
       row(`${name}: generator CPU per message received (µs)`, reports.map((r) => get(r, "generator.cpu_us_per_message")));
     row(`${name}: generator loop lag p99 (ms)`, reports.map((r) => get(r, "generator.loop_lag_ms.p99")));
-    row(`${name}: machine busy / softirq (% of all cores)`, reports.map((r) => {
+    row(`${name}: machine busy / softirq / host steal (% of all cores)`, reports.map((r) => {
       const b = get(r, "machine.busy_pct");
-      return b === undefined ? undefined : `${b} / ${get(r, "machine.softirq_pct")}`;
+      return b === undefined
+        ? undefined
+        : `${b} / ${get(r, "machine.softirq_pct")} / ${get(r, "machine.steal_pct") ?? "–"}`;
     }), false);
     if (tag.startsWith("long-")) continue;  // one small size, run for long: not a capacity point
     servers.forEach((s, i) => {

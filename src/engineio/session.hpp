@@ -44,8 +44,8 @@ class ws_link {
 // How send() hands a frame to a WebSocket: `queued` waits for the end of the
 // loop turn, so that every frame of the turn goes out in one sendmsg (a
 // join's burst of events); `now` writes it at once when the queue is empty
-// (a tick, a reply: one frame per connection per turn, for which the
-// deferred flush only adds bookkeeping and latency).
+// (a room's tick: one frame per connection per turn, for which the deferred
+// flush only adds bookkeeping and latency).
 enum class send_mode { queued, now };
 
 enum class transport_kind { polling, websocket };
