@@ -36,6 +36,14 @@ ssize_t retry_eintr(Send send) {
   return sent;
 }
 
+// The header of `f`: a data frame's, or the WebSocket's own control frame
+// (pong, close) with its opcode. Returns its length.
+size_t frame_header(const frame& f, uint8_t* out) {
+  size_t h = encode_ws_header(f.binary, f.size(), out);
+  if (f.control) out[0] = static_cast<uint8_t>(0x80 | f.control);  // FIN + opcode
+  return h;
+}
+
 // A failed non-blocking write: a full socket (wait for writability) or a
 // broken connection (errno kept).
 bool failed(ssize_t sent, frame_writer::result& r) {
@@ -63,8 +71,7 @@ frame_writer::result frame_writer::write(int fd, std::span<const frame* const> f
   for (size_t i = 0; i < n; ++i) {
     const frame& f = *frames[i];
     size_t payload = f.size();
-    size_t h = encode_ws_header(f.binary, payload, headers[i]);
-    if (f.control) headers[i][0] = static_cast<uint8_t>(0x80 | f.control);  // FIN + opcode
+    size_t h = frame_header(f, headers[i]);
     lens[i] = h + payload;
     size_t skip = i == 0 ? offset_ : 0;  // the part of the first frame already sent
     if (skip < h) {
@@ -104,8 +111,7 @@ frame_writer::result frame_writer::write_small(int fd, const frame& f) {
   result r;
   uint8_t buf[ws_max_header + small_frame];
   size_t payload = f.size();
-  size_t h = encode_ws_header(f.binary, payload, buf);
-  if (f.control) buf[0] = static_cast<uint8_t>(0x80 | f.control);  // FIN + opcode
+  size_t h = frame_header(f, buf);
   if (payload > 0) std::memcpy(buf + h, f.data->data(), payload);
   ssize_t sent =
       retry_eintr([&] { return ::send(fd, buf, h + payload, MSG_NOSIGNAL | MSG_DONTWAIT); });
